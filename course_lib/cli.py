@@ -1,0 +1,203 @@
+"""The ``softmax-course`` command line.
+
+Subcommands that exist today:
+
+``start``
+    Open the course in JupyterLab at lesson 00 (or at the ``notebooks/`` folder
+    while lesson 00 does not exist yet).
+
+Later work adds ``build``, ``grade``, ``check`` and ``present`` (see ``COURSE.md``);
+each registers itself in :func:`make_parser`.
+
+Importing this module has no side effects: nothing runs until :func:`main` is called.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = ["course_root", "start_command", "make_parser", "main"]
+
+LESSON_00 = Path("notebooks") / "00_start_here.ipynb"
+
+
+def course_root() -> Path:
+    """Return the course repository root: the parent folder of the ``course_lib`` package.
+
+    Returns
+    -------
+    pathlib.Path
+        Absolute path. It contains ``notebooks/`` only in a clone installed with
+        ``pip install -e .``; a regular (non-editable) install has no course files.
+
+    Examples
+    --------
+    >>> (course_root() / "course_lib" / "cli.py").is_file()
+    True
+    """
+    return Path(__file__).resolve().parent.parent
+
+
+def start_command(
+    root,
+    *,
+    ip="127.0.0.1",
+    port=None,
+    no_browser=False,
+    token=None,
+    allow_root=None,
+):
+    """Build the command line that opens the course in JupyterLab.
+
+    Parameters
+    ----------
+    root : path-like
+        Course root; JupyterLab serves this folder (``--ServerApp.root_dir``).
+    ip : str, default "127.0.0.1"
+        Address the server listens on.
+    port : int, optional
+        Port to listen on. When given, JupyterLab fails instead of trying
+        another port if it is taken. Default: JupyterLab's choice (8888 or next free).
+    no_browser : bool, default False
+        Do not open a web browser.
+    token : str, optional
+        Access token. Default: JupyterLab's (random, or ``$JUPYTER_TOKEN``).
+    allow_root : bool, optional
+        Pass ``--allow-root``. Default: only when running as root (POSIX).
+
+    Returns
+    -------
+    list of str
+        ``[sys.executable, "-m", "jupyterlab", ...]``, ready for :mod:`subprocess`.
+        It opens ``notebooks/00_start_here.ipynb`` when that file exists, otherwise
+        the ``notebooks/`` folder.
+
+    Examples
+    --------
+    >>> cmd = start_command("/course", port=8899, no_browser=True, allow_root=False)
+    >>> cmd[1:3]
+    ['-m', 'jupyterlab']
+    >>> [a for a in cmd if a.startswith(("--ServerApp.ip", "--ServerApp.port="))]
+    ['--ServerApp.ip=127.0.0.1', '--ServerApp.port=8899']
+    >>> cmd[-1]
+    '--LabApp.default_url=/lab/tree/notebooks'
+    """
+    root = Path(root)
+    if allow_root is None:
+        allow_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    target = LESSON_00 if (root / LESSON_00).is_file() else LESSON_00.parent
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={root}",
+        f"--ServerApp.ip={ip}",
+    ]
+    if port is not None:
+        cmd += [f"--ServerApp.port={int(port)}", "--ServerApp.port_retries=0"]
+    if no_browser:
+        cmd.append("--no-browser")
+    if token is not None:
+        cmd.append(f"--IdentityProvider.token={token}")
+    if allow_root:
+        cmd.append("--allow-root")
+    cmd.append(f"--LabApp.default_url=/lab/tree/{target.as_posix()}")
+    return cmd
+
+
+def _start(args) -> int:
+    root = course_root()
+    if not (root / "notebooks").is_dir():
+        print(
+            f"softmax-course: error: the course notebooks were not found "
+            f"(no folder {root / 'notebooks'}).\n"
+            "Run the course from a clone of the repository installed with "
+            "`pip install -e .`:\n"
+            "    git clone <repository URL> && cd softmax-course && "
+            "python -m pip install -e . && softmax-course start",
+            file=sys.stderr,
+        )
+        return 2
+    cmd = start_command(
+        root,
+        ip=args.ip,
+        port=args.port,
+        no_browser=args.no_browser,
+        token=args.token,
+    )
+    if args.dry_run:
+        print(shlex.join(cmd))
+        return 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        # Become JupyterLab: one process, so Ctrl-C and signals reach the server directly.
+        os.execv(cmd[0], cmd)
+    try:  # pragma: no cover - Windows
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:  # pragma: no cover
+        return 130
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of ``softmax-course``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        One sub-parser per subcommand; each sets ``func`` to its handler.
+
+    Examples
+    --------
+    >>> args = make_parser().parse_args(["start", "--dry-run", "--port", "9000"])
+    >>> args.command, args.port, args.ip, args.dry_run
+    ('start', 9000, '127.0.0.1', True)
+    """
+    parser = argparse.ArgumentParser(
+        prog="softmax-course",
+        description="The softmax course: open it in JupyterLab.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    start = sub.add_parser(
+        "start",
+        help="open the course in JupyterLab at lesson 00",
+        description="Open the course in JupyterLab at lesson 00 (notebooks/00_start_here.ipynb).",
+    )
+    start.add_argument("--port", type=int, default=None, help="port to listen on")
+    start.add_argument(
+        "--ip", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    start.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    start.add_argument("--token", default=None, help="access token (default: random)")
+    start.add_argument(
+        "--dry-run", action="store_true", help="print the JupyterLab command instead of running it"
+    )
+    start.set_defaults(func=_start)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run ``softmax-course``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name. Default: ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 for usage errors or a missing ``notebooks/``.
+    """
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    return args.func(args)

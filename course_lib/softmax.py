@@ -1,0 +1,563 @@
+r"""The softmax family: the reference implementation every lesson, check and grader uses.
+
+Notation, as in the lessons: ``z`` logits, ``p`` probabilities, ``tau`` the temperature,
+``m`` the largest logit of a slice, ``d = z - m`` the shifted logits, ``e = exp(d)``, and
+``t`` the sum of ``e`` over every entry *but one* of the maximal ones, so that
+
+.. math::
+
+    \operatorname{softmax}(z)_i = \frac{e^{d_i}}{1 + t}, \qquad
+    \log\operatorname{softmax}(z)_i = d_i - \log(1 + t), \qquad
+    \operatorname{logsumexp}(z) = m + \log(1 + t).
+
+Writing the normaliser as ``1 + t`` and taking ``log1p(t)`` is what keeps the dominant logit
+accurate: when one logit towers over the rest, ``t`` is tiny and ``log(1 + t)`` computed as
+``log(sum(e))`` would round it away (scipy returns 0 there instead of about -1e-22).
+
+How the numbers are kept right (each point is measured by ``tests/test_softmax_accuracy.py``):
+
+* **No subtraction when none is needed.** ``softmax`` first tries ``exp(z)`` directly. When a
+  slice's sum ``s`` is finite and at least 1, ``exp(z) / s`` is as accurate as the max trick and
+  more accurate on logits spread over hundreds, because ``z - max(z)`` is itself rounded and
+  ``exp`` turns an absolute error ``delta`` in its argument into a relative error ``delta``.
+  Slices that overflow, or whose sum falls below 1, take the max trick.
+* **Compensated subtraction** (``precise=True`` for ``softmax``; always for ``log_softmax`` and
+  ``logsumexp``): ``d = z - m`` is computed together with its exact rounding error ``err``
+  (Knuth's TwoSum), and ``exp(d + err) = exp(d) * (1 + err)`` to first order.
+* **Pairwise sums on every axis.** numpy sums pairwise only along the innermost axis in memory;
+  along any other axis it adds serially. Such axes are summed block by block (blocks of 256).
+* **Narrow floats are computed wider:** float16 in float32, and float16/float32 in float64 for
+  the log-domain functions. The result keeps the input's dtype.
+* **Memory:** the output array is the workspace. Extra memory is a few per-slice vectors, plus
+  chunks of about 1/64 of the input where a slice needs a second pass.
+
+Edges: ``-inf`` logits get probability exactly 0; ``+inf`` logits share the mass equally; a NaN
+makes its whole slice NaN; a slice of only ``-inf`` is NaN for ``softmax`` and ``log_softmax``,
+``-inf`` for ``logsumexp`` and all zeros for ``masked_softmax``. No function emits a
+RuntimeWarning.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+
+import numpy as np
+
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "masked_softmax",
+    "online_softmax",
+    "entropy",
+]
+
+_BLOCK = 256  # summation block along non-innermost axes
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _as_real_array(x, name):
+    """``x`` as an ndarray of floats; integers and booleans become float64 first."""
+    try:
+        a = np.asarray(x)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from None
+    if a.dtype.kind in "biu":
+        return a.astype(np.float64)
+    if a.dtype.kind != "f":
+        raise TypeError(
+            f"{name} must hold real numbers (floats, ints or bools), got dtype {a.dtype}"
+        )
+    return a
+
+
+def _axes(axis, ndim):
+    """Normalise ``axis`` (int, tuple of ints or None) to a sorted tuple of axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, tuple) else (axis,)
+    out = []
+    for ax in items:
+        if isinstance(ax, (bool, np.bool_)) or not isinstance(ax, (numbers.Integral, np.integer)):
+            raise TypeError(f"axis must be an int, a tuple of ints or None, got {axis!r}")
+        ax = operator.index(ax)
+        if ndim == 0 and ax in (0, -1):
+            continue  # a 0-d input is its own slice
+        if not -ndim <= ax < ndim:
+            raise np.exceptions.AxisError(
+                f"axis {ax} is out of bounds for an array of dimension {ndim}"
+            )
+        out.append(ax % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"axis {axis!r} names the same axis twice")
+    return tuple(sorted(out))
+
+
+def _temperature(temperature):
+    """``temperature`` as a float, checked finite and > 0."""
+    t = temperature
+    if isinstance(t, np.ndarray) and t.ndim == 0:
+        t = t[()]
+    if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Real):
+        raise TypeError(f"temperature must be a real number > 0, got {temperature!r}")
+    t = float(t)
+    if not (np.isfinite(t) and t > 0):
+        raise ValueError(f"temperature must be finite and > 0, got {t!r}")
+    return t
+
+
+def _wide(dtype, log_domain=False):
+    """The dtype to compute in: float16 in float32; in the log domain float32 in float64."""
+    if dtype == np.float16:
+        return np.dtype(np.float64) if log_domain else np.dtype(np.float32)
+    if dtype == np.float32 and log_domain:
+        return np.dtype(np.float64)
+    return dtype
+
+
+def _scalar_if_0d(a):
+    return a[()] if a.ndim == 0 else a
+
+
+# --------------------------------------------------------------------------- accurate sums
+
+
+def _sum(e, axes):
+    """Sum over ``axes`` (keepdims) pairwise on every axis, not only the innermost one.
+
+    numpy's pairwise summation applies to the innermost loop; a reduced axis that is not the
+    innermost in memory is added serially (error growing like n). Such axes are summed in
+    blocks of 256 with ``np.add.reduceat`` and the block sums summed the same way.
+    """
+    if not axes or e.size == 0:
+        return np.add.reduce(e, axis=axes, keepdims=True)
+    live = [ax for ax in range(e.ndim) if e.shape[ax] > 1]
+    inner = min(live, key=lambda ax: abs(e.strides[ax])) if live else None
+    if inner is None or inner in axes:
+        return np.add.reduce(e, axis=axes, keepdims=True)
+    for ax in axes:  # the innermost axis is not reduced: every reduced axis is serial
+        e = _blocked_sum(e, ax)
+    return e
+
+
+def _blocked_sum(e, ax):
+    n = e.shape[ax]
+    if n <= _BLOCK:
+        return np.add.reduce(e, axis=ax, keepdims=True)
+    partial = np.add.reduceat(e, np.arange(0, n, _BLOCK), axis=ax)
+    return _blocked_sum(partial, ax)
+
+
+# --------------------------------------------------------------------------- the max-trick kernel
+
+
+def _two_diff(a, b, d):
+    """Exact rounding error of ``d = fl(a - b)`` (Knuth's TwoSum, 6 flops, no branches)."""
+    bv = d - a  # the part of d that came from -b
+    av = d - bv  # the part that came from a
+    err = (a - av) - (b + bv)
+    # inf - inf in the steps above: those entries are exact (or irrelevant), so no error
+    np.copyto(err, 0, where=~np.isfinite(err))
+    return err
+
+
+def _slice_blocks(x, axes, select=None):
+    """Yield ``(positions, block)``: contiguous copies of whole slices along ``axes``.
+
+    ``block`` has shape ``(c, n)`` (``c`` slices of ``n`` entries); ``positions`` indexes the
+    slices in ``np.moveaxis(x, axes, trailing)``. Only slices where ``select`` is True are
+    visited when it is given. About ``x.size / 64`` entries per block, at least one slice.
+    """
+    k = len(axes)
+    xt = np.moveaxis(x, axes, range(x.ndim - k, x.ndim))
+    outer = xt.shape[: x.ndim - k]
+    n = int(np.prod(xt.shape[x.ndim - k :], dtype=np.int64))
+    if not outer:
+        yield (), xt.reshape(1, n)
+        return
+    flat = np.flatnonzero(select) if select is not None else None
+    count = flat.size if flat is not None else int(np.prod(outer, dtype=np.int64))
+    per = max(1, max(4096, x.size // 64) // max(n, 1))
+    for start in range(0, count, per):
+        idx = flat[start : start + per] if flat is not None else np.arange(start, min(count, start + per))
+        pos = np.unravel_index(idx, outer)
+        yield pos, xt[pos].reshape(len(idx), n)
+
+
+def _kernel(b, tau, precise, want):
+    """softmax / log_softmax / logsumexp of each row of ``b`` (2-D, ours to overwrite)."""
+    m = np.max(b, axis=1, keepdims=True) if b.shape[1] else np.full((b.shape[0], 1), -np.inf)
+    posinf = m[:, 0] == np.inf
+    neginf = m[:, 0] == -np.inf
+    if posinf.any():  # +inf logits share the mass: they become 0, the rest -inf
+        rows = b[posinf]
+        b[posinf] = np.where(rows == np.inf, 0.0, -np.inf)
+        m[posinf] = 0.0
+    m[neginf] = 0.0  # a slice of only -inf: d = -inf everywhere; the result is set below
+    d = b - m
+    err = _two_diff(b, m, d) if precise else None
+    if tau != 1.0:
+        d /= tau
+        if err is not None:
+            err /= tau
+    e = np.exp(d)
+    if err is not None:
+        e += e * err
+    rows = np.arange(b.shape[0])
+    if want == "softmax":
+        r = e / np.add.reduce(e, axis=1, keepdims=True)
+    else:
+        if b.shape[1]:
+            am = np.argmax(b, axis=1)  # one maximal entry per row: e there is exactly 1
+            e[rows, am] = 0.0
+        L = np.log1p(np.add.reduce(e, axis=1, keepdims=True))
+        if want == "logsumexp":
+            r = (m / tau + L)[:, 0]
+            r[posinf] = np.inf
+            r[neginf] = -np.inf
+            return r
+        r = d - L
+        if err is not None:
+            r += err
+    r[neginf] = np.nan  # softmax of a slice of only -inf is undefined
+    return r
+
+
+def _run_kernel(x, axes, out, tau, precise, want, select=None):
+    """Apply the kernel to the slices of ``x`` along ``axes``, writing into ``out``."""
+    work = _wide(x.dtype, log_domain=want != "softmax")
+    k = len(axes)
+    if want == "logsumexp":
+        ot = out  # out has the outer shape already
+    else:
+        ot = np.moveaxis(out, axes, range(x.ndim - k, x.ndim))
+    outer_ndim = x.ndim - k
+    for pos, block in _slice_blocks(x, axes, select):
+        res = _kernel(np.array(block, dtype=work), tau, precise, want)
+        if want == "logsumexp":
+            ot[pos] = res if pos else res[0]
+        else:
+            ot[pos] = res.reshape((res.shape[0],) + ot.shape[outer_ndim:]) if pos else res.reshape(ot.shape)
+
+
+# --------------------------------------------------------------------------- public functions
+
+
+def softmax(z, axis=-1, *, temperature=1.0, out=None, precise=False):
+    r"""Softmax of logits ``z`` along ``axis``: probabilities in [0, 1] summing to 1.
+
+    .. math:: p_i = \frac{e^{z_i / \tau}}{\sum_j e^{z_j / \tau}}
+
+    Parameters
+    ----------
+    z : array_like
+        Logits. Integers and booleans are converted to float64 first; float16 and float32
+        keep their dtype (float16 is computed in float32).
+    axis : int, tuple of ints or None, default -1
+        The axis or axes that make up one distribution; None means the whole array.
+    temperature : float, default 1.0
+        ``tau``, finite and > 0: the logits are divided by it.
+    out : ndarray, optional
+        Where to write the result (same shape, a floating dtype); may be ``z`` itself.
+    precise : bool, default False
+        Compensate the rounding of ``z - max(z)`` on slices that need the max trick. Costs
+        about 2x there; only matters for logits spread over hundreds beyond exp's range.
+
+    Returns
+    -------
+    p : ndarray or numpy scalar
+        Same shape as ``z`` (``out`` itself when given).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from course_lib.softmax import softmax
+    >>> softmax([1.0, 2.0, 3.0])
+    array([0.09003057, 0.24472847, 0.66524096])
+    >>> softmax([1000.0, 0.0, 0.0])           # the max trick: no overflow
+    array([1., 0., 0.])
+    >>> softmax([[1, 2], [3, 3]], axis=0)     # each column is a distribution
+    array([[0.11920292, 0.26894142],
+           [0.88079708, 0.73105858]])
+    >>> softmax([1.0, 2.0, 3.0], temperature=100.0).round(3)   # hot: close to uniform
+    array([0.33 , 0.333, 0.337])
+    >>> softmax([np.inf, 1.0, np.inf])
+    array([0.5, 0. , 0.5])
+    """
+    x = _as_real_array(z, "z")
+    axes = _axes(axis, x.ndim)
+    tau = _temperature(temperature)
+    if out is None:
+        o = np.empty_like(x)
+    else:
+        o = _check_out(out, x.shape)
+    with np.errstate(all="ignore"):
+        if o.dtype != _wide(x.dtype) or x.dtype != _wide(x.dtype) or np.shares_memory(o, x):
+            # float16 (computed in float32), a narrower out=, or in place: slice by slice
+            _run_kernel(x, axes, o, tau, precise, "softmax")
+            return _scalar_if_0d(o)
+        if tau == 1.0:
+            np.exp(x, out=o)
+        else:
+            np.divide(x, tau, out=o)
+            np.exp(o, out=o)
+        s = _sum(o, axes)
+        bad = ~((s >= 1.0) & (s < np.inf))  # overflow, nan, or too small to trust
+        np.reciprocal(s, out=s)
+        np.multiply(o, s, out=o)
+        if bad.any():
+            keep = [ax for ax in range(x.ndim) if ax not in axes]
+            select = bad.reshape([x.shape[ax] for ax in keep]) if keep else None
+            _run_kernel(x, axes, o, tau, precise, "softmax", select=select)
+    return _scalar_if_0d(o)
+
+
+def _check_out(out, shape):
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"out must have the shape of the result {shape}, got {out.shape}")
+    if out.dtype.kind != "f":
+        raise TypeError(f"out must have a floating dtype, got {out.dtype}")
+    return out
+
+
+def log_softmax(z, axis=-1, *, temperature=1.0):
+    r"""Logarithm of :func:`softmax`, computed without ever taking ``log`` of a probability.
+
+    .. math:: \log p_i = d_i - \log\bigl(1 + \textstyle\sum_{j \ne k} e^{d_j}\bigr),
+              \quad d = (z - \max z)/\tau,
+
+    with ``k`` one maximal entry: ``log1p`` keeps the dominant logit's tiny negative value.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits (integers and booleans become float64; float16/float32 keep their dtype).
+    axis : int, tuple of ints or None, default -1
+        The axis or axes of one distribution; None means the whole array.
+    temperature : float, default 1.0
+        ``tau``, finite and > 0.
+
+    Returns
+    -------
+    ndarray or numpy scalar
+        Same shape and dtype as ``z`` (float64 for integer input).
+
+    Examples
+    --------
+    >>> from course_lib.softmax import log_softmax
+    >>> log_softmax([1.0, 2.0, 3.0])
+    array([-2.40760596, -1.40760596, -0.40760596])
+    >>> log_softmax([0.0, -800.0])        # log(softmax) would give -inf here
+    array([   0., -800.])
+    >>> float(log_softmax([0.0, -50.0])[0])   # the dominant logit keeps its tiny value
+    -1.9287498479639178e-22
+    """
+    x = _as_real_array(z, "z")
+    axes = _axes(axis, x.ndim)
+    tau = _temperature(temperature)
+    o = np.empty_like(x)
+    with np.errstate(all="ignore"):
+        _run_kernel(x, axes, o, tau, True, "log_softmax")
+    return _scalar_if_0d(o)
+
+
+def logsumexp(z, axis=-1, *, keepdims=False):
+    r"""``log(sum(exp(z)))`` along ``axis`` without overflow: ``m + log1p(t)``.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits (integers and booleans become float64; float16/float32 keep their dtype).
+    axis : int, tuple of ints or None, default -1
+        The axis or axes to reduce; None reduces the whole array.
+    keepdims : bool, default False
+        Keep the reduced axes with length 1, as numpy's reductions do.
+
+    Returns
+    -------
+    ndarray or numpy scalar
+        ``-inf`` for an empty slice or a slice of only ``-inf``; ``+inf`` if any entry is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from course_lib.softmax import logsumexp
+    >>> float(logsumexp([1.0, 2.0, 3.0]))
+    3.40760596444438
+    >>> float(logsumexp([1000.0, 1000.0]))     # 1000 + log 2, no overflow
+    1000.6931471805599
+    >>> logsumexp([[0.0, 0.0], [1.0, -np.inf]], keepdims=True)
+    array([[0.69314718],
+           [1.        ]])
+    """
+    x = _as_real_array(z, "z")
+    axes = _axes(axis, x.ndim)
+    keep = [ax for ax in range(x.ndim) if ax not in axes]
+    o = np.empty([x.shape[ax] for ax in keep], dtype=x.dtype)
+    with np.errstate(all="ignore"):
+        _run_kernel(x, axes, o, 1.0, True, "logsumexp")
+    if keepdims:
+        o = np.expand_dims(o, axes)
+    return _scalar_if_0d(o)
+
+
+def masked_softmax(z, mask, axis=-1):
+    """Softmax over the entries where ``mask`` is True; the others get exactly 0.
+
+    A slice where no entry takes part gives all zeros (never nan), so a fully masked row in
+    attention contributes nothing instead of poisoning the output with nan.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits. The values of masked-out entries do not matter (even nan or inf).
+    mask : array_like of bool
+        True where an entry takes part; broadcastable to the shape of ``z``.
+    axis : int, tuple of ints or None, default -1
+        The axis or axes of one distribution.
+
+    Returns
+    -------
+    ndarray or numpy scalar
+        Same shape and dtype as ``z`` (float64 for integer input).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from course_lib.softmax import masked_softmax
+    >>> masked_softmax([1.0, 2.0, 3.0], [True, True, False])
+    array([0.26894142, 0.73105858, 0.        ])
+    >>> masked_softmax([[1.0, 2.0], [3.0, np.nan]], [[True, True], [False, False]])
+    array([[0.26894142, 0.73105858],
+           [0.        , 0.        ]])
+    """
+    x = _as_real_array(z, "z")
+    mk = np.asarray(mask)
+    if mk.dtype != np.bool_:
+        raise TypeError(
+            f"mask must be boolean (True where an entry takes part), got dtype {mk.dtype}; "
+            "for an additive 0/-inf mask pass mask=(additive == 0)"
+        )
+    try:
+        mk = np.broadcast_to(mk, x.shape)
+    except ValueError:
+        raise ValueError(
+            f"mask of shape {mk.shape} does not broadcast to the shape of z {x.shape}"
+        ) from None
+    axes = _axes(axis, x.ndim)
+    zm = np.where(mk, x, np.asarray(-np.inf, dtype=x.dtype))
+    p = np.asarray(softmax(zm, axis=axes))
+    any_kept = np.any(mk, axis=axes, keepdims=True)
+    p = np.where(any_kept, p, np.asarray(0.0, dtype=p.dtype))
+    return _scalar_if_0d(p)
+
+
+def online_softmax(z, axis=-1, *, block_size=128):
+    r"""Softmax in one streaming pass over blocks (Milakov & Gimelshein, 2018).
+
+    Keeps a running maximum ``m`` and a running sum ``s`` of ``exp(z - m)``; when a block
+    raises the maximum, the old sum is rescaled by ``exp(m_old - m_new)``. The final
+    normalisation is a second, element-wise pass, as in FlashAttention's output rescaling.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits (integers and booleans become float64; float16/float32 keep their dtype).
+    axis : int, tuple of ints or None, default -1
+        The axis or axes of one distribution.
+    block_size : int, default 128
+        How many entries of a slice each step reads.
+
+    Returns
+    -------
+    ndarray or numpy scalar
+        Equal to :func:`softmax` to a few ULP.
+
+    Examples
+    --------
+    >>> from course_lib.softmax import online_softmax
+    >>> online_softmax([1.0, 2.0, 3.0, 4.0], block_size=2)
+    array([0.0320586 , 0.08714432, 0.23688282, 0.64391426])
+    >>> online_softmax([-float("inf")] * 3 + [0.0], block_size=2)   # an all -inf prefix
+    array([0., 0., 0., 1.])
+    """
+    x = _as_real_array(z, "z")
+    if isinstance(block_size, (bool, np.bool_)) or not isinstance(
+        block_size, (numbers.Integral, np.integer)
+    ):
+        raise TypeError(f"block_size must be a positive int, got {block_size!r}")
+    if block_size < 1:
+        raise ValueError(f"block_size must be a positive int, got {block_size!r}")
+    axes = _axes(axis, x.ndim)
+    k = len(axes)
+    work = _wide(x.dtype)
+    xt = np.moveaxis(x, axes, range(x.ndim - k, x.ndim))
+    outer = xt.shape[: x.ndim - k]
+    n = int(np.prod(xt.shape[x.ndim - k :], dtype=np.int64))
+    z2 = xt.reshape(-1, n) if outer else xt.reshape(1, n)
+    rows = z2.shape[0]
+    m = np.full((rows, 1), -np.inf, dtype=work)
+    s = np.zeros((rows, 1), dtype=work)
+    with np.errstate(all="ignore"):
+        for j in range(0, n, block_size):
+            blk = z2[:, j : j + block_size].astype(work)
+            m_new = np.maximum(m, np.max(blk, axis=1, keepdims=True))
+            # a row still all -inf keeps m = -inf: shift by 0 instead (exp(-inf) = 0 anyway)
+            shift = np.where(np.isfinite(m_new), m_new, 0.0)
+            scale = np.exp(np.where(np.isfinite(m), m - shift, np.where(m == m_new, 0.0, -np.inf)))
+            s = s * scale + np.add.reduce(np.exp(blk - shift), axis=1, keepdims=True)
+            m = m_new
+        p = np.empty_like(z2, dtype=work) if n else np.empty((rows, 0), dtype=work)
+        posinf = m[:, 0] == np.inf
+        shift = np.where(np.isfinite(m), m, 0.0)
+        np.subtract(z2, shift, out=p)
+        np.exp(p, out=p)
+        p /= s
+        if posinf.any():
+            inf_rows = z2[posinf] == np.inf
+            p[posinf] = inf_rows / np.sum(inf_rows, axis=1, keepdims=True)
+        p[m[:, 0] == -np.inf] = np.nan
+        nan_rows = np.isnan(m[:, 0])
+        p[nan_rows] = np.nan
+    res = np.moveaxis(p.reshape(xt.shape), range(x.ndim - k, x.ndim), axes).astype(x.dtype)
+    return _scalar_if_0d(res)
+
+
+def entropy(p, axis=-1):
+    r"""Shannon entropy :math:`H(p) = -\sum_i p_i \log p_i` in nats, with :math:`0 \log 0 = 0`.
+
+    Parameters
+    ----------
+    p : array_like
+        Probabilities (non-negative; not renormalised).
+    axis : int, tuple of ints or None, default -1
+        The axis or axes of one distribution.
+
+    Returns
+    -------
+    ndarray or numpy scalar
+        Between 0 (one-hot) and ``log K`` (uniform over K entries).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from course_lib.softmax import entropy
+    >>> float(entropy([0.25, 0.25, 0.25, 0.25])) == float(np.log(4))
+    True
+    >>> float(entropy([1.0, 0.0, 0.0]))
+    0.0
+    """
+    x = _as_real_array(p, "p")
+    axes = _axes(axis, x.ndim)
+    if np.any(x < 0):
+        raise ValueError("p must be non-negative (probabilities); found a negative entry")
+    with np.errstate(all="ignore"):
+        terms = np.where(x > 0, x * np.log(np.where(x > 0, x, 1)), np.asarray(0.0, x.dtype))
+        h = -np.add.reduce(terms, axis=axes)
+    h = h + 0.0  # -0.0 -> 0.0
+    return _scalar_if_0d(np.asarray(h))

@@ -1,0 +1,140 @@
+"""``softmax-course`` / ``python -m course_lib``: the start command."""
+
+import json
+import os
+import secrets
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from course_lib import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def dry_run(capsys, *args):
+    assert cli.main(["start", "--dry-run", *args]) == 0
+    out, err = capsys.readouterr()
+    return out, shlex.split(out)
+
+
+def test_dry_run_prints_the_jupyterlab_command(capsys):
+    out, cmd = dry_run(capsys)
+    assert "-m jupyterlab" in out
+    assert cmd[:3] == [sys.executable, "-m", "jupyterlab"]
+    assert f"--ServerApp.root_dir={ROOT}" in cmd
+    assert "--ServerApp.ip=127.0.0.1" in cmd
+    assert cli.course_root() == ROOT
+
+
+def test_dry_run_passes_options_through(capsys):
+    _, cmd = dry_run(capsys, "--port", "9123", "--no-browser", "--ip", "0.0.0.0", "--token", "t0k")
+    for arg in ["--ServerApp.port=9123", "--no-browser", "--ServerApp.ip=0.0.0.0",
+                "--IdentityProvider.token=t0k"]:
+        assert arg in cmd
+
+
+def test_opens_lesson_00_when_it_exists_else_the_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "course_root", lambda: tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    _, cmd = dry_run(capsys)
+    assert cmd[-1] == "--LabApp.default_url=/lab/tree/notebooks"
+    (tmp_path / "notebooks" / "00_start_here.ipynb").write_text("{}")
+    _, cmd = dry_run(capsys)
+    assert cmd[-1] == "--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb"
+    assert f"--ServerApp.root_dir={tmp_path}" in cmd
+
+
+def test_missing_notebooks_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "course_root", lambda: tmp_path)
+    assert cli.main(["start", "--dry-run"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "notebooks" in err and "pip install -e ." in err
+
+
+@pytest.mark.parametrize("euid, expected", [(0, True), (1000, False)])
+def test_allow_root_only_as_root(monkeypatch, euid, expected):
+    monkeypatch.setattr(os, "geteuid", lambda: euid, raising=False)
+    assert ("--allow-root" in cli.start_command(ROOT)) is expected
+
+
+def test_help_lists_only_existing_subcommands(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "start" in out
+    for later in ["build", "grade", "check", "present"]:
+        assert later not in out
+    assert cli.main([]) == 2
+
+
+def test_python_dash_m_course_lib(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "course_lib", "start", "--dry-run"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "-m jupyterlab" in res.stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX process groups")
+def test_start_really_serves_jupyterlab(tmp_path):
+    port, token = free_port(), secrets.token_hex(16)
+    runtime = tmp_path / "runtime"
+    env = dict(os.environ)
+    env.pop("JUPYTER_TOKEN", None)
+    env.update(
+        JUPYTER_RUNTIME_DIR=str(runtime),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+        JUPYTER_DATA_DIR=str(tmp_path / "data"),
+        IPYTHONDIR=str(tmp_path / "ipython"),
+    )
+    log = (tmp_path / "jupyter.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "course_lib", "start", "--no-browser",
+         "--port", str(port), "--token", token],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/api/status?token={token}"
+    try:
+        deadline, status = time.monotonic() + 60, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    status = r.status
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        assert status == 200, (tmp_path / "jupyter.log").read_text(errors="replace")
+        # The CLI became the server (exec): one process, serving the course root.
+        info = json.loads((runtime / f"jpserver-{proc.pid}.json").read_text())
+        assert Path(info["root_dir"]) == ROOT
+        assert info["port"] == port
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            pytest.fail("JupyterLab did not stop on SIGTERM")
+        finally:
+            log.close()
+    assert not list(runtime.glob("jpserver-*.json")), "server did not shut down cleanly"
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # nothing left in the process group

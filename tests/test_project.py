@@ -1,0 +1,86 @@
+"""The repository layout, README commands, CI script and packaging metadata agree."""
+
+import doctest
+import importlib
+import os
+import re
+import stat
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.S | re.M)
+
+
+def marked_block(marker):
+    """The ```sh block that directly follows ``<!-- marker -->`` in README.md."""
+    m = re.search(rf"<!-- {marker} -->\s*\n```sh\n(.*?)^```", README, re.S | re.M)
+    assert m, f"README.md has no ```sh block after <!-- {marker} -->"
+    lines = [ln for ln in m.group(1).splitlines() if ln.strip()]
+    assert len(lines) == 1, f"the {marker} block must be exactly one command line"
+    return lines[0]
+
+
+def test_readme_has_exactly_two_setup_blocks_before_the_lesson_table():
+    table = README.index("| NN | lesson")
+    blocks = SH_BLOCK.findall(README[:table])
+    assert len(blocks) == 2
+    assert [b.strip() for b in blocks] == [marked_block("start-command"), marked_block("test-command")]
+
+
+def test_readme_commands_create_a_venv_and_do_what_they_say():
+    start, test = marked_block("start-command"), marked_block("test-command")
+    for cmd in (start, test):
+        assert cmd.startswith("python3 -m venv .venv && .venv/bin/python -m pip install -e ")
+    assert start.endswith("&& .venv/bin/softmax-course start")
+    assert '-e ".[test]"' in test
+    assert test.endswith("&& .venv/bin/python -m pytest")
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    ci = ROOT / ".ci" / "run"
+    text = ci.read_text(encoding="utf-8")
+    assert marked_block("test-command") in text.splitlines()
+    assert "set -euo pipefail" in text
+    assert "rm -rf .venv" in text
+    if os.name == "posix":
+        assert ci.stat().st_mode & stat.S_IXUSR, ".ci/run must be executable"
+
+
+@pytest.mark.parametrize("folder", ["notebooks", "exercises", "solutions"])
+def test_course_folders_have_a_readme(folder):
+    text = (ROOT / folder / "README.md").read_text(encoding="utf-8")
+    assert text.startswith(f"# {folder}/")
+
+
+def test_console_script_points_at_an_importable_callable():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    target = meta["project"]["scripts"]["softmax-course"]
+    module, _, attr = target.partition(":")
+    assert callable(getattr(importlib.import_module(module), attr))
+    assert meta["tool"]["setuptools"]["packages"] == ["course_lib"]
+
+
+def test_environment_yml_matches_pyproject():
+    yaml = pytest.importorskip("yaml")
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert env["name"] == "softmax-course"
+    conda = {re.split(r"[<>=]", d)[0] for d in env["dependencies"] if isinstance(d, str)}
+    wanted = meta["project"]["dependencies"] + meta["project"]["optional-dependencies"]["test"]
+    assert {re.split(r"[<>=]", d)[0] for d in wanted} <= conda
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert any(p.replace(" ", "").startswith("-e.") for p in pip), "must install the package itself"
+
+
+def test_readme_api_example_runs():
+    parser = doctest.DocTestParser()
+    examples = "\n".join(re.findall(r"^```python\n(>>>.*?)^```", README, re.S | re.M))
+    assert examples, "README.md has no runnable >>> example"
+    test = parser.get_doctest(examples, {}, "README.md", str(ROOT / "README.md"), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
