@@ -1,25 +1,11 @@
 """softmax-course: reference implementations, plots, widgets and grading for the course.
 
-One module per topic (see ``COURSE.md``); the softmax family lives in
-:mod:`course_lib.softmax` and is re-exported here for convenience.
+One module per topic, where the syllabus (``COURSE.md``) puts it::
+
+    from course_lib.softmax import softmax, log_softmax, logsumexp
+
+The functions are deliberately not re-exported here: ``course_lib.softmax`` names the module,
+and rebinding it to the function would make ``import course_lib.softmax`` return a function.
 """
-
-from course_lib.softmax import (
-    entropy,
-    log_softmax,
-    logsumexp,
-    masked_softmax,
-    online_softmax,
-    softmax,
-)
-
-__all__ = [
-    "softmax",
-    "log_softmax",
-    "logsumexp",
-    "masked_softmax",
-    "online_softmax",
-    "entropy",
-]
 
 __version__ = "0.1.0"

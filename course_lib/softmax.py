@@ -154,93 +154,135 @@ def _blocked_sum(e, ax):
 # --------------------------------------------------------------------------- the max-trick kernel
 
 
-def _two_diff(a, b, d):
-    """Exact rounding error of ``d = fl(a - b)`` (Knuth's TwoSum, 6 flops, no branches)."""
-    bv = d - a  # the part of d that came from -b
-    av = d - bv  # the part that came from a
-    err = (a - av) - (b + bv)
-    # inf - inf in the steps above: those entries are exact (or irrelevant), so no error
-    np.copyto(err, 0, where=~np.isfinite(err))
+def _two_diff(x, m, d):
+    """Exact rounding error of ``d = fl(x - m)``: Knuth's TwoSum, six flops and no branches.
+
+    ``x - m == d + err`` exactly. Entries where an infinity took part get ``err = 0``.
+    """
+    c = d - x  # the part of d that came from -m
+    err = d - c  # the part that came from x ...
+    np.subtract(x, err, out=err)  # ... and what x lost in it
+    np.add(c, m, out=c)  # what -m lost
+    np.subtract(err, c, out=err)
+    np.copyto(err, 0.0, where=np.isnan(err))
     return err
 
 
-def _slice_blocks(x, axes, select=None):
-    """Yield ``(positions, block)``: contiguous copies of whole slices along ``axes``.
+def _chunk_rows(n_rows, n, select):
+    """Row indices (slices, or index arrays for ``select``) of about 1/64 of the data each."""
+    per = max(1, max(16384, (n_rows * n) // 64) // max(n, 1))
+    if select is None:
+        for start in range(0, n_rows, per):
+            yield slice(start, min(n_rows, start + per))
+    else:
+        rows = np.flatnonzero(select)
+        for start in range(0, rows.size, per):
+            yield rows[start : start + per]
 
-    ``block`` has shape ``(c, n)`` (``c`` slices of ``n`` entries); ``positions`` indexes the
-    slices in ``np.moveaxis(x, axes, trailing)``. Only slices where ``select`` is True are
-    visited when it is given. About ``x.size / 64`` entries per block, at least one slice.
+
+def _kernel(x, tau, precise, want, ob):
+    """softmax / log_softmax / logsumexp of each row of ``x`` (2-D), written into ``ob``.
+
+    ``x`` is read only. ``ob`` has the shape of ``x`` (``(rows,)`` for logsumexp) and may be a
+    strided view of the caller's output; it also serves as the workspace for ``d``.
     """
-    k = len(axes)
-    xt = np.moveaxis(x, axes, range(x.ndim - k, x.ndim))
-    outer = xt.shape[: x.ndim - k]
-    n = int(np.prod(xt.shape[x.ndim - k :], dtype=np.int64))
-    if not outer:
-        yield (), xt.reshape(1, n)
+    n = x.shape[1]
+    if n == 0:
+        if want == "logsumexp":
+            ob[...] = -np.inf
         return
-    flat = np.flatnonzero(select) if select is not None else None
-    count = flat.size if flat is not None else int(np.prod(outer, dtype=np.int64))
-    per = max(1, max(4096, x.size // 64) // max(n, 1))
-    for start in range(0, count, per):
-        idx = flat[start : start + per] if flat is not None else np.arange(start, min(count, start + per))
-        pos = np.unravel_index(idx, outer)
-        yield pos, xt[pos].reshape(len(idx), n)
-
-
-def _kernel(b, tau, precise, want):
-    """softmax / log_softmax / logsumexp of each row of ``b`` (2-D, ours to overwrite)."""
-    m = np.max(b, axis=1, keepdims=True) if b.shape[1] else np.full((b.shape[0], 1), -np.inf)
-    posinf = m[:, 0] == np.inf
-    neginf = m[:, 0] == -np.inf
-    if posinf.any():  # +inf logits share the mass: they become 0, the rest -inf
-        rows = b[posinf]
-        b[posinf] = np.where(rows == np.inf, 0.0, -np.inf)
-        m[posinf] = 0.0
-    m[neginf] = 0.0  # a slice of only -inf: d = -inf everywhere; the result is set below
-    d = b - m
-    err = _two_diff(b, m, d) if precise else None
+    m = np.max(x, axis=1, keepdims=True)
+    special = ~np.isfinite(m[:, 0])  # nan, or a +-inf maximum: set right at the end
+    if special.any():
+        m = np.where(special[:, None], 0.0, m)
+    d = ob if (want != "logsumexp" and ob.dtype == x.dtype) else np.empty_like(x)
+    np.subtract(x, m, out=d)
+    err = _two_diff(x, m, d) if precise else None
     if tau != 1.0:
         d /= tau
         if err is not None:
             err /= tau
-    e = np.exp(d)
-    if err is not None:
-        e += e * err
-    rows = np.arange(b.shape[0])
     if want == "softmax":
-        r = e / np.add.reduce(e, axis=1, keepdims=True)
-    else:
-        if b.shape[1]:
-            am = np.argmax(b, axis=1)  # one maximal entry per row: e there is exactly 1
-            e[rows, am] = 0.0
-        L = np.log1p(np.add.reduce(e, axis=1, keepdims=True))
-        if want == "logsumexp":
-            r = (m / tau + L)[:, 0]
-            r[posinf] = np.inf
-            r[neginf] = -np.inf
-            return r
-        r = d - L
+        e = np.exp(d, out=d)
         if err is not None:
-            r += err
-    r[neginf] = np.nan  # softmax of a slice of only -inf is undefined
-    return r
+            err *= e
+            e += err
+        np.divide(e, np.add.reduce(e, axis=1, keepdims=True), out=ob, casting="same_kind")
+    else:
+        e = np.exp(d)
+        e[np.arange(e.shape[0]), np.argmax(x, axis=1)] = 0.0  # one maximal entry: exactly 1
+        t = np.add.reduce(e, axis=1)
+        if err is not None:
+            t += np.einsum("ij,ij->i", e, err)  # exp(d + err) = exp(d) (1 + err)
+        L = np.log1p(t)
+        if want == "logsumexp":
+            np.add(m[:, 0] / tau, L, out=ob, casting="same_kind")
+        else:
+            np.subtract(d, L[:, None], out=d)  # (d - L) + err: err is below half an ulp of d
+            np.add(d, err, out=ob, casting="same_kind") if err is not None else np.copyto(
+                ob, d, casting="same_kind"
+            )
+    if special.any():
+        _special_rows(x, special, want, ob)
+
+
+def _special_rows(x, special, want, ob):
+    """Rows whose maximum is nan, +inf or -inf (all -inf), by the semantics in the docstring."""
+    for i in np.flatnonzero(special):
+        row = x[i]
+        top = np.max(row)
+        if np.isnan(top):
+            ob[i] = np.nan
+        elif top == -np.inf:  # only -inf: softmax undefined; logsumexp of nothing
+            ob[i] = -np.inf if want == "logsumexp" else np.nan
+        else:  # +inf entries share the mass equally
+            inf = row == np.inf
+            k = np.count_nonzero(inf)
+            if want == "softmax":
+                ob[i] = np.where(inf, 1.0 / k, 0.0)
+            elif want == "log_softmax":
+                ob[i] = np.where(inf, -np.log(k), -np.inf)
+            else:
+                ob[i] = np.inf
+
+
+def _as_rows(a, axes):
+    """``a`` with ``axes`` moved last and flattened to ``(rows, n)``, and whether it is a view.
+
+    It is a view for a single axis and for the usual tuples; some tuples of axes need a copy.
+    """
+    k = len(axes)
+    at = np.moveaxis(a, axes, range(a.ndim - k, a.ndim))
+    n = int(np.prod(at.shape[a.ndim - k :], dtype=np.int64))
+    rows = int(np.prod(at.shape[: a.ndim - k], dtype=np.int64))
+    r = at.reshape(rows, n)
+    return r, (r.size == 0 or np.shares_memory(r, a))
 
 
 def _run_kernel(x, axes, out, tau, precise, want, select=None):
-    """Apply the kernel to the slices of ``x`` along ``axes``, writing into ``out``."""
+    """Apply the kernel to the slices of ``x`` along ``axes``, chunk by chunk, into ``out``."""
     work = _wide(x.dtype, log_domain=want != "softmax")
-    k = len(axes)
+    x2, _ = _as_rows(x, axes)
     if want == "logsumexp":
-        ot = out  # out has the outer shape already
+        o2, direct = out.reshape(-1), True
     else:
-        ot = np.moveaxis(out, axes, range(x.ndim - k, x.ndim))
-    outer_ndim = x.ndim - k
-    for pos, block in _slice_blocks(x, axes, select):
-        res = _kernel(np.array(block, dtype=work), tau, precise, want)
-        if want == "logsumexp":
-            ot[pos] = res if pos else res[0]
+        o2, direct = _as_rows(out, axes)
+    if not direct:
+        o2 = np.empty(x2.shape, dtype=out.dtype)
+    for rows in _chunk_rows(x2.shape[0], x2.shape[1], select):
+        xb = x2[rows]
+        if xb.dtype != work:
+            xb = xb.astype(work)
+        if isinstance(rows, slice):
+            _kernel(xb, tau, precise, want, o2[rows])
         else:
-            ot[pos] = res.reshape((res.shape[0],) + ot.shape[outer_ndim:]) if pos else res.reshape(ot.shape)
+            ob = np.empty((len(rows),) + o2.shape[1:], dtype=work)
+            _kernel(xb, tau, precise, want, ob)
+            o2[rows] = ob
+    if not direct:
+        k = len(axes)
+        ot = np.moveaxis(out, axes, range(out.ndim - k, out.ndim))
+        ot[...] = o2.reshape(ot.shape)
 
 
 # --------------------------------------------------------------------------- public functions
@@ -307,12 +349,30 @@ def softmax(z, axis=-1, *, temperature=1.0, out=None, precise=False):
         s = _sum(o, axes)
         bad = ~((s >= 1.0) & (s < np.inf))  # overflow, nan, or too small to trust
         np.reciprocal(s, out=s)
-        np.multiply(o, s, out=o)
+        _scale(o, s)
         if bad.any():
             keep = [ax for ax in range(x.ndim) if ax not in axes]
             select = bad.reshape([x.shape[ax] for ax in keep]) if keep else None
             _run_kernel(x, axes, o, tau, precise, "softmax", select=select)
     return _scalar_if_0d(o)
+
+
+def _scale(o, r):
+    """``o *= r`` (``r`` broadcast along the reduced axes), in place.
+
+    numpy 2 runs a broadcast operation through its 8192-element buffers, copying rows of a
+    few hundred entries into them; with buffers smaller than a row it streams each row in
+    place, which is 2-3x faster here. Rows shorter than 256 are faster the default way.
+    """
+    inner = min(range(o.ndim), key=lambda ax: abs(o.strides[ax])) if o.ndim else None
+    if inner is None or o.shape[inner] < 256 or r.shape[inner] != 1:
+        np.multiply(o, r, out=o)
+        return
+    old = np.setbufsize(16)
+    try:
+        np.multiply(o, r, out=o)
+    finally:
+        np.setbufsize(old)
 
 
 def _check_out(out, shape):

@@ -144,11 +144,13 @@ def test_permutation_equivariance_along_axis(data, z):
 @given(z=logits(max_dims=1, max_side=12))
 def test_order_preserved(z):
     p = softmax(z)
-    zi, zj = z[:, None], z[None, :]
-    pi, pj = p[:, None], p[None, :]
+    n = z.shape[0]
+    zi, zj = np.broadcast_to(z[:, None], (n, n)), np.broadcast_to(z[None, :], (n, n))
+    pi, pj = np.broadcast_to(p[:, None], (n, n)), np.broadcast_to(p[None, :], (n, n))
     assert np.all(pi[zi < zj] <= pj[zi < zj])
     assert np.all(pi[zi == zj] == pj[zi == zj])
-    assert np.argmax(p) == np.argmax(z)
+    # the largest logit gets the largest probability (distinct logits may round to equal p)
+    assert p[np.argmax(z)] == np.max(p)
 
 
 @given(a=st.floats(-30, 30, allow_nan=False))
@@ -283,7 +285,7 @@ def test_entropy_range(data, z):
 
 @given(n=st.integers(1, 300))
 def test_entropy_uniform_and_one_hot(n):
-    np.testing.assert_allclose(entropy(np.full(n, 1.0 / n)), math.log(n), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(entropy(np.full(n, 1.0 / n)), math.log(n), rtol=1e-13, atol=1e-15)
     onehot = np.zeros(n)
     onehot[n // 2] = 1.0
     assert entropy(onehot) == 0.0
