@@ -286,8 +286,7 @@ def _run_kernel(x, axes, out, tau, precise, want, select=None):
         o2, direct = out.reshape(-1), True
     else:
         o2, direct = _as_rows(out, axes)
-    if not direct:
-        o2 = np.empty(x2.shape, dtype=out.dtype)
+    # not direct: o2 is a copy of out (with what the fast path wrote); copied back below
     for rows in _chunk_rows(x2.shape[0], x2.shape[1], select):
         xb = x2[rows]
         if xb.dtype != work:
@@ -521,7 +520,8 @@ def masked_softmax(z, mask, axis=-1):
     axes = _axes(axis, x.ndim)
     zm = np.where(mk, x, np.asarray(-np.inf, dtype=x.dtype))
     p = np.asarray(softmax(zm, axis=axes))
-    any_kept = np.any(mk, axis=axes, keepdims=True)
+    # a slice with no entry taking part, or only -inf ones, gives zeros (softmax would be nan)
+    any_kept = np.any(zm != -np.inf, axis=axes, keepdims=True)
     p = np.where(any_kept, p, np.asarray(0.0, dtype=p.dtype))
     return _scalar_if_0d(p)
 
@@ -534,10 +534,10 @@ def online_softmax(z, axis=-1, *, block_size=128):
     is rescaled by ``exp(m_old - m_new)``: the step that makes one pass enough, and the step
     a hand-written version most often forgets. A second, element-wise pass divides by ``s``.
 
-    Two refinements keep it within a few ULP of :func:`softmax`: the shift is only moved when
-    the maximum grows by more than ``16`` (far from overflow, and it saves most rescalings,
-    as FlashAttention-4 does), and ``exp(z - m)`` is compensated for the rounding of
-    ``z - m``.
+    Three refinements keep it within a few ULP of :func:`softmax`: the shift is only moved
+    when the maximum grows by more than ``16`` (far from overflow, and it saves most
+    rescalings, as FlashAttention-4 does); ``exp(z - m)`` is compensated for the rounding of
+    ``z - m``; and the running sum is kept in ``np.longdouble`` (80-bit on x86 Linux).
 
     Parameters
     ----------
@@ -573,7 +573,7 @@ def online_softmax(z, axis=-1, *, block_size=128):
     z2, _ = _as_rows(x, axes)
     rows, n = z2.shape
     m = np.full((rows, 1), -np.inf, dtype=work)  # the shift: a maximum seen so far
-    s = np.zeros((rows, 1), dtype=work)
+    s = np.zeros((rows, 1), dtype=np.longdouble)  # extended precision where the platform has it
     with np.errstate(all="ignore"):
         for j in range(0, n, block_size):
             blk = z2[:, j : j + block_size].astype(work)
@@ -583,9 +583,9 @@ def online_softmax(z, axis=-1, *, block_size=128):
                 s *= np.where(np.isfinite(m), _exp_diff(m, m_new), 0.0)
                 m = m_new
             shift = np.where(np.isfinite(m), m, 0.0)  # rows with no finite entry yet
-            s += np.add.reduce(_exp_diff(blk, shift), axis=1, keepdims=True)
+            s += np.add.reduce(_exp_diff(blk, shift), axis=1, keepdims=True, dtype=s.dtype)
         p = _exp_diff(z2.astype(work), np.where(np.isfinite(m), m, 0.0))
-        p /= s
+        p /= s.astype(work)
         _special_rows(z2, ~np.isfinite(np.max(z2, axis=1)) if n else np.zeros(rows, bool),
                       "softmax", p)
     res = np.moveaxis(p.reshape(np.moveaxis(x, axes, range(x.ndim - len(axes), x.ndim)).shape),
