@@ -173,13 +173,14 @@ def _small_buffers(active=True):
         np.setbufsize(old)
 
 
-def _two_diff(x, m, d):
+def _two_diff(x, m, d, c=None, err=None):
     """Exact rounding error of ``d = fl(x - m)``: Knuth's TwoSum, six flops and no branches.
 
     ``x - m == d + err`` exactly. Entries where an infinity took part get ``err = 0``.
+    ``c`` and ``err`` are optional workspaces of the shape of ``x``; the error goes to ``err``.
     """
-    c = d - x  # the part of d that came from -m
-    err = d - c  # the part that came from x ...
+    c = np.subtract(d, x, out=c)  # the part of d that came from -m
+    err = np.subtract(d, c, out=err)  # the part that came from x ...
     np.subtract(x, err, out=err)  # ... and what x lost in it
     np.add(c, m, out=c)  # what -m lost
     np.subtract(err, c, out=err)
@@ -187,24 +188,39 @@ def _two_diff(x, m, d):
     return err
 
 
-def _chunk_rows(n_rows, n, select):
-    """Row indices (slices, or index arrays for ``select``) of about 1/128 of the data each."""
-    per = max(1, max(8192, (n_rows * n) // 128) // max(n, 1))
-    if select is None:
-        for start in range(0, n_rows, per):
-            yield slice(start, min(n_rows, start + per))
-    else:
+def _chunk_rows(n_rows, n, select, spare):
+    """Yield ``(rows, scratch)``: the rows of one chunk, and two workspaces or None.
+
+    With ``spare`` (the output, as ``(rows, n)``), a chunk of 1/16 of the data borrows the
+    output rows of the next two chunks, not yet written, as its workspace: few large chunks
+    and no extra memory. The last rows, or rows picked by ``select``, go in chunks of 1/128
+    with workspaces of their own.
+    """
+    small = max(1, max(8192, (n_rows * n) // 128) // max(n, 1))
+    if select is not None:
         rows = np.flatnonzero(select)
-        for start in range(0, rows.size, per):
-            yield rows[start : start + per]
+        for start in range(0, rows.size, small):
+            yield rows[start : start + small], None
+        return
+    start = 0
+    if spare is not None:
+        big = max(1, max(8192, (n_rows * n) // 16) // max(n, 1))
+        while start + 3 * big <= n_rows:
+            ws = (spare[start + big : start + 2 * big], spare[start + 2 * big : start + 3 * big])
+            yield slice(start, start + big), ws
+            start += big
+    for s in range(start, n_rows, small):
+        yield slice(s, min(n_rows, s + small)), None
 
 
-def _kernel(x, tau, precise, want, ob):
+def _kernel(x, tau, precise, want, ob, scratch=None):
     """softmax / log_softmax / logsumexp of each row of ``x`` (2-D), written into ``ob``.
 
     ``x`` is read only. ``ob`` has the shape of ``x`` (``(rows,)`` for logsumexp) and may be a
     strided view of the caller's output; it also serves as the workspace for ``d``.
+    ``scratch``: two more workspaces of the shape of ``x``, or None to allocate them.
     """
+    a, b = scratch if scratch is not None else (None, None)
     n = x.shape[1]
     if n == 0:
         if want == "logsumexp":
@@ -216,7 +232,7 @@ def _kernel(x, tau, precise, want, ob):
         m = np.where(special[:, None], 0.0, m)
     d = ob if (want != "logsumexp" and ob.dtype == x.dtype) else np.empty_like(x)
     np.subtract(x, m, out=d)
-    err = _two_diff(x, m, d) if precise else None
+    err = _two_diff(x, m, d, a, b) if precise else None
     if tau != 1.0:
         d /= tau
         if err is not None:
@@ -228,7 +244,7 @@ def _kernel(x, tau, precise, want, ob):
             e += err
         np.divide(e, np.add.reduce(e, axis=1, keepdims=True), out=ob, casting="same_kind")
     else:
-        e = np.exp(d)
+        e = np.exp(d, out=a)
         e[np.arange(e.shape[0]), np.argmax(x, axis=1)] = 0.0  # one maximal entry: exactly 1
         t = np.add.reduce(e, axis=1)
         if err is not None:
@@ -287,13 +303,14 @@ def _run_kernel(x, axes, out, tau, precise, want, select=None):
     else:
         o2, direct = _as_rows(out, axes)
     # not direct: o2 is a copy of out (with what the fast path wrote); copied back below
-    for rows in _chunk_rows(x2.shape[0], x2.shape[1], select):
+    spare = o2 if (want != "logsumexp" and o2.dtype == work) else None
+    for rows, scratch in _chunk_rows(x2.shape[0], x2.shape[1], select, spare):
         xb = x2[rows]
         if xb.dtype != work:
             xb = xb.astype(work)
         if isinstance(rows, slice) and o2.dtype == work:
             with _small_buffers(x2.shape[1] >= 256):
-                _kernel(xb, tau, precise, want, o2[rows])
+                _kernel(xb, tau, precise, want, o2[rows], scratch)
         else:
             ob = np.empty((xb.shape[0],) + o2.shape[1:], dtype=work)
             with _small_buffers(x2.shape[1] >= 256):
