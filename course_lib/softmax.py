@@ -242,11 +242,11 @@ def _kernel(x, tau, precise, want, ob, scratch=None):
         if err is not None:
             err *= e
             e += err
-        np.divide(e, np.add.reduce(e, axis=1, keepdims=True), out=ob, casting="same_kind")
+        np.divide(e, _sum(e, (1,)), out=ob, casting="same_kind")
     else:
         e = np.exp(d, out=a)
         e[np.arange(e.shape[0]), np.argmax(x, axis=1)] = 0.0  # one maximal entry: exactly 1
-        t = np.add.reduce(e, axis=1)
+        t = _sum(e, (1,))[:, 0]
         if err is not None:
             t += np.einsum("ij,ij->i", e, err)  # exp(d + err) = exp(d) (1 + err)
         L = np.log1p(t)
@@ -320,6 +320,71 @@ def _run_kernel(x, axes, out, tau, precise, want, select=None):
         k = len(axes)
         ot = np.moveaxis(out, axes, range(out.ndim - k, out.ndim))
         ot[...] = o2.reshape(ot.shape)
+
+
+_EXTENDED = np.finfo(np.longdouble).nmant >= 63  # x87 80-bit long double (x86 Linux, ...)
+_LOG_MAX = float(np.log(np.finfo(np.float64).max))
+
+
+def _direct_log(x, axes, tau, out, want):
+    """log_softmax / logsumexp of float64 rows in five passes, without the max trick's rounding.
+
+    For a row whose maximum ``m`` lies in ``[0, log(max float)]``::
+
+        t = sum(exp(z_j) for all j but one maximal entry) * exp(-m)
+
+    is computed with ``exp(z)`` straight from the exact logits (no rounded ``z - m``), and
+    ``exp(-m)``, ``t``, ``log1p(t)`` and ``m + log1p(t)`` per row in 80-bit long double, so
+    that ``log_softmax = (z - m) - log1p(t)`` is within about 1.6 ULP. ``m >= 0`` keeps every
+    ``exp(z_j)`` at least as large as ``exp(z_j - m)``, so none loses bits to underflow.
+
+    Returns a boolean mask of the rows left to the compensated kernel (other rows, or where
+    the sum overflows), or None when this path does not apply at all: another dtype, a
+    platform whose long double is plain double, or axes whose rows are not a view.
+    """
+    if not _EXTENDED or x.dtype != np.float64 or x.size == 0:
+        return None
+    x2, view = _as_rows(x, axes)
+    if not view:
+        return None
+    n_rows, n = x2.shape
+    if want == "log_softmax":
+        o2, view = _as_rows(out, axes)
+        if not view:
+            return None
+        chunks = [(slice(0, n_rows), o2)]
+    else:  # a workspace of 1/16 of the input at a time
+        per = max(1, max(8192, x2.size // 16) // n)
+        work = np.empty((min(per, n_rows), n))
+        chunks = [(slice(i, min(n_rows, i + per)), None) for i in range(0, n_rows, per)]
+    rest = np.zeros(n_rows, dtype=bool)
+    with _small_buffers(n >= 256):
+        for rows, o in chunks:
+            xb = x2[rows]
+            e = o[rows] if o is not None else work[: xb.shape[0]]
+            r = np.arange(xb.shape[0])
+            am = np.argmax(xb, axis=1)
+            m = xb[r, am] / tau
+            if tau == 1.0:
+                np.exp(xb, out=e)
+            else:
+                np.divide(xb, tau, out=e)
+                np.exp(e, out=e)
+            e[r, am] = 0.0  # the maximal entry's term is exactly 1: it is the "1" in 1 + t
+            s = _sum(e, (1,))[:, 0]
+            rest[rows] = ~((m >= 0) & (m <= _LOG_MAX) & (s < np.inf))
+            m_ld = m.astype(np.longdouble)
+            L = np.log1p(s.astype(np.longdouble) * np.exp(-m_ld))
+            if want == "logsumexp":
+                out.reshape(-1)[rows] = m_ld + L
+                continue
+            if tau == 1.0:
+                np.subtract(xb, m[:, None], out=e)
+            else:
+                np.divide(xb, tau, out=e)
+                e -= m[:, None]
+            e -= L.astype(np.float64)[:, None]
+    return rest
 
 
 # --------------------------------------------------------------------------- public functions
@@ -447,7 +512,9 @@ def log_softmax(z, axis=-1, *, temperature=1.0):
     tau = _temperature(temperature)
     o = np.empty_like(x)
     with np.errstate(all="ignore"):
-        _run_kernel(x, axes, o, tau, True, "log_softmax")
+        rest = _direct_log(x, axes, tau, o, "log_softmax")
+        if rest is None or rest.any():
+            _run_kernel(x, axes, o, tau, True, "log_softmax", select=rest)
     return _scalar_if_0d(o)
 
 
@@ -485,7 +552,9 @@ def logsumexp(z, axis=-1, *, keepdims=False):
     keep = [ax for ax in range(x.ndim) if ax not in axes]
     o = np.empty([x.shape[ax] for ax in keep], dtype=x.dtype)
     with np.errstate(all="ignore"):
-        _run_kernel(x, axes, o, 1.0, True, "logsumexp")
+        rest = _direct_log(x, axes, 1.0, o, "logsumexp")
+        if rest is None or rest.any():
+            _run_kernel(x, axes, o, 1.0, True, "logsumexp", select=rest)
     if keepdims:
         o = np.expand_dims(o, axes)
     return _scalar_if_0d(o)
