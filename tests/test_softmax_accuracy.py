@@ -138,3 +138,15 @@ def test_online_softmax_within_8_ulp_of_softmax(block_size):
     z = rng.standard_normal((50, 3000)) * 4
     z[:, : 2 * block_size] -= np.linspace(0, 30, 2 * block_size)  # maxima arrive late
     np.testing.assert_array_max_ulp(online_softmax(z, block_size=block_size), softmax(z), 8)
+
+
+@pytest.mark.parametrize("precise", [False, True])
+def test_in_place_equals_out_of_place_on_the_slow_path(precise):
+    # logits beyond exp's range take the max-trick kernel, chunk by chunk, in the output's
+    # own memory: with out=z each chunk must be read before anything is written over it
+    rng = np.random.default_rng(8)
+    z = rng.uniform(300, 1100, (64, 1000))
+    expected = softmax(z, precise=precise)
+    got = softmax(z, out=z, precise=precise)
+    assert got is z
+    np.testing.assert_array_equal(z, expected)
