@@ -17,11 +17,13 @@ accurate: when one logit towers over the rest, ``t`` is tiny and ``log(1 + t)`` 
 How the numbers are kept right (each point is measured by ``tests/test_softmax_accuracy.py``):
 
 * **No subtraction when none is needed.** ``softmax`` first tries ``exp(z)`` directly. When a
-  slice's sum ``s`` is finite and at least 1, ``exp(z) / s`` is as accurate as the max trick and
-  more accurate on logits spread over hundreds, because ``z - max(z)`` is itself rounded and
-  ``exp`` turns an absolute error ``delta`` in its argument into a relative error ``delta``.
-  Slices that overflow, or whose sum falls below 1, take the max trick.
-* **The same idea in the log domain.** For a float64 slice with ``0 <= m <= 709``,
+  slice's sum ``s`` is finite and at least 1 (or positive, with no ``exp(z_j)`` subnormal),
+  ``exp(z) / s`` is as accurate as the max trick and more accurate on logits spread over
+  hundreds, because ``z - max(z)`` is itself rounded and ``exp`` turns an absolute error
+  ``delta`` in its argument into a relative error ``delta``. Only slices that overflow, or that
+  underflow with a sum below 1, take the max trick.
+* **The same idea in the log domain.** For a float64 slice with ``m <= 709`` (and ``m >= 0``,
+  or no ``exp(z_j)`` subnormal),
   ``log_softmax`` and ``logsumexp`` take ``t = sum(exp(z_j), j != k) * exp(-m)`` from the exact
   logits, with the per-slice numbers (``exp(-m)``, ``log1p(t)``, ``m + log1p(t)``) in 80-bit
   long double where the platform has it (x86 Linux): five passes over the data.
@@ -333,19 +335,22 @@ def _run_kernel(x, axes, out, tau, precise, want, select=None):
 
 _EXTENDED = np.finfo(np.longdouble).nmant >= 63  # x87 80-bit long double (x86 Linux, ...)
 _LOG_MAX = float(np.log(np.finfo(np.float64).max))
+# below log(tiny), exp(z) is subnormal and has lost bits
+_LOG_TINY = {c: float(np.log(np.finfo(c).tiny)) for c in "fdg"}
 
 
 def _direct_log(x, axes, tau, out, want):
     """log_softmax / logsumexp of float64 rows in five passes, without the max trick's rounding.
 
-    For a row whose maximum ``m`` lies in ``[0, log(max float)]``::
+    For a row whose maximum ``m`` is at most ``log(max float)``, and is ``>= 0`` or has no
+    logit below ``log(tiny)`` (so that no ``exp(z_j)`` is subnormal)::
 
         t = sum(exp(z_j) for all j but one maximal entry) * exp(-m)
 
     is computed with ``exp(z)`` straight from the exact logits (no rounded ``z - m``), and
     ``exp(-m)``, ``t``, ``log1p(t)`` and ``m + log1p(t)`` per row in 80-bit long double, so
     that ``log_softmax = (z - m) - log1p(t)`` is within about 1.6 ULP. ``m >= 0`` keeps every
-    ``exp(z_j)`` at least as large as ``exp(z_j - m)``, so none loses bits to underflow.
+    ``exp(z_j)`` at least as large as ``exp(z_j - m)``, so none loses bits that matter.
 
     Returns a boolean mask of the rows left to the compensated kernel (other rows, or where
     the sum overflows), or None when this path does not apply at all: another dtype, a
@@ -381,7 +386,11 @@ def _direct_log(x, axes, tau, out, want):
                 np.exp(e, out=e)
             e[r, am] = 0.0  # the maximal entry's term is exactly 1: it is the "1" in 1 + t
             s = _sum(e, (1,))[:, 0]
-            rest[rows] = ~((m >= 0) & (m <= _LOG_MAX) & (s < np.inf))
+            ok = (m <= _LOG_MAX) & (s < np.inf)
+            neg = ok & ~(m >= 0)  # every exp(z_j) must then be normal: min(z) >= log(tiny)
+            if neg.any():
+                ok &= ~neg | (np.min(xb, axis=1, initial=np.inf) / tau >= _LOG_TINY["d"])
+            rest[rows] = ~ok
             m_ld = m.astype(np.longdouble)
             L = np.log1p(s.astype(np.longdouble) * np.exp(-m_ld))
             if want == "logsumexp":
@@ -458,7 +467,10 @@ def softmax(z, axis=-1, *, temperature=1.0, out=None, precise=False):
             np.divide(x, tau, out=o)
             np.exp(o, out=o)
         s = _sum(o, axes)
-        bad = ~((s >= 1.0) & (s < np.inf))  # overflow, nan, or too small to trust
+        bad = ~((s >= 1.0) & (s < np.inf))  # overflow, nan, or a sum below 1: look closer
+        if bad.any():  # below 1 is fine too unless some exp(z) lost bits to underflow
+            low = np.min(x, axis=axes, keepdims=True, initial=np.inf) / tau < _LOG_TINY[o.dtype.char]
+            bad &= ~((s > 0) & (s < np.inf)) | low
         _scale(o, np.reciprocal(s))
         if bad.any():
             keep = [ax for ax in range(x.ndim) if ax not in axes]
