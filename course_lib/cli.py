@@ -75,7 +75,8 @@ def start_command(
     list of str
         ``[sys.executable, "-m", "jupyterlab", ...]``, ready for :mod:`subprocess`.
         It opens ``notebooks/00_start_here.ipynb`` when that file exists, otherwise
-        the ``notebooks/`` folder.
+        the ``notebooks/`` folder, and turns off JupyterLab's news feed and update check
+        (both would reach the network).
 
     Examples
     --------
@@ -97,6 +98,9 @@ def start_command(
         "jupyterlab",
         f"--ServerApp.root_dir={root}",
         f"--ServerApp.ip={ip}",
+        # the course needs no network at run time: no news feed, no update check on PyPI
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     if port is not None:
         cmd += [f"--ServerApp.port={int(port)}", "--ServerApp.port_retries=0"]

@@ -124,6 +124,14 @@ def test_start_really_serves_jupyterlab(tmp_path):
         info = json.loads((runtime / f"jpserver-{proc.pid}.json").read_text())
         assert Path(info["root_dir"]) == ROOT
         assert info["port"] == port
+        base = f"http://127.0.0.1:{port}"
+        # the root URL lands on the course's notebooks (lesson 00 once it exists)
+        with urllib.request.urlopen(f"{base}/?token={token}", timeout=10) as r:
+            assert "/lab/tree/notebooks" in r.geturl()
+        # no network at run time: the news feed and the update check are off
+        for path, expected in (("news", {"news": []}), ("update", {"notification": None})):
+            with urllib.request.urlopen(f"{base}/lab/api/{path}?token={token}", timeout=10) as r:
+                assert json.loads(r.read()) == expected
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
