@@ -24,6 +24,7 @@ from pathlib import Path
 __all__ = ["course_root", "start_command", "make_parser", "main"]
 
 LESSON_00 = Path("notebooks") / "00_start_here.ipynb"
+LAB_SETTINGS = Path(__file__).resolve().parent / "lab_settings"  # JupyterLab overrides.json
 
 
 def course_root() -> Path:
@@ -98,9 +99,11 @@ def start_command(
         "jupyterlab",
         f"--ServerApp.root_dir={root}",
         f"--ServerApp.ip={ip}",
-        # the course needs no network at run time: no news feed, no update check on PyPI
+        # the course needs no network at run time: no news feed, no update check on PyPI,
+        # and no prompt asking the learner about them (lab_settings/overrides.json)
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabApp.app_settings_dir={LAB_SETTINGS}",
     ]
     if port is not None:
         cmd += [f"--ServerApp.port={int(port)}", "--ServerApp.port_retries=0"]

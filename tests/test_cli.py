@@ -36,6 +36,7 @@ def test_dry_run_prints_the_jupyterlab_command(capsys):
     # no network at run time: JupyterLab's news feed and PyPI update check are off
     assert "--LabApp.news_url=None" in cmd
     assert "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate" in cmd
+    assert f"--LabApp.app_settings_dir={cli.LAB_SETTINGS}" in cmd
 
 
 def test_dry_run_passes_options_through(capsys):
@@ -131,6 +132,12 @@ def test_start_really_serves_jupyterlab(tmp_path):
         # the root URL lands on the course's notebooks (lesson 00 once it exists)
         with urllib.request.urlopen(f"{base}/?token={token}", timeout=10) as r:
             assert "/lab/tree/notebooks" in r.geturl()
+        # the learner is not asked about Jupyter news: the course's overrides are in force
+        url = f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}"
+        with urllib.request.urlopen(url, timeout=10) as r:
+            props = json.loads(r.read())["schema"]["properties"]  # overrides become defaults
+        assert props["fetchNews"]["default"] == "false"
+        assert props["checkForUpdates"]["default"] is False
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
