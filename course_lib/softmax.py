@@ -626,10 +626,10 @@ def masked_softmax(z, mask, axis=-1):
         ) from None
     axes = _axes(axis, x.ndim)
     zm = np.where(mk, x, np.asarray(-np.inf, dtype=x.dtype))
-    p = np.asarray(softmax(zm, axis=axes))
     # a slice with no entry taking part, or only -inf ones, gives zeros (softmax would be nan)
-    any_kept = np.any(zm != -np.inf, axis=axes, keepdims=True)
-    p = np.where(any_kept, p, np.asarray(0.0, dtype=p.dtype))
+    none_kept = ~np.any(zm != -np.inf, axis=axes, keepdims=True)
+    p = np.asarray(softmax(zm, axis=axes))
+    np.copyto(p, 0.0, where=none_kept)
     return _scalar_if_0d(p)
 
 
