@@ -150,3 +150,24 @@ def test_in_place_equals_out_of_place_on_the_slow_path(precise):
     got = softmax(z, out=z, precise=precise)
     assert got is z
     np.testing.assert_array_equal(z, expected)
+
+
+@pytest.mark.parametrize("dtype,name", CASES, ids=[f"{d.__name__}-{n}" for d, n in CASES])
+def test_online_softmax_within_4_ulp_of_exact(dtype, name):
+    z = STRESS[dtype][name]
+    p, _, _ = ref((dtype, name), z)
+    with np.errstate(all="raise"):
+        assert ulp_error(online_softmax(z), p) <= 4
+        assert ulp_error(online_softmax(z, block_size=3), p) <= 4
+
+
+@pytest.mark.parametrize("n", [43, 127, 1000])
+def test_many_equal_small_terms(n):
+    # numpy's pairwise sum adds them serially into 8 accumulators, rounding the same way each
+    # time, so softmax (like scipy's: 3.9 to 15.8 ULP here) can pass 10 ULP on such input; it
+    # stays within 16. online_softmax sums in long double (where the platform has it): 1 ULP
+    z = np.array([[27.5] + [6.103515625e-05] * (n - 1)])
+    p, _, _ = reference(z)
+    assert ulp_error(softmax(z), p) <= 16
+    if sm._EXTENDED:
+        assert ulp_error(online_softmax(z), p) <= 1

@@ -346,11 +346,11 @@ def test_online_equals_softmax_large_blocks(z, block_size, sort):
             z = z[:, ::-1].copy()
     got = online_softmax(z, axis=-1, block_size=block_size)
     assert got.dtype == z.dtype and got.shape == z.shape
-    # 8 ULP (the spec) plus the rounding of the two normalisers, which add the same terms in
-    # different groupings: with many equal terms the roundings are correlated (e.g. [14.5] +
-    # [4.0] * 42 puts softmax 4 ULP above the exact value and online 5 below).  A wrong
-    # rescaling is off by orders of magnitude more.  The plain 8 ULP on random normal logits
-    # is checked in test_softmax_edges.py::test_online_sizes_not_divisible_by_block.
+    # 8 ULP (the spec) plus the rounding of softmax's own normaliser: numpy's pairwise sum
+    # runs 8 serial accumulators, so many equal small terms added to a large one round the
+    # same way (softmax([27.5] + [6.1e-5] * 126) is 13 ULP from the exact value, scipy's 16),
+    # while online_softmax keeps its sum in long double (within 1 ULP there; see
+    # test_softmax_accuracy.py). A wrong rescaling is off by orders of magnitude more.
     assert_ulp(got, softmax(z, axis=-1), 8 + sum_ulps(z.shape[-1]))
 
 
