@@ -173,7 +173,7 @@ def _small_buffers(active=True):
     8192-element buffers, copying rows into them; with buffers smaller than a row it works on
     each row in place. Only for operations without a dtype cast (a cast needs the buffers).
     """
-    if not active:
+    if not active or not hasattr(np, "setbufsize"):
         yield
         return
     old = np.setbufsize(16)
