@@ -1,6 +1,6 @@
 """softmax-course: reference implementations, plots, widgets and grading for the course.
 
-One module per topic, where the syllabus (``COURSE.md``) puts it::
+One module per topic, where the syllabus puts it::
 
     from course_lib.softmax import softmax, log_softmax, logsumexp
 

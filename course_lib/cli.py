@@ -6,7 +6,7 @@ Subcommands that exist today:
     Open the course in JupyterLab at lesson 00 (or at the ``notebooks/`` folder
     while lesson 00 does not exist yet).
 
-Later work adds ``build``, ``grade``, ``check`` and ``present`` (see ``COURSE.md``);
+Later work adds ``build``, ``grade``, ``check`` and ``present``;
 each registers itself in :func:`make_parser`.
 
 Importing this module has no side effects: nothing runs until :func:`main` is called.

@@ -1,6 +1,6 @@
 """Edge cases, dtypes, argument validation and no-warning guarantees of ``course_lib.softmax``.
 
-See ``/work/shared/COURSE.md`` ("Public API of course_lib") for the contract.  Every test that
+See the course syllabus ("Public API of course_lib") for the contract.  Every test that
 feeds a nasty input runs with warnings turned into errors (a RuntimeWarning fails it).
 """
 
