@@ -335,8 +335,12 @@ def _run_kernel(x, axes, out, tau, precise, want, select=None):
 
 _EXTENDED = np.finfo(np.longdouble).nmant >= 63  # x87 80-bit long double (x86 Linux, ...)
 _LOG_MAX = float(np.log(np.finfo(np.float64).max))
-# below log(tiny), exp(z) is subnormal and has lost bits
-_LOG_TINY = {c: float(np.log(np.finfo(c).tiny)) for c in "fdg"}
+
+
+def _some_exp_subnormal(x, axes, tau, keepdims=False):
+    """Per slice: is some ``exp(z / tau)`` subnormal, i.e. has it lost bits to underflow?"""
+    low = np.min(x, axis=axes, keepdims=keepdims, initial=np.inf) / tau
+    return low < np.log(np.finfo(x.dtype).tiny)
 
 
 def _direct_log(x, axes, tau, out, want):
@@ -389,7 +393,7 @@ def _direct_log(x, axes, tau, out, want):
             ok = (m <= _LOG_MAX) & (s < np.inf)
             neg = ok & ~(m >= 0)  # every exp(z_j) must then be normal: min(z) >= log(tiny)
             if neg.any():
-                ok &= ~neg | (np.min(xb, axis=1, initial=np.inf) / tau >= _LOG_TINY["d"])
+                ok &= ~neg | ~_some_exp_subnormal(xb, 1, tau)
             rest[rows] = ~ok
             m_ld = m.astype(np.longdouble)
             L = np.log1p(s.astype(np.longdouble) * np.exp(-m_ld))
@@ -469,8 +473,7 @@ def softmax(z, axis=-1, *, temperature=1.0, out=None, precise=False):
         s = _sum(o, axes)
         bad = ~((s >= 1.0) & (s < np.inf))  # overflow, nan, or a sum below 1: look closer
         if bad.any():  # below 1 is fine too unless some exp(z) lost bits to underflow
-            low = np.min(x, axis=axes, keepdims=True, initial=np.inf) / tau < _LOG_TINY[o.dtype.char]
-            bad &= ~((s > 0) & (s < np.inf)) | low
+            bad &= ~((s > 0) & (s < np.inf)) | _some_exp_subnormal(x, axes, tau, keepdims=True)
         _scale(o, np.reciprocal(s))
         if bad.any():
             keep = [ax for ax in range(x.ndim) if ax not in axes]

@@ -90,6 +90,19 @@ def ulp_error(y, ref):
     return float(np.max(err)) if err.size else 0.0
 
 
+def well_conditioned_lse(z, p_hi, lse_hi, axis=-1):
+    """Slices where logsumexp is well conditioned: ``sum p_i |z_i| <= 2 |lse|``.
+
+    Elsewhere the result cancels to about 0 and no double-precision ``m + log1p(t)`` can be
+    within 1 ULP of it. ``p_hi`` and ``lse_hi`` are the mpmath references of :func:`reference`.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        weighted = np.where(p_hi > 0, p_hi * np.abs(z), 0.0)
+        kappa = np.sum(weighted, axis=axis) / np.abs(lse_hi)
+    return kappa <= 2
+
+
 # --------------------------------------------------------------------------- stress sets
 
 
