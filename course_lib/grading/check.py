@@ -1,0 +1,79 @@
+"""``check(name, obj)``: the student's button. It runs an exercise's public tests on a function and
+shows what passed, what failed on which input, and which known mistake the symptoms point to.
+"""
+
+from __future__ import annotations
+
+from .exercise import judge
+from .registry import EXERCISES, unknown_name_message
+from .result import CheckResult
+from .run import run_case
+
+__all__ = ["check"]
+
+
+def check(name, obj, *, show=True) -> CheckResult:
+    """Check a function against the public tests of the exercise ``name``.
+
+    It never raises for a wrong or unfinished answer, so "Run all" keeps going: errors raised by
+    the function become part of the verdict.
+
+    Parameters
+    ----------
+    name : str
+        The exercise, e.g. ``"softmax"`` (see COURSE.md for the list).
+    obj : callable
+        Your function itself, without parentheses: ``check("softmax", softmax)``.
+    show : bool, default True
+        Display the verdict (HTML in Jupyter, text elsewhere). Set False to only get it back.
+
+    Returns
+    -------
+    CheckResult
+        ``passed``, ``score``, ``max_score`` and ``failures`` (each with the input tried, what was
+        expected, what came back and a hint).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def softmax(z):
+    ...     e = np.exp(np.asarray(z, dtype=float))      # no max trick
+    ...     return e / e.sum()
+    >>> result = check("softmax", softmax, show=False)
+    >>> result.passed, result.mistakes[0][0]
+    (False, 'no max trick')
+    >>> print(result.failures[0].input, "->", result.failures[0].got)
+    z = [1000, 0, 0] -> [nan, 0, 0]
+    """
+    try:
+        result = _check(name, obj)
+    except Exception as exc:  # a bug of the checker's must not stop "Run all"
+        from . import exercise
+
+        if exercise.STRICT:
+            raise
+        result = CheckResult.error(str(name), 0.0, (
+            f"The checker itself failed ({type(exc).__name__}: {exc}). This is a bug in the "
+            "course, not in your code: please report it."))
+    if show:
+        result.show()
+        result._shown = True  # the display hook then shows the returned value only once
+    return result
+
+
+def _check(name, obj) -> CheckResult:
+    exercise = EXERCISES.get(name) if isinstance(name, str) else None
+    if exercise is None:
+        return CheckResult.error(str(name), 0.0, unknown_name_message(name))
+    if not callable(obj):
+        return CheckResult.error(name, exercise.points, (
+            f"check needs the function itself, but got a {type(obj).__name__}. "
+            f"Write check({name!r}, {exercise.name}) -- the name, without parentheses."))
+    cases = list(exercise.public)
+    outcomes = {}
+    for case in cases:
+        outcomes[case.name] = outcome = run_case(obj, case)
+        if outcome.not_implemented and not outcomes.keys() - {case.name}:
+            # the stub: the other tests would only say the same
+            return CheckResult.not_implemented(name, exercise.points, len(cases))
+    return judge(exercise, cases, outcomes)

@@ -1,0 +1,387 @@
+"""What an exercise is: its tests, its known mistakes, and how answers are judged.
+
+An :class:`Exercise` holds everything the checker and the instructor's grader need:
+
+* the parameters the student's function must accept, and its points;
+* a ``reference`` (from :mod:`course_lib`) that gives the expected value of every test;
+* ``public`` tests (:class:`Case`), whose inputs a student may see in a verdict, and a
+  ``hidden`` generator of seeded random tests, whose inputs never appear in student-facing text;
+* ``mistakes`` (:class:`Mistake`): each a symptom detector with a targeted hint.
+
+Answers reach the judge as plain data: one :class:`Outcome` per test, holding the returned value
+as a numpy array (or the error the call raised). The same :func:`judge` therefore serves
+``check`` (which calls the student's function in the learner's kernel) and a grader that runs
+a notebook in another process and sends back only arrays. Comparisons are made here, on
+copies, never by the student's object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from .result import CheckResult, Failure, show_array
+
+__all__ = ["Case", "Outcome", "Mistake", "Exercise", "compare", "judge"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test: the arguments the student's function is called with.
+
+    Parameters
+    ----------
+    name : str
+        Identifier, unique within the exercise (``"large_logits"``).
+    args : tuple
+        Positional arguments. Arrays are copied before every call.
+    kwargs : dict
+        Keyword arguments.
+    shown : str, optional
+        How the call's input is shown to the student, e.g. ``"z = [1000, 0, 0]"``.
+        Default: built from ``args`` and ``kwargs``.
+    rtol, atol : float, optional
+        Tolerances for this test; default: the exercise's.
+    """
+
+    name: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    shown: str | None = None
+    rtol: float | None = None
+    atol: float | None = None
+
+    def describe(self, params: Sequence[str]) -> str:
+        """The input as the student sees it: ``shown``, or ``z = [...], axis = 0``."""
+        if self.shown is not None:
+            return self.shown
+        parts = [f"{p} = {show_array(a)}" for p, a in zip(params, self.args)]
+        parts += [f"{k} = {show_array(v)}" for k, v in self.kwargs.items()]
+        return ", ".join(parts)
+
+
+@dataclass
+class Outcome:
+    """What one call of the student's function gave, as plain data.
+
+    Exactly one of ``value`` and ``error`` is set, unless ``not_implemented``.
+
+    Parameters
+    ----------
+    value : numpy.ndarray, optional
+        The return value converted with ``np.array(..., copy=True)``.
+    error : str, optional
+        ``"TypeName: message"`` of the exception the call raised, or of the reason the return
+        value could not be read as numbers (``"ReturnedNone: ..."``); a call that does not fit
+        the function's signature gives ``"SignatureError: ..."``.
+    not_implemented : bool
+        The call raised ``NotImplementedError`` (the exercise's stub is still there).
+    mutated : bool
+        The call changed an array it was given.
+    """
+
+    value: np.ndarray | None = None
+    error: str | None = None
+    not_implemented: bool = False
+    mutated: bool = False
+
+    @property
+    def error_type(self) -> str | None:
+        """The part of ``error`` before the first colon (``"OverflowError"``), or None."""
+        return None if self.error is None else self.error.split(":", 1)[0]
+
+    def phrase(self) -> str:
+        """What came back, for a sentence: ``[nan, 0, 0]`` or ``an OverflowError (math range error)``."""
+        if self.error is None or self.not_implemented:
+            return self.shown()
+        kind, _, message = self.error.partition(": ")
+        if kind == "SignatureError":
+            return message
+        if kind in ("ReturnedNone", "NotNumbers"):
+            return message.removeprefix("the result ").removeprefix("the function ")
+        text = f"an error, {kind}" + (f": {message}" if message else "")
+        return text if len(text) <= 120 else text[:117] + "..."
+
+    def shown(self) -> str:
+        """What came back, as the student sees it."""
+        if self.not_implemented:
+            return "NotImplementedError (the exercise stub)"
+        if self.error is not None:
+            return self.error if len(self.error) <= 160 else self.error[:157] + "..."
+        return show_array(self.value)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known mistake: a symptom detector and the hint that names it.
+
+    Parameters
+    ----------
+    name : str
+        Short, stable name shown to the student and recorded by graders ("no max trick").
+    detect : callable
+        ``detect(view) -> str or None``: given a :class:`Evidence` view of the tests, return the
+        name of a test whose outcome shows the mistake, or None.
+    hint : str
+        What to do about it. May use ``{input}`` (the revealing test's input, or "one of the
+        hidden tests") and ``{got}`` (what came back there).
+    supersedes : tuple of str
+        Names of mistakes this one explains; they are not reported when this one is.
+    """
+
+    name: str
+    detect: Callable[["Evidence"], str | None]
+    hint: str
+    supersedes: tuple = ()
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An auto-graded exercise.
+
+    Parameters
+    ----------
+    name : str
+        Public exercise name, also the name of the student's function (``"stable_softmax"``).
+    lesson : str
+        The lesson it belongs to (``"03"``).
+    params : tuple of str
+        Parameter names the function is called with, in order (``("z", "axis")``).
+    reference : callable
+        Correct implementation; ``reference(*case.args, **case.kwargs)`` is the expected value.
+    public : tuple of Case
+        Tests whose inputs may be shown to the student.
+    hidden : callable
+        ``hidden(rng) -> list of Case``: seeded random tests for the instructor's grader.
+    mistakes : tuple of Mistake
+        Known mistakes, most specific first.
+    points : float
+        Points the exercise is worth.
+    rtol, atol : float
+        Default tolerances of the comparison.
+    task : str
+        One line saying what the student writes.
+    """
+
+    name: str
+    lesson: str
+    params: tuple
+    reference: Callable
+    public: tuple
+    hidden: Callable[[np.random.Generator], list]
+    mistakes: tuple = ()
+    points: float = 1.0
+    rtol: float = 1e-7
+    atol: float = 1e-12
+    task: str = ""
+
+    def case(self, name: str) -> Case:
+        """The public test called ``name``."""
+        for c in self.public:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no public test named {name!r}")
+
+    def hidden_cases(self, seed: int) -> list:
+        """The hidden tests drawn with ``seed`` (the same seed gives the same tests)."""
+        cases = list(self.hidden(np.random.default_rng(seed)))
+        return [Case(f"hidden_{i}", c.args, c.kwargs, None, c.rtol, c.atol) for i, c in enumerate(cases, 1)]
+
+    def expected(self, case: Case):
+        """The reference value for ``case``, as a numpy array."""
+        with np.errstate(all="ignore"):
+            return np.asarray(self.reference(*case.args, **case.kwargs))
+
+
+def compare(got: Outcome, expected, *, rtol: float, atol: float) -> str | None:
+    """Judge one outcome against the expected value.
+
+    Shape is checked before values; values are compared like
+    ``numpy.testing.assert_allclose(got, expected, rtol, atol, equal_nan=True)``.
+
+    Returns
+    -------
+    str or None
+        None when the outcome is right, else what is wrong with it, in a few words.
+
+    Examples
+    --------
+    >>> compare(Outcome(value=np.array([0.5, 0.5])), np.array([0.5, 0.5]), rtol=1e-7, atol=0)
+    >>> compare(Outcome(value=np.array([0.5])), np.array([0.5, 0.5]), rtol=1e-7, atol=0)
+    'the shape is (1,); expected (2,)'
+    >>> compare(Outcome(value=np.array([np.nan, 1.0])), np.array([0.5, 0.5]), rtol=1e-7, atol=0)
+    'nan where a number was expected'
+    """
+    if got.not_implemented:
+        return "not implemented yet"
+    if got.error is not None:
+        return "it raised an error" if got.error_type not in _NOT_NUMBERS else "it did not return numbers"
+    value, expected = got.value, np.asarray(expected)
+    if value.shape != expected.shape:
+        return f"the shape is {value.shape}; expected {expected.shape}"
+    if value.dtype.kind == "c":
+        return "complex numbers were returned"
+    value = value.astype(np.float64)
+    expected = expected.astype(np.float64)
+    nan = np.isnan(value) & ~np.isnan(expected)
+    if nan.any():
+        return "nan where a number was expected"
+    inf = np.isinf(value) & ~np.isinf(expected)
+    if inf.any():
+        return "inf where a finite number was expected" if np.isinf(value[inf]).all() and (
+            value[inf] > 0
+        ).all() else "-inf where a finite number was expected"
+    try:
+        np.testing.assert_allclose(value, expected, rtol=rtol, atol=atol, equal_nan=True)
+    except AssertionError:
+        with np.errstate(invalid="ignore"):
+            diff = np.abs(value - expected)
+        diff = np.where(np.isnan(diff), 0.0, diff)  # inf - inf: the infinities agree
+        if diff.ndim == 0:
+            return f"the value differs by {float(diff):.3g}"
+        i = np.unravel_index(np.argmax(diff), diff.shape)
+        return f"the values differ (by up to {float(diff[i]):.3g}, at index {tuple(int(k) for k in i)})"
+    return None
+
+
+_NOT_NUMBERS = {"ReturnedNone", "NotNumbers"}
+
+#: Raise when a mistake detector fails (tests set this), instead of skipping it.
+STRICT = False
+
+
+class Evidence:
+    """A read-only view of one exercise's tests and outcomes, handed to mistake detectors."""
+
+    def __init__(self, exercise: Exercise, cases: Sequence[Case], outcomes: Mapping[str, Outcome]):
+        self.exercise = exercise
+        self.cases = {c.name: c for c in cases}
+        self.outcomes = outcomes
+        self._expected = {}
+
+    def __contains__(self, name):
+        return name in self.cases and name in self.outcomes
+
+    def outcome(self, name) -> Outcome:
+        return self.outcomes[name]
+
+    def expected(self, name):
+        if name not in self._expected:
+            self._expected[name] = self.exercise.expected(self.cases[name])
+        return self._expected[name]
+
+    def right(self, name) -> bool:
+        """True when test ``name`` ran and returned the right value (changed input or not)."""
+        c = self.cases[name]
+        return compare(
+            self.outcomes[name], self.expected(name), rtol=_tol(c.rtol, self.exercise.rtol),
+            atol=_tol(c.atol, self.exercise.atol),
+        ) is None
+
+    def passed(self, name) -> bool:
+        """True when test ``name`` returned the right value and left its input alone."""
+        return self.right(name) and not self.outcomes[name].mutated
+
+    def names(self, only=None):
+        """Test names that ran, in order, optionally only those listed in ``only``."""
+        return [n for n in self.cases if n in self.outcomes and (only is None or n in only)]
+
+
+def _tol(case_tol, default):
+    return default if case_tol is None else case_tol
+
+
+def judge(exercise: Exercise, cases: Sequence[Case], outcomes: Mapping[str, Outcome], *,
+          hidden: frozenset = frozenset()) -> CheckResult:
+    """Turn the outcomes of an exercise's tests into a :class:`CheckResult`.
+
+    Parameters
+    ----------
+    exercise : Exercise
+    cases : sequence of Case
+        The tests that were run (public, and for a grader, hidden ones).
+    outcomes : mapping of str to Outcome
+        One outcome per test name. A test without an outcome counts as failed.
+    hidden : frozenset of str
+        Names of tests whose inputs must not be shown: their failures say only that a hidden
+        test failed, and hints name "one of the hidden tests" instead of the input.
+
+    Returns
+    -------
+    CheckResult
+    """
+    params = exercise.params
+    ev = Evidence(exercise, cases, outcomes)
+    ran = [outcomes.get(c.name) for c in cases]
+    if ran and all(o is not None and o.not_implemented for o in ran):
+        return CheckResult.not_implemented(exercise.name, exercise.points, len(cases))
+
+    failures, n_passed = [], 0
+    for c in cases:
+        o = outcomes.get(c.name)
+        if o is None:
+            failures.append(Failure(c.name, None if c.name in hidden else c.describe(params),
+                                    "", "no result", "the test did not run", hidden=c.name in hidden))
+            continue
+        exp = exercise.expected(c)
+        problem = compare(o, exp, rtol=_tol(c.rtol, exercise.rtol), atol=_tol(c.atol, exercise.atol))
+        if problem is None and o.mutated:
+            problem = "it changed the array it was given"
+        if problem is None:
+            n_passed += 1
+            continue
+        failures.append(Failure(
+            test=c.name,
+            input=None if c.name in hidden else c.describe(params),
+            expected=show_array(exp),
+            got=o.shown(),
+            problem=problem,
+            hidden=c.name in hidden,
+        ))
+
+    diagnosed = _diagnose(exercise, ev, hidden) if failures else []
+    for f in failures:
+        for mistake, test, hint in diagnosed:
+            if test == f.test:
+                f.hint = hint
+                f.mistake = mistake.name
+                break
+    score = round(exercise.points * n_passed / len(cases), 2) if cases else 0.0
+    return CheckResult(
+        name=exercise.name,
+        passed=not failures,
+        score=exercise.points if not failures else min(score, exercise.points),
+        max_score=exercise.points,
+        failures=failures,
+        n_passed=n_passed,
+        n_tests=len(cases),
+        mistakes=[(m.name, h) for m, _, h in diagnosed],
+    )
+
+
+def _diagnose(exercise: Exercise, ev: Evidence, hidden) -> list:
+    found = []
+    for mistake in exercise.mistakes:
+        try:
+            with np.errstate(all="ignore"):
+                test = mistake.detect(ev)
+        except Exception as exc:  # a detector's bug must not break a student's check
+            if STRICT:  # the test-suite turns this on, so such bugs are found
+                raise RuntimeError(f"mistake detector {mistake.name!r} of {exercise.name} failed") from exc
+            continue
+        if test is not None:
+            found.append((mistake, test))
+    superseded = {s for m, _ in found for s in m.supersedes}
+    out = []
+    for mistake, test in found:
+        if mistake.name in superseded:
+            continue
+        if test in hidden:
+            shown_input, got = "one of the hidden tests", "a wrong result"
+        else:
+            shown_input = ev.cases[test].describe(exercise.params)
+            got = ev.outcome(test).phrase()
+        out.append((mistake, test, mistake.hint.format(input=shown_input, got=got)))
+    return out

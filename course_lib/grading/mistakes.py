@@ -1,0 +1,244 @@
+"""Symptom detectors for known mistakes, shared by the exercises of every lesson.
+
+A detector is a function ``detect(ev) -> str or None`` over an :class:`~.exercise.Evidence` view:
+it returns the name of the test whose outcome shows the mistake. Two kinds:
+
+* **symptoms** -- "some large-logit test came back nan, inf or raised OverflowError"
+  (:func:`broken`), "an argument array was changed" (:func:`mutated`), "the call raised this
+  kind of error" (:func:`raised`);
+* **look-alikes** -- "the outcomes agree, test by test, with those of this known-wrong
+  implementation" (:func:`like`). It names a mistake exactly, whatever the student's code looks
+  like, because it looks only at what the code returns.
+
+Detectors see outcomes only (plain data), so they work the same in the learner's kernel and in
+the instructor's grader.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["broken", "mutated", "raised", "like", "failed_only", "all_of"]
+
+_ARITHMETIC = {"OverflowError", "ZeroDivisionError", "FloatingPointError"}
+
+
+def _nonfinite_where_finite(value, expected) -> bool:
+    if value is None or value.shape != np.shape(expected) or value.dtype.kind not in "fc":
+        return False
+    bad = ~np.isfinite(value) & np.isfinite(expected)
+    return bool(bad.any())
+
+
+def _is_broken(outcome, expected) -> bool:
+    if outcome.not_implemented:
+        return False
+    if outcome.error is not None:
+        return outcome.error_type in _ARITHMETIC
+    return _nonfinite_where_finite(outcome.value, expected)
+
+
+def broken(only):
+    """Detect nan/inf results (or OverflowError, ZeroDivisionError) where numbers were expected.
+
+    Parameters
+    ----------
+    only : iterable of str
+        The tests to look at (those with logits large enough to overflow ``exp``).
+    """
+    only = tuple(only)
+
+    def detect(ev):
+        for name in ev.names(only):
+            if _is_broken(ev.outcome(name), ev.expected(name)):
+                return name
+        return None
+
+    return detect
+
+
+def mutated():
+    """Detect a call that changed an array it was given."""
+
+    def detect(ev):
+        for name in ev.names():
+            if ev.outcome(name).mutated:
+                return name
+        return None
+
+    return detect
+
+
+def raised(*types, containing="", only=None):
+    """Detect a test that raised one of ``types`` (names), its message containing ``containing``."""
+
+    def detect(ev):
+        for name in ev.names(only):
+            o = ev.outcome(name)
+            if o.error_type in types and containing in o.error:
+                return name
+        return None
+
+    return detect
+
+
+def failed_only(detector, only):
+    """Restrict ``detector`` to tests in ``only`` that failed."""
+    only = tuple(only)
+
+    def detect(ev):
+        name = detector(ev)
+        return name if name in only and not ev.passed(name) else None
+
+    return detect
+
+
+def all_of(first, *conditions):
+    """``first``'s evidence, when every condition ``cond(ev) -> bool`` holds too."""
+
+    def detect(ev):
+        if not all(cond(ev) for cond in conditions):
+            return None
+        return first(ev)
+
+    return detect
+
+
+def _agrees(outcome, wrong, expected, rtol) -> bool:
+    """Does the student's outcome agree with the wrong implementation's on one test?"""
+    if outcome.not_implemented:
+        return False
+    if isinstance(wrong, BaseException):
+        return outcome.error is not None
+    if outcome.error is not None:
+        return _nonfinite_where_finite(wrong, expected) and outcome.error_type in _ARITHMETIC
+    value = outcome.value
+    if value.shape != wrong.shape or value.dtype.kind not in "biuf" or wrong.dtype.kind not in "biuf":
+        return False
+    value, wrong = value.astype(float), wrong.astype(float)
+    finite = np.isfinite(wrong)
+    if not np.array_equal(np.isfinite(value), finite):
+        return False
+    return bool(np.allclose(value[finite], wrong[finite], rtol=rtol, atol=1e-12))
+
+
+def _differs(wrong, expected, rtol) -> bool:
+    if isinstance(wrong, BaseException):
+        return True
+    if wrong.shape != np.shape(expected):
+        return True
+    with np.errstate(invalid="ignore"):
+        return not np.allclose(wrong.astype(float), np.asarray(expected, float), rtol=rtol,
+                               atol=1e-12, equal_nan=True)
+
+
+def like(wrong, *, only=None, rtol=1e-6):
+    """Detect outcomes that agree, on every test, with those of a known-wrong implementation.
+
+    Parameters
+    ----------
+    wrong : callable
+        The wrong implementation, called with the test's arguments.
+    only : iterable of str, optional
+        Compare on these tests only (default: every test that ran).
+    rtol : float
+        Relative tolerance of the agreement.
+
+    Returns
+    -------
+    callable
+        A detector whose evidence is the first test on which ``wrong`` is wrong. It fires only
+        when ``wrong`` is wrong somewhere and the student's outcomes agree with it everywhere
+        (an exception agrees with an exception; OverflowError agrees with nan or inf).
+    """
+
+    def detect(ev):
+        evidence = None
+        for name in ev.names(None if only is None else tuple(only)):
+            case = ev.cases[name]
+            try:
+                with np.errstate(all="ignore"):
+                    w = np.asarray(wrong(*_copy(case.args), **_copy(case.kwargs)))
+            except Exception as exc:  # the wrong implementation fails here, like the student's may
+                w = exc
+            expected = ev.expected(name)
+            if not _agrees(ev.outcome(name), w, expected, rtol):
+                return None
+            if evidence is None and _differs(w, expected, rtol):
+                evidence = name
+        return evidence
+
+    return detect
+
+
+def _copy(x):
+    import copy
+
+    return copy.deepcopy(x)
+
+
+def unnormalised(ev_axis=lambda case: case.kwargs.get("axis", -1)):
+    """Detect results proportional to the right ones along the axis, but not summing to 1."""
+
+    def detect(ev):
+        for name in ev.names():
+            o = ev.outcome(name)
+            expected = ev.expected(name)
+            if o.value is None or ev.right(name) or o.value.shape != expected.shape:
+                continue
+            if o.value.dtype.kind not in "biuf" or not np.all(np.isfinite(o.value)):
+                continue
+            axis = ev_axis(ev.cases[name])
+            with np.errstate(all="ignore"):
+                s = o.value.astype(float).sum(axis=axis, keepdims=True)
+                if np.all(s > 0) and np.allclose(o.value / s, expected, rtol=1e-6, atol=1e-12):
+                    return name
+        return None
+
+    return detect
+
+
+def common(int_tests, function):
+    """The mistakes every exercise diagnoses: a wrong signature, no ``return``, a result that is
+    not numbers, a changed argument, and integer input that breaks in-place arithmetic.
+
+    Parameters
+    ----------
+    int_tests : tuple of str
+        The tests whose logits are integers.
+    function : str
+        How the function is called, for the signature hint (``"softmax_axis(z, axis=-1)"``).
+    """
+    from .exercise import Mistake
+
+    def integer(ev):
+        ints = [n for n in ev.names(int_tests) if not ev.right(n)]
+        for name in ints:  # the telltale signs: a failed cast, or integers returned
+            o = ev.outcome(name)
+            if (o.error is not None and ("Cannot cast" in o.error or "casting" in o.error)) or (
+                    o.value is not None and o.value.dtype.kind in "biu"):
+                return name
+        others = [n for n in ev.names() if n not in int_tests]
+        if ints and others and all(ev.right(n) for n in others):
+            return ints[0]
+        return None
+
+    return (
+        Mistake("wrong signature", raised("SignatureError"),
+                f"check calls your function as {function}, and Python says: {{got}}. "
+                f"Define it with exactly these parameters: def {function}:"),
+        Mistake("no return", raised("ReturnedNone"),
+                "your function returned None for {input}: a function that ends without "
+                "`return` gives None. End it with `return p` (your result)."),
+        Mistake("result is not numbers", raised("NotNumbers"),
+                "for {input} the result was not an array of numbers: {got}. Return a numpy array "
+                "(or a list of floats)."),
+        Mistake("modifies its input", mutated(),
+                "your function changed the caller's array {input}: `z -= z.max()` or `z /= s` "
+                "writes into the array you were given, so the caller's logits are gone. "
+                "Make a new array instead: `z = z - z.max()`."),
+        Mistake("integer input", integer,
+                "for integer logits {input} your function gives {got}. An integer array keeps "
+                "its dtype through in-place operations: `e /= e.sum()` cannot store fractions in "
+                "it. Convert first, before any arithmetic: `z = np.asarray(z, dtype=float)`."),
+    )

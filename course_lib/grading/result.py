@@ -1,0 +1,248 @@
+"""The verdict a student sees: :class:`CheckResult`, its failures, and how both are shown.
+
+``str(result)`` is the plain text; in Jupyter the result renders as compact HTML. Every piece of
+text that came from a student's function (values, error messages) is escaped before it goes into
+HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+__all__ = ["Failure", "CheckResult", "show_array"]
+
+MAX_SHOWN = 3  # failures listed in full; the rest are counted
+
+
+def _number(v) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    return f"{float(v):.8g}"
+
+
+def show_array(x) -> str:
+    """Show a value the way the checker prints it: short, 8 significant digits.
+
+    Examples
+    --------
+    >>> show_array([1000.0, 0.0, 0.0])
+    '[1000, 0, 0]'
+    >>> show_array(np.array([0.0900305732, 0.2447284711, 0.6652409558]))
+    '[0.090030573, 0.24472847, 0.66524096]'
+    >>> show_array(np.float32(89.0))
+    '89 (float32)'
+    >>> show_array(np.arange(40.0).reshape(4, 10))
+    'array of shape (4, 10), from 0 to 39'
+    """
+    if x is None:
+        return "None"
+    if isinstance(x, str):
+        return repr(x)
+    try:
+        a = np.asarray(x)
+    except Exception:  # an object numpy cannot read
+        return f"a {type(x).__name__}"
+    if a.dtype == object or a.dtype.kind not in "biufc":
+        return f"a {type(x).__name__}"
+    if a.size > 24:
+        with np.errstate(all="ignore"):
+            lo, hi = np.nanmin(a.real), np.nanmax(a.real)
+        return f"array of shape {a.shape}, from {_number(lo)} to {_number(hi)}"
+    suffix = f" ({a.dtype})" if a.dtype in (np.float32, np.float16) else ""
+    if a.ndim == 0:
+        return _number(a.item()) + suffix
+    text = np.array2string(
+        a, separator=", ", formatter={"all": _number}, max_line_width=100, threshold=1000
+    )
+    return text + suffix
+
+
+@dataclass
+class Failure:
+    """One failed test.
+
+    Attributes
+    ----------
+    test : str
+        The test's name.
+    input : str or None
+        The input as shown to the student; None for a hidden test.
+    expected, got : str
+        The expected value and what came back, as shown (empty for hidden tests' expected).
+    problem : str
+        What is wrong, in a few words ("nan where a number was expected").
+    hint : str or None
+        A targeted hint when a known mistake explains this failure.
+    mistake : str or None
+        The name of that mistake.
+    hidden : bool
+        The test is hidden: its input and expected value are not shown.
+    """
+
+    test: str
+    input: str | None
+    expected: str
+    got: str
+    problem: str
+    hint: str | None = None
+    mistake: str | None = None
+    hidden: bool = False
+
+    def lines(self) -> list:
+        """The failure as plain-text lines."""
+        if self.hidden:
+            return [f"a hidden test: {self.problem}"]
+        return [
+            f"{self.input}: {self.problem}",
+            f"    expected {_indent(self.expected, 13)}",
+            f"    got      {_indent(self.got, 13)}",
+        ]
+
+
+def _indent(text, n):
+    return text.replace("\n", "\n" + " " * n)
+
+
+@dataclass
+class CheckResult:
+    """The result of checking one exercise.
+
+    Attributes
+    ----------
+    name : str
+        The exercise.
+    passed : bool
+        Every test passed.
+    score, max_score : float
+        Points earned (in proportion to the tests passed) and available.
+    failures : list of Failure
+    n_passed, n_tests : int
+    mistakes : list of (str, str)
+        The known mistakes diagnosed, as (name, hint).
+    status : str
+        ``"passed"``, ``"failed"``, ``"not implemented"`` or ``"error"`` (the check itself
+        could not run: unknown exercise name, or not a function).
+    message : str
+        For ``"not implemented"`` and ``"error"``: what to do.
+    """
+
+    name: str
+    passed: bool
+    score: float
+    max_score: float
+    failures: list = field(default_factory=list)
+    n_passed: int = 0
+    n_tests: int = 0
+    mistakes: list = field(default_factory=list)
+    status: str = ""
+    message: str = ""
+
+    def __post_init__(self):
+        if not self.status:
+            self.status = "passed" if self.passed else "failed"
+        self._shown = False
+
+    @classmethod
+    def not_implemented(cls, name, points, n_tests):
+        return cls(name, False, 0.0, points, n_tests=n_tests, status="not implemented", message=(
+            f"{name} is not implemented yet. Replace the line `raise NotImplementedError(...)` "
+            "with your code, run that cell, then run this check again."
+        ))
+
+    @classmethod
+    def error(cls, name, points, message):
+        return cls(name, False, 0.0, points, status="error", message=message)
+
+    # ----- plain text --------------------------------------------------------------------------
+    def headline(self) -> str:
+        points = f"{_number(self.score)} / {_number(self.max_score)} points"
+        if self.status == "passed":
+            return f"✓ {self.name}: all {self.n_tests} tests passed ({points})"
+        if self.status == "failed":
+            return f"✗ {self.name}: {self.n_passed} of {self.n_tests} tests passed ({points})"
+        if self.status == "not implemented":
+            return f"… {self.name}: not implemented yet ({points})"
+        return f"✗ {self.name}: could not be checked ({points})"
+
+    def __str__(self) -> str:
+        out = [self.headline()]
+        if self.message:
+            out.append(self.message)
+        for name, hint in self.mistakes:
+            out.append(f"Likely mistake, {name}: {hint}")
+        if self.failures:
+            if not self.mistakes:
+                out.append("Tip: run your function on the first failing input in a new cell "
+                           "and compare with the expected value.")
+            out.append("Failed tests:")
+            for f in self.failures[:MAX_SHOWN]:
+                first, *rest = f.lines()
+                out.append("  • " + first)
+                out.extend("  " + r for r in rest)
+            if len(self.failures) > MAX_SHOWN:
+                out.append(f"  (and {len(self.failures) - MAX_SHOWN} more)")
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        return (f"CheckResult(name={self.name!r}, status={self.status!r}, "
+                f"score={self.score}, max_score={self.max_score}, failures={len(self.failures)})")
+
+    # ----- HTML --------------------------------------------------------------------------------
+    def _repr_html_(self) -> str:
+        colour = {"passed": "#1a7f37", "failed": "#b35900", "not implemented": "#57606a"}.get(
+            self.status, "#b31d28")
+        e = html.escape
+        parts = [f'<div style="border-left:4px solid {colour};padding:2px 8px;margin:2px 0;'
+                 f'font-size:0.92em;line-height:1.35">',
+                 f'<div style="color:{colour};font-weight:600">{e(self.headline())}</div>']
+        if self.message:
+            parts.append(f"<div>{e(self.message)}</div>")
+        for name, hint in self.mistakes:
+            parts.append(f"<div><b>Likely mistake, {e(name)}:</b> {e(hint)}</div>")
+        if self.failures:
+            rows = []
+            for f in self.failures[:MAX_SHOWN]:
+                if f.hidden:
+                    rows.append(f"<li>a hidden test: {e(f.problem)}</li>")
+                    continue
+                rows.append(
+                    f"<li><code>{e(f.input)}</code>: {e(f.problem)}"
+                    f'<pre style="margin:0 0 0 1em">expected {e(_indent(f.expected, 9))}\n'
+                    f"got      {e(_indent(f.got, 9))}</pre></li>")
+            more = len(self.failures) - MAX_SHOWN
+            if more > 0:
+                rows.append(f"<li>and {more} more</li>")
+            parts.append('<ul style="margin:2px 0;padding-left:1.2em">' + "".join(rows) + "</ul>")
+        parts.append("</div>")
+        return "".join(parts)
+
+    def _ipython_display_(self):
+        # ``check`` shows its result itself; when the same result is also the cell's value,
+        # IPython's display hook calls this method: show it only once.
+        if self._shown:
+            self._shown = False
+            return
+        self.show()
+
+    def show(self):
+        """Display the result: HTML in Jupyter, plain text elsewhere."""
+        try:
+            from IPython import get_ipython
+            from IPython.display import display
+        except ImportError:  # pragma: no cover - IPython comes with jupyterlab
+            get_ipython = lambda: None  # noqa: E731
+        if get_ipython() is None:
+            print(self)
+            return
+        display({"text/plain": str(self), "text/html": self._repr_html_()}, raw=True)
+
+    def to_dict(self) -> dict:
+        """Plain data (for a gradebook's JSON)."""
+        d = asdict(self)
+        d["mistakes"] = [{"name": n, "hint": h} for n, h in self.mistakes]
+        return d
