@@ -1,0 +1,106 @@
+"""Run a lesson or solution notebook and store its outputs, clean and reproducible.
+
+Authors run ``softmax-course execute notebooks/01_definition.ipynb`` after editing a lesson. The
+notebook is executed top to bottom in a fresh kernel, in its own folder (so relative paths work
+as they do for a learner), and written back with nothing machine-specific: no execution timings,
+no Python version, no kernel-specific metadata. Execution counts run 1, 2, 3, ... in order.
+A cell that raises stops the run and nothing is written (no error is ever stored).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["clean_metadata", "execute_notebook", "write_atomically", "KERNEL_NAME"]
+
+KERNEL_NAME = "python3"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
+_CELL_METADATA_KEPT = ("tags", "editable", "deletable", "jupyter")
+
+
+def clean_metadata(nb):
+    """Remove machine-specific metadata from ``nb`` in place and return it.
+
+    Keeps the kernelspec (normalised to ``python3``) and ``language_info.name``; keeps only
+    ``tags``, ``editable``, ``deletable`` and ``jupyter`` (collapsed state) of each cell's metadata.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(metadata={"language_info": {"name": "python",
+    ...                                                       "version": "3.11.7"}})
+    >>> nb.cells.append(nbformat.v4.new_code_cell("1", metadata={"execution": {"t": 1}}))
+    >>> clean_metadata(nb).metadata["language_info"], dict(nb.cells[0].metadata)
+    ({'name': 'python'}, {})
+    """
+    nb.metadata = {
+        "kernelspec": dict(KERNELSPEC),
+        "language_info": {"name": "python"},
+        **({"softmax_course": nb.metadata["softmax_course"]} if "softmax_course" in nb.metadata else {}),
+    }
+    for cell in nb.cells:
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k in _CELL_METADATA_KEPT}
+    return nb
+
+
+def write_atomically(path, text: str) -> bool:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``.
+
+    Returns False (and writes nothing) when the file already holds exactly this text.
+    """
+    path = Path(path)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def execute_notebook(path, *, timeout=120, write=True):
+    """Execute the notebook at ``path`` in a fresh kernel and (by default) store its outputs.
+
+    Parameters
+    ----------
+    path : path-like
+        The notebook.
+    timeout : float
+        Seconds each cell may take.
+    write : bool
+        Write the executed notebook back (atomically, only if it changed).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The executed, cleaned notebook.
+
+    Raises
+    ------
+    nbclient.exceptions.CellExecutionError
+        When a cell raises; the file is left as it was.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(path).resolve()
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=KERNEL_NAME,
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    # a fixed hash seed: set iteration order, and so every stored output, is the same each run
+    client.execute(env={**os.environ, "PYTHONHASHSEED": "0"})
+    clean_metadata(nb)
+    if write:
+        write_atomically(path, nbformat.writes(nb, version=4).rstrip("\n") + "\n")
+    return nb
