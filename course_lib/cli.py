@@ -6,7 +6,18 @@ Subcommands that exist today:
     Open the course in JupyterLab at lesson 00 (or at the ``notebooks/`` folder
     while lesson 00 does not exist yet).
 
-Later work adds ``build``, ``grade``, ``check`` and ``present``;
+``build``
+    Regenerate ``exercises/`` from ``solutions/`` (see :mod:`course_lib.build`):
+    ``--check`` writes nothing and exits 1 if an exercise notebook is out of date;
+    ``--force`` overwrites exercise notebooks that hold edits. Exit status 2 for a
+    solution notebook that cannot be built.
+
+``check``
+    Grade notebooks as the instructor would, for self-study: each runs in a fresh kernel
+    (on a private copy), then its exercises get the public and hidden tests; prints one line
+    per exercise and the total (see :mod:`course_lib.grading.notebook`).
+
+Later work adds ``grade`` and ``present``;
 each registers itself in :func:`make_parser`.
 
 Importing this module has no side effects: nothing runs until :func:`main` is called.
@@ -151,6 +162,38 @@ def _start(args) -> int:
         return 130
 
 
+def _build(args) -> int:
+    from course_lib.build import BuildError, build  # nbformat only when building
+
+    root = args.root if args.root is not None else course_root()
+    try:
+        report = build(root, check=args.check, force=args.force)
+    except BuildError as err:
+        print(f"softmax-course: error: {err}", file=sys.stderr)
+        return 2
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
+
+
+def _check(args) -> int:
+    from course_lib.grading.notebook import grade_notebook  # nbclient only when grading
+
+    status = 0
+    for path in args.notebooks:
+        if not Path(path).is_file():
+            print(f"softmax-course: error: no such file: {path}", file=sys.stderr)
+            status = 2
+            continue
+        report = grade_notebook(path, timeout=args.timeout, seed=args.seed)
+        print(report.summary(verbose=args.verbose))
+        if report.status != "graded":
+            status = 2
+        elif status == 0 and (report.score < report.max_score or report.cell_errors):
+            status = 1
+    return status
+
+
 def make_parser() -> argparse.ArgumentParser:
     """Build the argument parser of ``softmax-course``.
 
@@ -186,6 +229,43 @@ def make_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print the JupyterLab command instead of running it"
     )
     start.set_defaults(func=_start)
+
+    build = sub.add_parser(
+        "build",
+        help="regenerate exercises/ from solutions/",
+        description="Regenerate exercises/NN_slug.ipynb from solutions/NN_slug.ipynb: each "
+        "### BEGIN SOLUTION ... ### END SOLUTION region becomes raise NotImplementedError(...). "
+        "Exercise notebooks that hold your edits are not overwritten without --force.",
+    )
+    build.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if an exercise notebook is missing or out of date",
+    )
+    build.add_argument(
+        "--force", action="store_true", help="overwrite exercise notebooks even if you edited them"
+    )
+    build.add_argument(
+        "--root", type=Path, default=None, metavar="DIR", help="course root (default: this clone)"
+    )
+    build.set_defaults(func=_build)
+
+    check = sub.add_parser(
+        "check",
+        help="grade a notebook as the instructor would, for self-study",
+        description="Run each notebook top to bottom in a fresh kernel (a private copy; the file "
+        "is not changed), then test its exercises with the public and hidden tests and print "
+        "one verdict per exercise and the score. Exit status 0 when everything passed, 1 "
+        "otherwise, 2 when a notebook cannot be read or run.",
+    )
+    check.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="notebook(s) to grade")
+    check.add_argument("--timeout", type=float, default=60.0,
+                       help="seconds each cell may run before it is interrupted (default: 60)")
+    check.add_argument("--seed", type=int, default=None,
+                       help="seed of the hidden tests (default: random)")
+    check.add_argument("-v", "--verbose", action="store_true",
+                       help="show the failed tests and hints of each exercise")
+    check.set_defaults(func=_check)
     return parser
 
 

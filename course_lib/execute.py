@@ -31,9 +31,9 @@ def clean_metadata(nb):
     >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(metadata={"language_info": {"name": "python",
     ...                                                       "version": "3.11.7"}})
-    >>> nb.cells.append(nbformat.v4.new_code_cell("1", metadata={"execution": {"t": 1}}))
+    >>> nb.cells.append(nbformat.v4.new_code_cell("1", metadata={"scrolled": True, "tags": ["x"]}))
     >>> clean_metadata(nb).metadata["language_info"], dict(nb.cells[0].metadata)
-    ({'name': 'python'}, {})
+    ({'name': 'python'}, {'tags': ['x']})
     """
     nb.metadata = {
         "kernelspec": dict(KERNELSPEC),

@@ -378,8 +378,10 @@ def _diagnose(exercise: Exercise, ev: Evidence, hidden) -> list:
     for mistake, test in found:
         if mistake.name in superseded:
             continue
-        if test in hidden:
-            shown_input, got = "one of the hidden tests", "a wrong result"
+        if test in hidden:  # an error message is the student's own; a value might hint the input
+            o = ev.outcome(test)
+            shown_input = "one of the hidden tests"
+            got = o.phrase() if o.error is not None else "a wrong result"
         else:
             shown_input = ev.cases[test].describe(exercise.params)
             got = ev.outcome(test).phrase()

@@ -33,15 +33,22 @@ def shift_by_min(z, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _hidden(rng):
-    cases = []
-    for scale in (1.0, 5.0, 50.0, 400.0):
-        n = int(rng.integers(2, 12))
-        cases.append(Case("", (rng.normal(0.0, scale, n),)))
-    cases.append(Case("", (rng.normal(0.0, 3.0, 1),)))
-    cases.append(Case("", (rng.normal(0.0, 2.0, 6) + rng.choice([-900.0, 900.0]),)))
-    cases.append(Case("", (list(rng.integers(-5, 6, 5).astype(float)),)))
-    return cases
+def hidden_vectors(rng):
+    """Seeded random 1-D tests, with each trap of the public tests in a new disguise."""
+    n = lambda: int(rng.integers(3, 10))  # noqa: E731
+    spread = float(rng.uniform(760.0, 1000.0))
+    return [
+        Case("", (rng.normal(0.0, 1.0, n()),)),
+        Case("", (rng.normal(0.0, 20.0, n()),)),
+        Case("", (rng.normal(0.0, 2.0, n()) + 900.0,)),                      # exp overflows
+        Case("", (rng.normal(0.0, 2.0, n()) - 900.0,)),                      # exp underflows
+        Case("", (rng.permutation([spread, 0.5, -spread, 1.5]),)),           # mean or min shift
+        Case("", (np.append(rng.normal(0.0, 1.0, 3), float(rng.uniform(720.0, 900.0))),)),
+        Case("", (rng.integers(-5, 6, n()),)),                               # integers
+        Case("", (rng.normal(0.0, 1.0, n()).astype(np.float32) + np.float32(92.0),),
+             rtol=1e-5, atol=1e-7),                                          # float32 overflow
+        Case("", (rng.normal(0.0, 3.0, 1),)),
+    ]
 
 
 MAX_TRICK_HINT = (
@@ -51,9 +58,6 @@ MAX_TRICK_HINT = (
     "is at most 0 and the largest term is exactly 1 (lesson 03, the max trick)."
 )
 
-_LARGE = ("large", "very_negative", "spread", "float32_89")
-_FLOAT64 = ("seed_123", "uniform", "mixed_signs", "single", "int_array", "large", "very_negative",
-            "spread", "ten")
 
 SOFTMAX = register(Exercise(
     name="softmax",
@@ -74,18 +78,18 @@ SOFTMAX = register(Exercise(
         Case("float32_89", (_np(89, 0, 0, dtype=np.float32),), rtol=1e-6),
         Case("ten", (np.linspace(-3.0, 3.0, 10),), shown="z = np.linspace(-3, 3, 10)"),
     ),
-    hidden=_hidden,
-    mistakes=common(("seed_123", "int_array"), "softmax(z)") + (
-        Mistake("shift by the mean", like(shift_by_mean, only=_FLOAT64),
+    hidden=hidden_vectors,
+    mistakes=common("softmax(z)") + (
+        Mistake("shift by the mean", like(shift_by_mean),
                 "you shift the logits by their mean, not their max: for {input} that leaves "
                 "exponents far above 709, and you get {got}. Any shift gives the same softmax on "
                 "paper, but only the max makes every exponent at most 0. Use z - z.max().",
                 supersedes=("no max trick",)),
-        Mistake("shift by the min", like(shift_by_min, only=_FLOAT64),
+        Mistake("shift by the min", like(shift_by_min),
                 "you shift the logits by their min, not their max: that makes every exponent at "
                 "least 0, so exp overflows sooner (for {input} you get {got}). Use z - z.max().",
                 supersedes=("no max trick",)),
-        Mistake("no max trick", broken(_LARGE), MAX_TRICK_HINT),
+        Mistake("no max trick", broken(), MAX_TRICK_HINT),
         Mistake("not normalised", unnormalised(),
                 "for {input} your values have the right proportions but do not sum to 1: divide "
                 "the exponentials by their sum, p = e / e.sum()."),

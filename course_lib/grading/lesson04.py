@@ -41,8 +41,9 @@ def _hidden(rng):
         z = rng.normal(0.0, 3.0, shape)
         tau = float(np.exp(rng.uniform(np.log(0.05), np.log(20.0))))
         cases.append(Case("", (z, tau), {"axis": axis}))
-    cases.append(Case("", (rng.normal(0.0, 3.0, 6), 0.002), {"axis": -1}))
+    cases.append(Case("", (rng.normal(0.0, 3.0, 6), 0.002), {"axis": -1}))   # z / tau overflows
     cases.append(Case("", (rng.normal(0.0, 1.0, 6), 500.0), {"axis": -1}))
+    cases.append(Case("", (rng.integers(-5, 6, 5), int(rng.integers(2, 5))), {"axis": -1}))
     return cases
 
 
@@ -63,13 +64,14 @@ SOFTMAX_TEMPERATURE = register(Exercise(
         Case("tau_large", ([1.0, 2.0, 3.0], 100.0)),
         Case("mixed_signs", (np.array([5.0, 1.0, -2.0]), 0.25)),
         Case("rows", (A, 0.5), {"axis": -1}),
+        Case("columns", (A, 2.0), {"axis": 0}),
         Case("square_columns", (S, 3.0), {"axis": 0}),
         Case("int_array", (np.array([1, 2, 3]), 2),
              shown="z = np.array([1, 2, 3]) (integers), temperature = 2"),
         Case("large", (np.array([1000.0, 0.0, 0.0]), 1.0)),
     ),
     hidden=_hidden,
-    mistakes=common(("int_array",), "softmax_temperature(z, temperature, axis=-1)") + (
+    mistakes=common("softmax_temperature(z, temperature, axis=-1)") + (
         Mistake("temperature multiplied", like(temperature_multiplied),
                 "you multiply the logits by the temperature instead of dividing: for {input} you "
                 "get {got}. A higher temperature must flatten the distribution, so use z / tau: "
@@ -89,7 +91,7 @@ SOFTMAX_TEMPERATURE = register(Exercise(
         Mistake("broadcast error", raised("ValueError", containing="broadcast"),
                 "for {input} your function gives {got}: z.max(axis) and e.sum(axis) drop the "
                 "axis. Keep it: z.max(axis=axis, keepdims=True), e.sum(axis=axis, keepdims=True)."),
-        Mistake("no max trick", broken(("tau_small", "large")),
+        Mistake("no max trick", broken(),
                 MAX_TRICK_HINT.replace("your softmax", "your softmax_temperature")
                 + " A small temperature makes z / tau huge: the max trick is not optional here."),
         Mistake("not normalised", unnormalised(),

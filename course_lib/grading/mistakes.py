@@ -38,15 +38,15 @@ def _is_broken(outcome, expected) -> bool:
     return _nonfinite_where_finite(outcome.value, expected)
 
 
-def broken(only):
+def broken(only=None):
     """Detect nan/inf results (or OverflowError, ZeroDivisionError) where numbers were expected.
 
     Parameters
     ----------
-    only : iterable of str
-        The tests to look at (those with logits large enough to overflow ``exp``).
+    only : iterable of str, optional
+        The tests to look at. Default: all.
     """
-    only = tuple(only)
+    only = None if only is None else tuple(only)
 
     def detect(ev):
         for name in ev.names(only):
@@ -149,13 +149,17 @@ def like(wrong, *, only=None, rtol=1e-6):
     callable
         A detector whose evidence is the first test on which ``wrong`` is wrong. It fires only
         when ``wrong`` is wrong somewhere and the student's outcomes agree with it everywhere
-        (an exception agrees with an exception; OverflowError agrees with nan or inf).
+        (an exception agrees with an exception; OverflowError agrees with nan or inf). Tests
+        with float32 or float16 input are skipped: there the result depends on the dtype a
+        correct or wrong implementation happens to compute in.
     """
 
     def detect(ev):
         evidence = None
         for name in ev.names(None if only is None else tuple(only)):
             case = ev.cases[name]
+            if _narrow_floats(case):  # float32 results depend on the dtype the student computes in
+                continue
             try:
                 with np.errstate(all="ignore"):
                     w = np.asarray(wrong(*_copy(case.args), **_copy(case.kwargs)))
@@ -198,21 +202,35 @@ def unnormalised(ev_axis=lambda case: case.kwargs.get("axis", -1)):
     return detect
 
 
-def common(int_tests, function):
+def _has_integers(case) -> bool:
+    """Do the test's logits (its first argument) consist of integers?"""
+    z = case.args[0] if case.args else None
+    if isinstance(z, np.ndarray):
+        return z.dtype.kind in "biu"
+    return isinstance(z, (list, tuple)) and len(z) > 0 and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in z)
+
+
+def _narrow_floats(case) -> bool:
+    """Does the test pass float32 or float16 arrays (whose results depend on the dtype used)?"""
+    return any(isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float16)
+               for a in (*case.args, *case.kwargs.values()))
+
+
+def common(function):
     """The mistakes every exercise diagnoses: a wrong signature, no ``return``, a result that is
     not numbers, a changed argument, and integer input that breaks in-place arithmetic.
 
     Parameters
     ----------
-    int_tests : tuple of str
-        The tests whose logits are integers.
     function : str
         How the function is called, for the signature hint (``"softmax_axis(z, axis=-1)"``).
     """
     from .exercise import Mistake
 
     def integer(ev):
-        ints = [n for n in ev.names(int_tests) if not ev.right(n)]
+        int_tests = [n for n in ev.names() if _has_integers(ev.cases[n])]
+        ints = [n for n in int_tests if not ev.right(n)]
         for name in ints:  # the telltale signs: a failed cast, or integers returned
             o = ev.outcome(name)
             if (o.error is not None and ("Cannot cast" in o.error or "casting" in o.error)) or (
@@ -234,11 +252,35 @@ def common(int_tests, function):
                 "for {input} the result was not an array of numbers: {got}. Return a numpy array "
                 "(or a list of floats)."),
         Mistake("modifies its input", mutated(),
-                "your function changed the caller's array {input}: `z -= z.max()` or `z /= s` "
-                "writes into the array you were given, so the caller's logits are gone. "
+                "your function changed the array it was given, for {input}: `z -= z.max()` or "
+                "`z /= s` writes into the caller's array, so the caller's logits are gone. "
                 "Make a new array instead: `z = z - z.max()`."),
         Mistake("integer input", integer,
                 "for integer logits {input} your function gives {got}. An integer array keeps "
                 "its dtype through in-place operations: `e /= e.sum()` cannot store fractions in "
                 "it. Convert first, before any arithmetic: `z = np.asarray(z, dtype=float)`."),
     )
+
+
+def resembles(wrong, *, only=None, rtol=1e-6):
+    """Detect a test on which the student's outcome agrees with a known-wrong implementation
+    where that implementation is wrong (a single such test suffices, unlike :func:`like`).
+
+    Use it for mistakes that need not show on every test, such as reducing the other axis of a
+    2-D input; ``wrong`` may raise on tests where it is not defined (those are skipped).
+    """
+
+    def detect(ev):
+        for name in ev.names(None if only is None else tuple(only)):
+            case = ev.cases[name]
+            try:
+                with np.errstate(all="ignore"):
+                    w = np.asarray(wrong(*_copy(case.args), **_copy(case.kwargs)))
+            except Exception:
+                continue
+            expected = ev.expected(name)
+            if _differs(w, expected, rtol) and _agrees(ev.outcome(name), w, expected, rtol):
+                return name
+        return None
+
+    return detect

@@ -22,6 +22,8 @@ def _number(v) -> str:
         return str(bool(v))
     if isinstance(v, (int, np.integer)):
         return str(int(v))
+    if isinstance(v, (complex, np.complexfloating)):
+        return f"{complex(v):.8g}"
     return f"{float(v):.8g}"
 
 

@@ -5,6 +5,10 @@ with numpy warnings and printing silenced (their symptoms become hints instead),
 afterwards for having changed the arrays it was given. Exceptions become text: a wrong or
 unfinished answer never raises out of here. ``KeyboardInterrupt`` is let through, so a learner can
 stop a function that never returns.
+
+This module imports nothing from the course but numpy: the instructor's grader sends its source
+into a student's kernel and runs :func:`run_requests` there, so that only plain data (JSON and
+``.npy`` files, never pickles) comes back to be judged in the grader's own process.
 """
 
 from __future__ import annotations
@@ -13,21 +17,21 @@ import contextlib
 import copy
 import inspect
 import io
+import json
+import os
 import warnings
 
 import numpy as np
 
-from .exercise import Case, Outcome
-
-__all__ = ["run_case", "signature_problem"]
+__all__ = ["call", "run_case", "signature_problem", "as_numbers", "run_requests"]
 
 
-def signature_problem(obj, case: Case) -> str | None:
-    """Why ``obj`` cannot be called with the test's arguments, or None.
+def signature_problem(obj, args, kwargs) -> str | None:
+    """Why ``obj`` cannot be called with ``args`` and ``kwargs``, or None.
 
     Examples
     --------
-    >>> signature_problem(lambda z: z, Case("t", ([1.0],), {"axis": 0}))
+    >>> signature_problem(lambda z: z, ([1.0],), {"axis": 0})
     "got an unexpected keyword argument 'axis'"
     """
     try:
@@ -35,7 +39,7 @@ def signature_problem(obj, case: Case) -> str | None:
     except (TypeError, ValueError):  # builtins and ufuncs: just call them
         return None
     try:
-        sig.bind(*case.args, **case.kwargs)
+        sig.bind(*args, **kwargs)
     except TypeError as exc:
         return str(exc)
     return None
@@ -71,30 +75,54 @@ def as_numbers(result) -> tuple:
             warnings.simplefilter("ignore")
             value = np.array(result, copy=True, subok=False)
     except Exception as exc:
-        return None, f"NotNumbers: the result ({type(result).__name__}) could not be read as " \
-                     f"an array: {exc}"
+        return None, (f"NotNumbers: the result ({type(result).__name__}) could not be read as "
+                      f"an array: {exc}")
     if value.dtype.kind not in "biufc":
-        return None, f"NotNumbers: the result is a {type(result).__name__} of " \
-                     f"{value.dtype} values, not numbers"
+        return None, (f"NotNumbers: the result is a {type(result).__name__} of "
+                      f"{value.dtype} values, not numbers")
     return value, None
 
 
-def run_case(obj, case: Case) -> Outcome:
-    """Call ``obj`` on one test and record what happened.
-
-    Parameters
-    ----------
-    obj : callable
-        The student's function.
-    case : Case
-        The test. Its arguments are deep-copied for the call; the originals are never exposed.
+def call(obj, args, kwargs) -> dict:
+    """Call ``obj(*args, **kwargs)`` on copies and describe what happened, as plain data.
 
     Returns
     -------
-    Outcome
+    dict
+        ``value`` (numpy array or None), ``error`` (``"TypeName: message"`` or None),
+        ``not_implemented`` (bool) and ``mutated`` (bool: an argument was changed).
+    """
+    problem = signature_problem(obj, args, kwargs)
+    if problem is not None:
+        return dict(value=None, error=f"SignatureError: {problem}", not_implemented=False,
+                    mutated=False)
+    args, kwargs = copy.deepcopy(tuple(args)), copy.deepcopy(dict(kwargs))
+    given = copy.deepcopy((args, kwargs))
+    sink = io.StringIO()
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"), \
+                contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            warnings.simplefilter("ignore")
+            result = obj(*args, **kwargs)
+    except NotImplementedError:
+        return dict(value=None, error=None, not_implemented=True, mutated=False)
+    except (Exception, SystemExit) as exc:
+        text = str(exc).strip()
+        message = text.splitlines()[0] if text else ""
+        return dict(value=None, error=f"{type(exc).__name__}: {message}".rstrip(": "),
+                    not_implemented=False, mutated=not _same(given, (args, kwargs)))
+    mutated = not _same(given, (args, kwargs))
+    value, error = as_numbers(result)
+    return dict(value=value, error=error, not_implemented=False, mutated=mutated)
+
+
+def run_case(obj, case):
+    """Call ``obj`` on one test (:class:`~course_lib.grading.exercise.Case`) and return its
+    :class:`~course_lib.grading.exercise.Outcome`.
 
     Examples
     --------
+    >>> from course_lib.grading import Case
     >>> def halve(z):
     ...     z /= 2          # changes the caller's array
     ...     return z
@@ -104,23 +132,51 @@ def run_case(obj, case: Case) -> Outcome:
     >>> run_case(lambda z: 1 / 0, Case("t", ([1.0],))).error
     'ZeroDivisionError: division by zero'
     """
-    problem = signature_problem(obj, case)
-    if problem is not None:
-        return Outcome(error=f"SignatureError: {problem}")
-    args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
-    given = copy.deepcopy((args, kwargs))
-    sink = io.StringIO()
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"), \
-                contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            warnings.simplefilter("ignore")
-            result = obj(*args, **kwargs)
-    except NotImplementedError:
-        return Outcome(not_implemented=True)
-    except (Exception, SystemExit) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return Outcome(error=f"{type(exc).__name__}: {message}".rstrip(": "),
-                       mutated=not _same(given, (args, kwargs)))
-    mutated = not _same(given, (args, kwargs))
-    value, error = as_numbers(result)
-    return Outcome(value=value, error=error, mutated=mutated)
+    from course_lib.grading.exercise import Outcome
+
+    return Outcome(**call(obj, case.args, case.kwargs))
+
+
+# --- the kernel side of a notebook grader -------------------------------------------------------
+def encode_argument(value, folder, stem) -> dict:
+    """Write one argument as plain data: arrays to ``.npy``, numbers and lists as JSON."""
+    if isinstance(value, np.ndarray):
+        np.save(os.path.join(folder, stem + ".npy"), value, allow_pickle=False)
+        return {"npy": stem + ".npy"}
+    if isinstance(value, (np.floating, np.integer)):
+        value = value.item()
+    return {"json": value}
+
+
+def decode_argument(spec, folder):
+    if "npy" in spec:
+        return np.load(os.path.join(folder, os.path.basename(spec["npy"])), allow_pickle=False)
+    return spec["json"]
+
+
+def run_requests(namespace, folder) -> None:
+    """Kernel side: call the functions named in ``folder/request.json`` and write the outcomes.
+
+    ``request.json`` holds ``{"calls": [{"id", "function", "args", "kwargs"}, ...]}`` with
+    arguments encoded by :func:`encode_argument`. Each outcome goes to ``outcomes.json`` (values
+    as ``<id>.out.npy``); a name that is not a function in ``namespace`` gives ``missing``.
+    """
+    with open(os.path.join(folder, "request.json"), encoding="utf-8") as f:
+        request = json.load(f)
+    outcomes = {}
+    for item in request["calls"]:
+        fn = namespace.get(item["function"])
+        if not callable(fn):
+            outcomes[item["id"]] = {"missing": True}
+            continue
+        args = [decode_argument(a, folder) for a in item["args"]]
+        kwargs = {k: decode_argument(v, folder) for k, v in item["kwargs"].items()}
+        result = call(fn, args, kwargs)
+        value = result.pop("value")
+        if value is not None:
+            name = f"{item['id']}.out.npy"
+            np.save(os.path.join(folder, name), value, allow_pickle=False)
+            result["value"] = name
+        outcomes[item["id"]] = result
+    with open(os.path.join(folder, "outcomes.json"), "w", encoding="utf-8") as f:
+        json.dump(outcomes, f)

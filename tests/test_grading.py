@@ -1,0 +1,328 @@
+"""The checker: it fails every known-wrong implementation and names the mistake, accepts every
+correct route, never raises for a wrong answer, and never shows a hidden test's input."""
+
+import copy
+import html
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from course_lib.grading import EXERCISES, Case, CheckResult, Outcome, check, exercise, judge
+from course_lib.grading.exercise import compare
+from course_lib.grading.result import show_array
+from course_lib.grading.run import run_case
+from grading_fixtures import RIGHT, WRONG
+
+LESSON_01_04 = {
+    "softmax": ("01", ("z",)),
+    "softmax_axis": ("02", ("z",)),
+    "stable_softmax": ("03", ("z",)),
+    "logsumexp": ("03", ("z",)),
+    "log_softmax": ("03", ("z",)),
+    "softmax_temperature": ("04", ("z", "temperature")),
+}
+SEEDS = (0, 1, 2)
+
+
+@pytest.fixture(autouse=True)
+def strict_detectors(monkeypatch):
+    """A mistake detector that raises is a bug: make it fail the test instead of being skipped."""
+    monkeypatch.setattr(exercise, "STRICT", True)
+
+
+def _id(item):
+    return f"{item[0]}-{getattr(item[-1], '__name__', 'lambda')}"
+
+
+def grade_hidden(name, f, seed):
+    """What the instructor's grader does: hidden tests, outcomes as data, judged apart."""
+    ex = EXERCISES[name]
+    cases = ex.hidden_cases(seed)
+    outcomes = {c.name: run_case(f, c) for c in cases}
+    return judge(ex, cases, outcomes, hidden=frozenset(outcomes)), cases
+
+
+# --- the registry -------------------------------------------------------------------------------
+def test_exercises_of_lessons_01_to_04_are_registered():
+    for name, (lesson, params) in LESSON_01_04.items():
+        ex = EXERCISES[name]
+        assert (ex.lesson, ex.params) == (lesson, params)
+        assert ex.points > 0 and len(ex.public) >= 8 and ex.task
+
+
+@pytest.mark.parametrize("name", LESSON_01_04)
+def test_hidden_tests_are_seeded(name):
+    ex = EXERCISES[name]
+
+    def inputs(seed):
+        return [show_array(a) for c in ex.hidden_cases(seed) for a in c.args]
+
+    assert inputs(0) == inputs(0)
+    assert inputs(0) != inputs(1)
+    assert len(ex.hidden_cases(0)) >= 7
+
+
+@pytest.mark.parametrize("name", LESSON_01_04)
+def test_every_test_has_square_or_is_1d_and_square_input_is_tested(name):
+    shapes = [np.shape(c.args[0]) for c in EXERCISES[name].public]
+    if name != "softmax":
+        assert any(len(s) == 2 and s[0] == s[1] for s in shapes), "always test square input"
+
+
+@pytest.mark.parametrize("name", LESSON_01_04)
+def test_every_known_mistake_is_proven_by_a_wrong_fixture(name):
+    proven = {m for ex, m, _ in WRONG if ex == name}
+    registered = {m.name for m in EXERCISES[name].mistakes}
+    assert registered <= proven, f"mistakes without a fixture: {registered - proven}"
+
+
+# --- known mistakes are caught and named --------------------------------------------------------
+@pytest.mark.parametrize("item", WRONG, ids=_id)
+def test_wrong_implementation_fails_and_the_hint_names_the_mistake(item):
+    name, mistake, f = item
+    result = check(name, f, show=False)
+    assert not result.passed and result.status == "failed"
+    assert result.score < result.max_score
+    names = [n for n, _ in result.mistakes]
+    assert mistake in names
+    hint = dict(result.mistakes)[mistake]
+    text = str(result)
+    assert f"Likely mistake, {mistake}: {hint}" in text
+    assert html.escape(hint) in result._repr_html_()
+    shown = [f for f in result.failures if f.mistake == mistake]
+    assert shown and shown[0].hint == hint, "the failure that shows the mistake carries its hint"
+    template = next(m.hint for m in EXERCISES[name].mistakes if m.name == mistake)
+    if "{input}" in template:
+        assert shown[0].input in hint, "the hint shows the input that broke"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("item", WRONG, ids=_id)
+def test_wrong_implementation_fails_the_hidden_tests_without_seeing_them(item, seed):
+    name, mistake, f = item
+    result, cases = grade_hidden(name, f, seed)
+    assert not result.passed
+    assert mistake in [n for n, _ in result.mistakes]
+    text = str(result) + result._repr_html_()
+    template = next(m.hint for m in EXERCISES[name].mistakes if m.name == mistake)
+    if "{input}" in template:
+        assert "one of the hidden tests" in dict(result.mistakes)[mistake]
+    for failure in result.failures:
+        assert failure.hidden and failure.input is None
+    for c in cases:  # no hidden input appears in what the student sees
+        for a in c.args:
+            if np.size(a) > 1:
+                assert show_array(a) not in text
+
+
+def test_no_max_trick_names_the_input_and_the_nan():
+    result = check("softmax", WRONG[0][2], show=False)
+    assert "your softmax gives [nan, 0, 0] for z = [1000, 0, 0]" in str(result)
+    assert "Subtract the largest logit first" in str(result)
+
+
+def test_float32_breaks_at_89_without_the_max_trick():
+    from grading_fixtures import softmax_no_max_keeps_dtype
+
+    result = check("softmax", softmax_no_max_keeps_dtype, show=False)
+    assert "float32_89" in [f.test for f in result.failures]
+    result = check("stable_softmax", softmax_no_max_keeps_dtype, show=False)
+    assert "float32_89" in [f.test for f in result.failures]
+
+
+def test_temperature_multiplied_states_the_numbers():
+    from grading_fixtures import temperature_multiplied
+
+    text = str(check("softmax_temperature", temperature_multiplied, show=False))
+    assert "[0.186, 0.307, 0.506], not [0.016, 0.117, 0.867]" in text
+    assert "got      [0.01587624, 0.11731043, 0.86681333]" in text
+
+
+def test_shares_caught_and_named_are_100_percent():
+    caught = sum(not check(n, f, show=False).passed for n, _, f in WRONG)
+    named = sum(m in [x for x, _ in check(n, f, show=False).mistakes] for n, m, f in WRONG)
+    accepted = sum(check(n, f, show=False).passed for n, f in RIGHT)
+    assert (caught, named, accepted) == (len(WRONG), len(WRONG), len(RIGHT))
+
+
+# --- correct routes are accepted ----------------------------------------------------------------
+@pytest.mark.parametrize("item", RIGHT, ids=_id)
+def test_correct_alternative_passes(item):
+    name, f = item
+    result = check(name, f, show=False)
+    assert result.passed, str(result)
+    assert result.score == result.max_score and not result.failures and not result.mistakes
+    for seed in SEEDS:
+        assert grade_hidden(name, f, seed)[0].passed
+
+
+@pytest.mark.parametrize("name", LESSON_01_04)
+def test_the_reference_passes_public_and_hidden_tests(name):
+    ex = EXERCISES[name]
+    assert check(name, ex.reference, show=False).passed
+    for seed in range(10):
+        assert grade_hidden(name, ex.reference, seed)[0].passed
+
+
+# --- a stub, and answers that are not answers ---------------------------------------------------
+def test_a_stub_is_not_implemented_yet_kindly():
+    def softmax(z):
+        raise NotImplementedError("softmax: replace this line with your code")
+
+    result = check("softmax", softmax, show=False)
+    assert (result.status, result.passed, result.score, result.max_score) == (
+        "not implemented", False, 0.0, 2.0)
+    assert "not implemented yet" in str(result)
+    assert "Traceback" not in str(result) and "NotImplementedError(...)" in str(result)
+
+
+def _raises(exc):
+    def f(z, *args, **kwargs):
+        raise exc
+
+    return f
+
+
+class _BadArray:
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError("no")
+
+
+def _recurse(z):
+    return _recurse(z)
+
+
+HOSTILE = [
+    lambda z: "probabilities",
+    lambda z: {"p": 1},
+    lambda z: _BadArray(),
+    lambda z: (x for x in z),
+    lambda z: np.array([1 + 1j, 0, 0]),
+    _raises(SystemExit(3)),
+    _raises(ValueError("<script>alert(1)</script>")),
+    _raises(MemoryError()),
+    _recurse,
+    lambda z: np.asmatrix([[0.1, 0.2, 0.7]]),
+    print,
+]
+
+
+@pytest.mark.parametrize("f", HOSTILE)
+def test_check_never_raises_for_a_wrong_answer(f):
+    result = check("softmax", f, show=False)
+    assert isinstance(result, CheckResult) and not result.passed and result.score == 0
+    assert "<script>" not in result._repr_html_()
+    str(result)
+
+
+@pytest.mark.parametrize("name, obj, says", [
+    ("softmx", lambda z: z, "Did you mean 'softmax'"),
+    (None, lambda z: z, "There is no exercise named None"),
+    ("softmax", [0.1, 0.2, 0.7], "check needs the function itself, but got a list"),
+])
+def test_check_explains_a_wrong_call(name, obj, says):
+    result = check(name, obj, show=False)
+    assert result.status == "error" and says in str(result)
+
+
+def test_check_leaves_the_tests_inputs_alone():
+    from grading_fixtures import axis_in_place, softmax_in_place
+
+    before = copy.deepcopy([(c.args, c.kwargs) for ex in EXERCISES.values() for c in ex.public])
+    check("softmax", softmax_in_place, show=False)
+    check("softmax_axis", axis_in_place, show=False)
+    after = [(c.args, c.kwargs) for ex in EXERCISES.values() for c in ex.public]
+    for (a, _), (b, _) in zip(before, after):
+        for x, y in zip(a, b):
+            assert np.array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_a_checker_bug_becomes_a_message_not_an_exception(monkeypatch):
+    monkeypatch.setattr(exercise, "STRICT", False)
+
+    def broken_detector(ev):
+        raise ZeroDivisionError
+
+    ex = EXERCISES["softmax"]
+    bad = exercise.Mistake("broken", broken_detector, "")
+    monkeypatch.setitem(EXERCISES, "softmax", exercise.Exercise(**{**ex.__dict__, "mistakes": (bad,)}))
+    result = check("softmax", WRONG[0][2], show=False)
+    assert result.status == "failed"  # the detector is skipped, the verdict stands
+
+
+# --- showing the result -------------------------------------------------------------------------
+def test_outside_jupyter_check_prints_plain_text(capsys):
+    from grading_fixtures import softmax_lists_max
+
+    result = check("softmax", softmax_lists_max)
+    out = capsys.readouterr().out
+    assert out.strip() == str(result) == "✓ softmax: all 10 tests passed (2 / 2 points)"
+
+
+def test_the_display_hook_does_not_show_a_result_twice(monkeypatch):
+    shown = []
+    result = check("softmax", lambda z: z, show=False)
+    monkeypatch.setattr(CheckResult, "show", lambda self: shown.append(1))
+    result._shown = True  # check() displayed it already
+    result._ipython_display_()
+    assert shown == []
+    result._ipython_display_()  # displayed again later, e.g. by evaluating `result`
+    assert shown == [1]
+
+
+def test_html_is_compact_and_escaped():
+    result = check("softmax", _raises(TypeError("a < b & c")), show=False)
+    page = result._repr_html_()
+    assert "a &lt; b &amp; c" in page and "a < b" not in page
+    assert len(page) < 4000
+    assert re.search(r"<div style=\"border-left:4px solid #[0-9a-f]{6}", page)
+
+
+# --- comparisons --------------------------------------------------------------------------------
+finite = hnp.arrays(np.float64, hnp.array_shapes(max_dims=3, max_side=5),
+                    elements=st.floats(-1e6, 1e6, allow_subnormal=False))
+
+
+@given(finite)
+def test_compare_accepts_the_expected_value_itself(x):
+    assert compare(Outcome(value=x.copy()), x, rtol=1e-7, atol=1e-12) is None
+
+
+@given(finite, st.floats(1e-5, 1.0))
+def test_compare_rejects_a_relative_error_beyond_the_tolerance(x, rel):
+    x = x + np.sign(x) + (x == 0)  # every entry at least 1 away from 0
+    got = x * (1 + rel)
+    assert compare(Outcome(value=got), x, rtol=1e-7, atol=1e-12).startswith(("the values differ",
+                                                                              "the value differs"))
+
+
+@given(finite)
+def test_compare_checks_shape_before_values(x):
+    got = np.append(x.ravel(), 0.0)
+    assert compare(Outcome(value=got), x, rtol=1e-7, atol=0).startswith("the shape is")
+
+
+def test_compare_names_nan_and_inf():
+    e = np.array([0.5, 0.5])
+    assert compare(Outcome(value=np.array([np.nan, 0.5])), e, rtol=1e-7, atol=0) == \
+        "nan where a number was expected"
+    assert compare(Outcome(value=np.array([np.inf, 0.5])), e, rtol=1e-7, atol=0) == \
+        "inf where a finite number was expected"
+
+
+def test_score_is_in_proportion_to_the_tests_passed():
+    ex = EXERCISES["softmax"]
+    cases = list(ex.public)
+    outcomes = {c.name: Outcome(value=np.asarray(ex.expected(c))) for c in cases}
+    outcomes[cases[0].name] = Outcome(error="ValueError: no")
+    result = judge(ex, cases, outcomes)
+    assert result.n_passed == len(cases) - 1
+    assert result.score == round(ex.points * (len(cases) - 1) / len(cases), 2)
+
+
+def test_a_case_describes_its_input():
+    assert Case("t", ([1.0, 2.0],), {"axis": 0}).describe(("z",)) == "z = [1, 2], axis = 0"
