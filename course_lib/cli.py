@@ -17,6 +17,10 @@ Subcommands that exist today:
     (on a private copy), then its exercises get the public and hidden tests; prints one line
     per exercise and the total (see :mod:`course_lib.grading.notebook`).
 
+``execute``
+    For authors: run lesson or solution notebooks in a fresh kernel and store their outputs,
+    clean of anything machine-specific (see :mod:`course_lib.execute`).
+
 Later work adds ``grade`` and ``present``;
 each registers itself in :func:`make_parser`.
 
@@ -194,6 +198,25 @@ def _check(args) -> int:
     return status
 
 
+def _execute(args) -> int:
+    from nbclient.exceptions import CellExecutionError
+
+    from course_lib.execute import execute_notebook
+
+    for path in args.notebooks:
+        try:
+            execute_notebook(path, timeout=args.timeout)
+        except CellExecutionError as err:
+            print(f"softmax-course: error: {path} did not run (nothing written):\n{err}",
+                  file=sys.stderr)
+            return 1
+        except (OSError, ValueError) as err:
+            print(f"softmax-course: error: {path}: {err}", file=sys.stderr)
+            return 2
+        print(f"executed {path}")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     """Build the argument parser of ``softmax-course``.
 
@@ -266,6 +289,18 @@ def make_parser() -> argparse.ArgumentParser:
     check.add_argument("-v", "--verbose", action="store_true",
                        help="show the failed tests and hints of each exercise")
     check.set_defaults(func=_check)
+
+    execute = sub.add_parser(
+        "execute",
+        help="(authors) run notebooks and store clean outputs",
+        description="Run each lesson or solution notebook top to bottom in a fresh kernel, in its "
+        "own folder, and store its outputs without machine-specific metadata. A cell that "
+        "raises stops the run and the file is left as it was.",
+    )
+    execute.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
+    execute.add_argument("--timeout", type=float, default=120.0,
+                         help="seconds each cell may run (default: 120)")
+    execute.set_defaults(func=_execute)
     return parser
 
 

@@ -57,8 +57,8 @@ class Case:
         """The input as the student sees it: ``shown``, or ``z = [...], axis = 0``."""
         if self.shown is not None:
             return self.shown
-        parts = [f"{p} = {show_array(a)}" for p, a in zip(params, self.args)]
-        parts += [f"{k} = {show_array(v)}" for k, v in self.kwargs.items()]
+        parts = [f"{p} = {show_array(a, one_line=True)}" for p, a in zip(params, self.args)]
+        parts += [f"{k} = {show_array(v, one_line=True)}" for k, v in self.kwargs.items()]
         return ", ".join(parts)
 
 

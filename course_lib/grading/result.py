@@ -15,6 +15,7 @@ import numpy as np
 __all__ = ["Failure", "CheckResult", "show_array"]
 
 MAX_SHOWN = 3  # failures listed in full; the rest are counted
+MAX_ENTRIES = 12  # larger arrays are summarised by their shape and range
 
 
 def _number(v) -> str:
@@ -27,7 +28,7 @@ def _number(v) -> str:
     return f"{float(v):.8g}"
 
 
-def show_array(x) -> str:
+def show_array(x, *, one_line=False) -> str:
     """Show a value the way the checker prints it: short, 8 significant digits.
 
     Examples
@@ -40,6 +41,8 @@ def show_array(x) -> str:
     '89 (float32)'
     >>> show_array(np.arange(40.0).reshape(4, 10))
     'array of shape (4, 10), from 0 to 39'
+    >>> show_array([[1, 2], [3, 4]], one_line=True)
+    '[[1, 2], [3, 4]]'
     """
     if x is None:
         return "None"
@@ -51,7 +54,7 @@ def show_array(x) -> str:
         return f"a {type(x).__name__}"
     if a.dtype == object or a.dtype.kind not in "biufc":
         return f"a {type(x).__name__}"
-    if a.size > 24:
+    if a.size > MAX_ENTRIES:
         with np.errstate(all="ignore"):
             lo, hi = np.nanmin(a.real), np.nanmax(a.real)
         return f"array of shape {a.shape}, from {_number(lo)} to {_number(hi)}"
@@ -61,6 +64,8 @@ def show_array(x) -> str:
     text = np.array2string(
         a, separator=", ", formatter={"all": _number}, max_line_width=100, threshold=1000
     )
+    if one_line:
+        text = " ".join(line.strip() for line in text.splitlines())
     return text + suffix
 
 

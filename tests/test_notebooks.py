@@ -1,0 +1,160 @@
+"""The course's notebooks, graded and inspected as a learner and an instructor meet them.
+
+nbval (configured in pyproject.toml) re-runs every lesson and solution and compares outputs; these
+tests add what nbval cannot see: every solution scores full marks on the hidden tests too, every
+exercise notebook scores 0 with every check saying "not implemented yet", the stored notebooks
+are clean, and ``softmax-course check`` grades one notebook from the command line.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib import cli
+from course_lib.grading import EXERCISES
+from course_lib.grading.notebook import exercises_for, grade_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+EXERCISE_NBS = sorted((ROOT / "exercises").glob("*.ipynb"))
+LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+ABSOLUTE_PATH = re.compile(r"(/work/|/home/|/root/|/tmp/|/Users/|[A-Z]:\\\\)")
+
+
+def _ids(paths):
+    return [p.name for p in paths]
+
+
+def test_lessons_01_to_04_have_solution_and_exercise_notebooks():
+    for lesson in ("01", "02", "03", "04"):
+        assert [p.name for p in SOLUTIONS if p.name.startswith(lesson + "_")]
+        assert [p.name for p in EXERCISE_NBS if p.name.startswith(lesson + "_")]
+    assert _ids(SOLUTIONS) == _ids(EXERCISE_NBS)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_every_solution_scores_full_marks_on_public_and_hidden_tests(path):
+    before = path.read_bytes()
+    report = grade_notebook(path, seed=2026, timeout=60)
+    assert report.status == "graded" and not report.cell_errors
+    lesson = path.name[:2]
+    assert {r.name for r in report.results} == {n for n, e in EXERCISES.items() if e.lesson == lesson}
+    for r in report.results:
+        assert r.passed and r.score == r.max_score, str(r)
+        assert r.n_tests > len(EXERCISES[r.name].public), "hidden tests were run too"
+    assert path.read_bytes() == before, "grading never modifies the notebook"
+
+
+@pytest.mark.parametrize("path", EXERCISE_NBS, ids=_ids(EXERCISE_NBS))
+def test_every_exercise_notebook_runs_and_scores_zero_kindly(path):
+    report = grade_notebook(path, seed=2026, timeout=60)
+    assert report.status == "graded" and not report.cell_errors
+    assert report.results and report.score == 0
+    for r in report.results:
+        assert r.status == "not implemented"
+
+
+@pytest.mark.parametrize("path", EXERCISE_NBS, ids=_ids(EXERCISE_NBS))
+def test_exercise_notebooks_store_no_outputs_and_name_their_checks(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    checks = set(re.findall(r'check\("(\w+)"', "\n".join(c.source for c in code)))
+    assert checks == set(exercises_for(path))
+    assert "NotImplementedError" in "\n".join(c.source for c in code)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS + LESSONS, ids=_ids(SOLUTIONS + LESSONS))
+def test_stored_notebooks_are_executed_clean_and_lean(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert set(nb.metadata) <= {"kernelspec", "language_info"}
+    assert nb.metadata.get("language_info", {}) in ({}, {"name": "python"})
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    counts = [c.execution_count for c in code]
+    assert counts == list(range(1, len(code) + 1)), "executed top to bottom, once"
+    for c in code:
+        assert set(c.metadata) <= {"tags", "editable", "deletable", "jupyter"}
+        for out in c.outputs:
+            assert out.output_type != "error"
+            assert not (out.output_type == "stream" and out.name == "stderr"), c.source
+            text = json.dumps(out)
+            assert not ABSOLUTE_PATH.search(text), f"machine-specific path in {path.name}"
+            png = out.get("data", {}).get("image/png")
+            assert png is None or len(png) < 200_000, "figures stay small"
+    assert len(path.read_bytes()) < 1_000_000
+
+
+def test_check_command_grades_one_notebook(capsys):
+    solution = ROOT / "solutions" / "01_definition.ipynb"
+    exercise = ROOT / "exercises" / "01_definition.ipynb"
+    assert cli.main(["check", str(solution), "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"softmax\s+2 / 2\s+passed", out) and re.search(r"total\s+2 / 2", out)
+    assert cli.main(["check", str(exercise), "--seed", "1"]) == 1
+    assert "not implemented yet" in capsys.readouterr().out
+
+
+def test_check_command_reports_what_it_cannot_grade(tmp_path, capsys):
+    assert cli.main(["check", str(tmp_path / "missing.ipynb")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    junk = tmp_path / "junk.ipynb"
+    junk.write_text("not json", encoding="utf-8")
+    assert cli.main(["check", str(junk)]) == 2
+    assert "not a notebook" in capsys.readouterr().out
+
+
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_hard_coded_answers_and_a_fake_check_gain_nothing(tmp_path):
+    """A notebook that memorises the public answers and replaces check() still fails the hidden
+    tests, because they are drawn from the grader's seed and judged in the grader's process."""
+    answers = {tuple(map(float, __import__("numpy").ravel(c.args[0]))):
+               EXERCISES["softmax"].expected(c).tolist() for c in EXERCISES["softmax"].public}
+    path = _notebook(
+        tmp_path / "01_cheat.ipynb",
+        "import numpy as np",
+        f"ANSWERS = {{tuple(k): v for k, v in {list(answers.items())!r}}}",
+        "def softmax(z):\n    return np.array(ANSWERS[tuple(map(float, np.ravel(z)))])",
+        "def check(name, obj):\n    print('✓ all tests passed')\ncheck('softmax', softmax)",
+    )
+    report = grade_notebook(path, seed=7)
+    (r,) = report.results
+    public = len(EXERCISES["softmax"].public)
+    assert r.n_passed == public and not r.passed and r.score < r.max_score
+    assert all(f.hidden for f in r.failures)
+
+
+def test_a_notebook_that_loops_forever_is_interrupted_and_graded(tmp_path):
+    path = _notebook(
+        tmp_path / "anything.ipynb",
+        "import numpy as np\nfrom course_lib.grading import check",
+        "while True:\n    pass",
+        "def softmax(z):\n    z = np.asarray(z, float)\n    e = np.exp(z - z.max())\n"
+        "    return e / e.sum()",
+        "check('softmax', softmax)",
+    )
+    report = grade_notebook(path, seed=3, timeout=2)
+    assert report.cell_errors == ["cell 1: ran longer than 2 s and was interrupted"]
+    (r,) = report.results
+    assert r.name == "softmax" and r.passed
+
+
+def test_execute_command_stores_outputs_or_leaves_the_file_alone(tmp_path, capsys):
+    good = _notebook(tmp_path / "good.ipynb", "print(6 * 7)")
+    assert cli.main(["execute", str(good)]) == 0
+    nb = nbformat.read(good, as_version=4)
+    assert nb.cells[0].outputs[0]["text"] == "42\n" and nb.metadata["language_info"] == {"name": "python"}
+    bad = _notebook(tmp_path / "bad.ipynb", "1 / 0")
+    before = bad.read_bytes()
+    assert cli.main(["execute", str(bad)]) == 1
+    assert "did not run (nothing written)" in capsys.readouterr().err
+    assert bad.read_bytes() == before
