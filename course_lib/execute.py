@@ -10,6 +10,7 @@ A cell that raises stops the run and nothing is written (no error is ever stored
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -99,7 +100,8 @@ def execute_notebook(path, *, timeout=120, write=True):
         resources={"metadata": {"path": str(path.parent)}},
     )
     # a fixed hash seed: set iteration order, and so every stored output, is the same each run
-    client.execute(env={**os.environ, "PYTHONHASHSEED": "0"})
+    # (the kernel process's own stderr is start-up chatter; cells' output arrives either way)
+    client.execute(env={**os.environ, "PYTHONHASHSEED": "0"}, stderr=subprocess.DEVNULL)
     clean_metadata(nb)
     if write:
         write_atomically(path, nbformat.writes(nb, version=4).rstrip("\n") + "\n")

@@ -267,17 +267,6 @@ def test_outside_jupyter_check_prints_plain_text(capsys):
     assert out.strip() == str(result) == "✓ softmax: all 10 tests passed (2 / 2 points)"
 
 
-def test_the_display_hook_does_not_show_a_result_twice(monkeypatch):
-    shown = []
-    result = check("softmax", lambda z: z, show=False)
-    monkeypatch.setattr(CheckResult, "show", lambda self: shown.append(1))
-    result._shown = True  # check() displayed it already
-    result._ipython_display_()
-    assert shown == []
-    result._ipython_display_()  # displayed again later, e.g. by evaluating `result`
-    assert shown == [1]
-
-
 def test_html_is_compact_and_escaped():
     result = check("softmax", _raises(TypeError("a < b & c")), show=False)
     page = result._repr_html_()

@@ -158,3 +158,23 @@ def test_execute_command_stores_outputs_or_leaves_the_file_alone(tmp_path, capsy
     assert cli.main(["execute", str(bad)]) == 1
     assert "did not run (nothing written)" in capsys.readouterr().err
     assert bad.read_bytes() == before
+
+
+def test_in_jupyter_a_check_shows_its_verdict_once_as_html_and_text(tmp_path):
+    from course_lib.execute import execute_notebook
+
+    path = _notebook(
+        tmp_path / "display.ipynb",
+        "from course_lib.grading import check\n"
+        "def softmax(z):\n    raise NotImplementedError('softmax: replace this line')",
+        "check('softmax', softmax)",          # the value of the cell: shown once, not twice
+        "result = check('softmax', softmax)",  # assigned: still shown
+        "result",                              # shown again on request
+        "check('softmax', softmax);",
+    )
+    nb = execute_notebook(path, write=False)
+    for cell in nb.cells[1:]:
+        assert len(cell.outputs) == 1, (cell.source, cell.outputs)
+        data = cell.outputs[0]["data"]
+        assert "not implemented yet" in data["text/plain"]
+        assert data["text/html"].startswith("<div") and "not implemented yet" in data["text/html"]

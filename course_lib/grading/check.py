@@ -57,7 +57,7 @@ def check(name, obj, *, show=True) -> CheckResult:
             "course, not in your code: please report it."))
     if show:
         result.show()
-        result._shown = True  # the display hook then shows the returned value only once
+        result.mark_shown()  # if it is also the cell's value, the display hook skips it
     return result
 
 

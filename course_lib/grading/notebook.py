@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -162,7 +163,9 @@ def grade_notebook(path, *, timeout=60.0, seed=None, exercises=None) -> Notebook
                               "and was interrupted", "traceback": []},
             resources={"metadata": {"path": str(work)}},
         )
-        with client.setup_kernel(cwd=str(work)):
+        # the kernel's own stderr is only ipykernel's start-up chatter; cells' output comes
+        # through the kernel protocol either way
+        with client.setup_kernel(cwd=str(work), stderr=subprocess.DEVNULL):
             for index, cell in enumerate(nb.cells):
                 if cell.get("cell_type") != "code":
                     continue

@@ -69,6 +69,15 @@ def show_array(x, *, one_line=False) -> str:
     return text + suffix
 
 
+def _shell():
+    """The running IPython shell, or None outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with jupyterlab
+        return None
+    return get_ipython()
+
+
 @dataclass
 class Failure:
     """One failed test.
@@ -152,7 +161,7 @@ class CheckResult:
     def __post_init__(self):
         if not self.status:
             self.status = "passed" if self.passed else "failed"
-        self._shown = False
+        self._shown_in = None
 
     @classmethod
     def not_implemented(cls, name, points, n_tests):
@@ -229,23 +238,27 @@ class CheckResult:
         return "".join(parts)
 
     def _ipython_display_(self):
-        # ``check`` shows its result itself; when the same result is also the cell's value,
-        # IPython's display hook calls this method: show it only once.
-        if self._shown:
-            self._shown = False
+        # ``check`` shows its result itself; when the same result is also the value of that
+        # same cell, IPython's display hook calls this method: show it only once. In any
+        # later cell (``result`` on its own line) it is shown again.
+        shell = _shell()
+        if shell is not None and self._shown_in == shell.execution_count:
+            self._shown_in = None
             return
         self.show()
 
+    def mark_shown(self):
+        """Note that the result was just displayed by the running cell (see ``check``)."""
+        shell = _shell()
+        self._shown_in = None if shell is None else shell.execution_count
+
     def show(self):
         """Display the result: HTML in Jupyter, plain text elsewhere."""
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:  # pragma: no cover - IPython comes with jupyterlab
-            get_ipython = lambda: None  # noqa: E731
-        if get_ipython() is None:
+        if _shell() is None:
             print(self)
             return
+        from IPython.display import display
+
         display({"text/plain": str(self), "text/html": self._repr_html_()}, raw=True)
 
     def to_dict(self) -> dict:
