@@ -519,6 +519,11 @@ def temperature_in_place(z, tau, axis=-1):
     return axis_ok(z, axis)
 
 
+def temperature_wrong_axis(z, tau, axis=-1):
+    z = np.asarray(z, dtype=float)
+    return temperature_ok(z, tau, 0 if axis in (-1, z.ndim - 1) else -1)
+
+
 def temperature_broadcast_error(z, tau, axis=-1):
     return axis_broadcast_error(np.asarray(z, dtype=float) / tau, axis)
 
@@ -557,4 +562,5 @@ WRONG += [
     ("softmax_temperature", "not normalised", temperature_not_normalised),
     ("softmax_temperature", "modifies its input", temperature_in_place),
     ("softmax_temperature", "broadcast error", temperature_broadcast_error),
+    ("softmax_temperature", "wrong axis", temperature_wrong_axis),
 ]

@@ -15,7 +15,7 @@ from .lesson01 import MAX_TRICK_HINT, shift_by_mean, shift_by_min
 from .mistakes import broken, common, like, raised, resembles, unnormalised
 from .registry import register
 
-__all__ = ["SOFTMAX_AXIS", "axis_mistakes", "hidden_arrays", "A", "S", "OFFSET_ROWS"]
+__all__ = ["SOFTMAX_AXIS", "axis_basics", "axis_mistakes", "hidden_arrays", "A", "S", "OFFSET_ROWS"]
 
 A = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 8.0]])                      # (2, 3)
 S = np.array([[1.0, 2.0, 0.0], [4.0, 1.0, 3.0], [0.0, 5.0, 2.0]])     # square, not symmetric
@@ -25,17 +25,6 @@ SPREAD_ROWS = np.array([[800.0, 0.0, -800.0], [1.0, 2.0, 3.0]])
 
 
 # --- known-wrong implementations ---------------------------------------------------------------
-def ignores_axis(z, axis=-1):
-    return sm.softmax(np.asarray(z, dtype=float), -1)
-
-
-def other_axis(z, axis=-1):
-    z = np.asarray(z, dtype=float)
-    if z.ndim != 2:
-        raise ValueError("only defined for 2-D input")
-    return sm.softmax(z, 1 - (axis % 2))
-
-
 def whole_array(z, axis=-1):
     z = np.asarray(z, dtype=float)
     e = np.exp(z - z.max())
@@ -54,39 +43,65 @@ def global_max(z, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def axis_basics(function, reference):
+    """The mistakes of any function that works along an axis: it ignores ``axis``, works along
+    the other axis of a 2-D input, or drops the axis so that shapes no longer line up.
+
+    Parameters
+    ----------
+    function : str
+        The exercise's function name, for the hints.
+    reference : callable
+        The correct function, ``reference(z, *rest, axis=...)``; the look-alikes are built
+        from it.
+    """
+
+    def ignores_axis(z, *rest, axis=-1):
+        return reference(np.asarray(z, dtype=float), *rest, axis=-1)
+
+    def other_axis(z, *rest, axis=-1):
+        z = np.asarray(z, dtype=float)
+        if z.ndim != 2:
+            raise ValueError("only defined for 2-D input")
+        return reference(z, *rest, axis=1 - axis % 2)
+
+    return (
+        Mistake("ignores axis", like(ignores_axis),
+                f"your {function} works along the last axis whatever `axis` says: for {{input}} "
+                "it gives {got}. Pass `axis` on to every max and sum.",
+                supersedes=("wrong axis", "not normalised")),
+        Mistake("wrong axis", resembles(other_axis),
+                f"your {function} works along the other axis: for {{input}} you get {{got}}. "
+                "axis=-1 means along each row (the last axis), axis=0 down each column.",
+                supersedes=("not normalised",)),
+        Mistake("broadcast error", raised("ValueError", containing="broadcast"),
+                "for {input} your function gives {got}: a max or sum taken along `axis` drops "
+                "that axis, and its shape no longer lines up with z. Keep it: "
+                "z.max(axis=axis, keepdims=True), and the same for the sum."),
+    )
+
+
 def axis_mistakes(function):
-    """The mistakes of a function that works along an axis (softmax-like output).
+    """The mistakes of a softmax along an axis: :func:`axis_basics`, and the shifts and sums
+    that go wrong.
 
     Parameters
     ----------
     function : str
         The exercise's function name, for the hints.
     """
-    return (
-        Mistake("ignores axis", like(ignores_axis),
-                f"your {function} works along the last axis whatever `axis` says: for {{input}} "
-                "it gives {got}. Pass `axis` on to every max and sum.",
-                supersedes=("wrong axis", "not normalised")),
+    return axis_basics(function, lambda z, axis=-1: sm.softmax(z, axis)) + (
         Mistake("max without keepdims", like(max_without_keepdims),
                 "z.max(axis) drops the axis, so z - z.max(axis) lines the maxima up against "
                 "the wrong entries: for {input} you get {got}. On square input this is silently "
                 "wrong; elsewhere it is a broadcast error. Use z.max(axis=axis, keepdims=True) "
                 "(and the same for the sum).",
                 supersedes=("broadcast error", "not normalised")),
-        Mistake("broadcast error", raised("ValueError", containing="broadcast"),
-                "for {input} your function gives {got}: z.max(axis) and e.sum(axis) drop the "
-                "axis, and the shapes no longer line up. Keep it: z.max(axis=axis, "
-                "keepdims=True), e.sum(axis=axis, keepdims=True)."),
         Mistake("whole array", like(whole_array),
                 "your function normalises over the whole array, not each slice along `axis`: "
                 "for {input} the entries of the whole array sum to 1 ({got}). Sum along the "
                 "axis: e.sum(axis=axis, keepdims=True).",
                 supersedes=("global max", "not normalised", "no max trick")),
-        Mistake("wrong axis", resembles(other_axis),
-                "your function normalises along the other axis: for {input} you get {got}, "
-                "whose slices along the other axis sum to 1. axis=-1 means along each row "
-                "(the last axis), axis=0 down each column.",
-                supersedes=("not normalised",)),
         Mistake("global max", like(global_max),
                 "you shift every slice by the largest logit of the whole array, not by each "
                 "slice's own max: for {input} a slice far below it underflows to 0/0 = nan "

@@ -11,8 +11,8 @@ import numpy as np
 from .. import softmax as sm
 from .exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
-from .lesson02 import A, S
-from .mistakes import broken, common, like, raised, unnormalised
+from .lesson02 import A, S, axis_basics
+from .mistakes import broken, common, like, unnormalised
 from .registry import register
 
 __all__ = ["SOFTMAX_TEMPERATURE"]
@@ -31,8 +31,9 @@ def temperature_ignored(z, temperature, axis=-1):
     return sm.softmax(np.asarray(z, dtype=float), axis)
 
 
-def temperature_ignores_axis(z, temperature, axis=-1):
-    return sm.softmax(np.asarray(z, dtype=float), -1, temperature=temperature)
+def REFERENCE(z, temperature, axis=-1):
+    """softmax(z / temperature) along axis: the course's own."""
+    return sm.softmax(z, axis, temperature=temperature)
 
 
 def _hidden(rng):
@@ -51,7 +52,7 @@ SOFTMAX_TEMPERATURE = register(Exercise(
     name="softmax_temperature",
     lesson="04",
     params=("z", "temperature"),
-    reference=lambda z, temperature, axis=-1: sm.softmax(z, axis, temperature=temperature),
+    reference=REFERENCE,
     task="softmax_temperature(z, temperature, axis=-1): softmax(z / temperature) along axis",
     points=2.0,
     rtol=1e-6,
@@ -71,7 +72,8 @@ SOFTMAX_TEMPERATURE = register(Exercise(
         Case("large", (np.array([1000.0, 0.0, 0.0]), 1.0)),
     ),
     hidden=_hidden,
-    mistakes=common("softmax_temperature(z, temperature, axis=-1)") + (
+    mistakes=common("softmax_temperature(z, temperature, axis=-1)")
+    + axis_basics("softmax_temperature", REFERENCE) + (
         Mistake("temperature multiplied", like(temperature_multiplied),
                 "you multiply the logits by the temperature instead of dividing: for {input} you "
                 "get {got}. A higher temperature must flatten the distribution, so use z / tau: "
@@ -85,12 +87,6 @@ SOFTMAX_TEMPERATURE = register(Exercise(
         Mistake("temperature ignored", like(temperature_ignored),
                 "your result does not depend on the temperature: for {input} you get the plain "
                 "softmax {got}. Divide the logits by it: softmax(z / temperature)."),
-        Mistake("ignores axis", like(temperature_ignores_axis),
-                "your function works along the last axis whatever `axis` says: for {input} it "
-                "gives {got}. Pass `axis` on to every max and sum."),
-        Mistake("broadcast error", raised("ValueError", containing="broadcast"),
-                "for {input} your function gives {got}: z.max(axis) and e.sum(axis) drop the "
-                "axis. Keep it: z.max(axis=axis, keepdims=True), e.sum(axis=axis, keepdims=True)."),
         Mistake("no max trick", broken(),
                 MAX_TRICK_HINT.replace("your softmax", "your softmax_temperature")
                 + " A small temperature makes z / tau huge: the max trick is not optional here."),

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import run as run_module
-from .exercise import Case, Outcome, judge
+from .exercise import Outcome, judge
 from .registry import EXERCISES
 from .result import CheckResult
 
