@@ -94,13 +94,13 @@ class Outcome:
 
     def phrase(self) -> str:
         """What came back, for a sentence: ``[nan, 0, 0]`` or ``an OverflowError (math range error)``."""
-        if self.error is None or self.not_implemented:
+        if self.not_implemented:
             return self.shown()
+        if self.error is None:
+            return show_array(self.value, one_line=True)
         kind, _, message = self.error.partition(": ")
-        if kind == "SignatureError":
+        if kind in ("SignatureError", "ReturnedNone", "NotNumbers"):
             return message
-        if kind in ("ReturnedNone", "NotNumbers"):
-            return message.removeprefix("the result ").removeprefix("the function ")
         text = f"an error, {kind}" + (f": {message}" if message else "")
         return text if len(text) <= 120 else text[:117] + "..."
 

@@ -10,7 +10,6 @@ import numpy as np
 
 from .. import softmax as sm
 from .exercise import Case, Exercise, Mistake
-from .lesson01 import MAX_TRICK_HINT
 from .lesson01 import hidden_vectors
 from .lesson02 import OFFSET_ROWS, A, S, axis_basics, axis_mistakes, hidden_arrays
 from .mistakes import broken, common, like
@@ -184,6 +183,9 @@ LOG_SOFTMAX = register(Exercise(
                 "z - (m + log(sum(exp(z - m)))).",
                 supersedes=("broadcast error",)),
         Mistake("no max trick", broken(),
-                MAX_TRICK_HINT.replace("your softmax", "your log_softmax")),
+                "your log_softmax gives {got} for {input}: log(sum(exp(z))) overflows to inf "
+                "once a logit passes about 709 (89 in float32), and z - inf = -inf; or every "
+                "exp underflows to 0 and log(0) = -inf. Subtract the max first: log_softmax(z) "
+                "= (z - m) - log(sum(exp(z - m))) with m = max(z)."),
     ),
 ))

@@ -249,8 +249,7 @@ def common(function):
                 "your function returned None for {input}: a function that ends without "
                 "`return` gives None. End it with `return p` (your result)."),
         Mistake("result is not numbers", raised("NotNumbers"),
-                "for {input} the result was not an array of numbers: {got}. Return a numpy array "
-                "(or a list of floats)."),
+                "for {input} your function {got}. Return a numpy array (or a list of floats)."),
         Mistake("modifies its input", mutated(),
                 "your function changed the array it was given, for {input}: `z -= z.max()` or "
                 "`z /= s` writes into the caller's array, so the caller's logits are gone. "

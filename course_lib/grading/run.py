@@ -66,20 +66,21 @@ def as_numbers(result) -> tuple:
     >>> as_numbers([0.5, 0.5])[0]
     array([0.5, 0.5])
     >>> as_numbers(None)[1]
-    'ReturnedNone: the function returned None (is a `return` missing?)'
+    'ReturnedNone: returned None (is a `return` missing?)'
+    >>> as_numbers("0.1 0.9")[1]
+    'NotNumbers: returned a str, not numbers'
     """
     if result is None:
-        return None, "ReturnedNone: the function returned None (is a `return` missing?)"
+        return None, "ReturnedNone: returned None (is a `return` missing?)"
+    kind = type(result).__name__
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             value = np.array(result, copy=True, subok=False)
     except Exception as exc:
-        return None, (f"NotNumbers: the result ({type(result).__name__}) could not be read as "
-                      f"an array: {exc}")
+        return None, f"NotNumbers: returned a {kind}, which numpy cannot read as an array ({exc})"
     if value.dtype.kind not in "biufc":
-        return None, (f"NotNumbers: the result is a {type(result).__name__} of "
-                      f"{value.dtype} values, not numbers")
+        return None, f"NotNumbers: returned a {kind}, not numbers"
     return value, None
 
 
