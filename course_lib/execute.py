@@ -14,11 +14,29 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["clean_metadata", "execute_notebook", "write_atomically", "KERNEL_NAME"]
+__all__ = ["clean_metadata", "execute_notebook", "kernel_manager", "write_atomically", "KERNEL_NAME"]
 
 KERNEL_NAME = "python3"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
 _CELL_METADATA_KEPT = ("tags", "editable", "deletable", "jupyter")
+
+
+def kernel_manager():
+    """A kernel manager whose ``python3`` kernel runs in *this* Python environment.
+
+    A ``python3`` kernelspec installed elsewhere on the machine (pointing at another Python,
+    without ``course_lib``) would otherwise win; nbval's ``--nbval-current-env`` does the same.
+    """
+    import ipykernel.kernelspec
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    class CurrentEnvironment(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            return self.kernel_spec_class(resource_dir=ipykernel.kernelspec.RESOURCES,
+                                          **ipykernel.kernelspec.get_kernel_dict())
+
+    return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=CurrentEnvironment())
 
 
 def clean_metadata(nb):
@@ -94,6 +112,7 @@ def execute_notebook(path, *, timeout=120, write=True):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
+        km=kernel_manager(),
         timeout=timeout,
         kernel_name=KERNEL_NAME,
         record_timing=False,

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..execute import KERNEL_NAME, kernel_manager
 from . import run as run_module
 from .exercise import Outcome, judge
 from .registry import EXERCISES
@@ -157,7 +158,8 @@ def grade_notebook(path, *, timeout=60.0, seed=None, exercises=None) -> Notebook
     work = Path(tempfile.mkdtemp(prefix="softmax-course-grade-"))
     try:
         client = NotebookClient(
-            nb, timeout=timeout, kernel_name="python3", allow_errors=True, record_timing=False,
+            nb, km=kernel_manager(), timeout=timeout, kernel_name=KERNEL_NAME, allow_errors=True,
+            record_timing=False,
             interrupt_on_timeout=True,
             error_on_timeout={"ename": "Timeout", "evalue": f"the cell ran longer than {timeout:g} s "
                               "and was interrupted", "traceback": []},
