@@ -57,6 +57,7 @@ __all__ = [
     "render",
     "read_notebook",
     "build",
+    "write_atomically",
 ]
 
 NEW_CELL = {
@@ -571,8 +572,10 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``target``, then rename it over ``target``."""
+def write_atomically(target, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``target``, then rename it over ``target``
+    (keeping its permissions): a reader sees the old file or the new one, never half of one."""
+    target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _new_file_mode()
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -600,7 +603,7 @@ def _apply(plan: _Plan, root: Path, report: BuildReport, *, check: bool, force: 
     elif current is not None and not force and not _is_untouched(current):
         report.refused.append(plan.exercise)
     else:
-        _write_atomically(target, plan.data)
+        write_atomically(target, plan.data)
         report.written.append(plan.exercise)
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 from pathlib import Path
 
-__all__ = ["clean_metadata", "execute_notebook", "kernel_manager", "write_atomically", "KERNEL_NAME"]
+__all__ = ["clean_metadata", "execute_notebook", "kernel_manager", "KERNEL_NAME"]
 
 KERNEL_NAME = "python3"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
@@ -64,25 +63,6 @@ def clean_metadata(nb):
     return nb
 
 
-def write_atomically(path, text: str) -> bool:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``.
-
-    Returns False (and writes nothing) when the file already holds exactly this text.
-    """
-    path = Path(path)
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return False
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return True
-
-
 def execute_notebook(path, *, timeout=120, write=True):
     """Execute the notebook at ``path`` in a fresh kernel and (by default) store its outputs.
 
@@ -108,6 +88,8 @@ def execute_notebook(path, *, timeout=120, write=True):
     import nbformat
     from nbclient import NotebookClient
 
+    from .build import render, write_atomically
+
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -123,5 +105,7 @@ def execute_notebook(path, *, timeout=120, write=True):
     client.execute(env={**os.environ, "PYTHONHASHSEED": "0"}, stderr=subprocess.DEVNULL)
     clean_metadata(nb)
     if write:
-        write_atomically(path, nbformat.writes(nb, version=4).rstrip("\n") + "\n")
+        data = render(nb).encode("utf-8")
+        if data != path.read_bytes():
+            write_atomically(path, data)
     return nb
