@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from course_lib import cli
@@ -178,3 +179,35 @@ def test_in_jupyter_a_check_shows_its_verdict_once_as_html_and_text(tmp_path):
         data = cell.outputs[0]["data"]
         assert "not implemented yet" in data["text/plain"]
         assert data["text/html"].startswith("<div") and "not implemented yet" in data["text/html"]
+
+
+def _text(path):
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def _shown(values, digits=8):
+    return "[" + ", ".join(f"{v:.{digits}f}".rstrip("0").rstrip(".") if v else "0"
+                           for v in np.ravel(values)) + "]"
+
+
+def test_numbers_the_exercise_notebooks_state_are_right():
+    """Every number a solution notebook states in its text, recomputed with course_lib."""
+    from course_lib.softmax import log_softmax, logsumexp, softmax
+
+    z = np.array([1.0, 2.0, 3.0])
+    stated = {
+        "01_definition": [_shown(softmax(z))],
+        "02_shift_invariance": [_shown(softmax(z)), _shown(softmax([[1, 2, 3], [2, 4, 8]])[1])[1:-1]],
+        "03_max_trick": [
+            f"{float(logsumexp(z)):.8f}", f"{float(logsumexp([1000.0, 1000.0])):.8f}",
+            _shown(log_softmax(z)), f"{10 ** ((-800 / np.log(10)) % 1):.1f} \\times 10^{{-348}}",
+        ],
+        "04_temperature": [_shown(softmax(z / tau)) for tau in (0.5, 1, 2, 100)]
+        + [_shown(softmax(np.array([0.0, -800.0]) / 100)), _shown(softmax(z / 0.001))],
+    }
+    assert -800 // np.log(10) == -348  # e^-800 = 10^(-800 / ln 10) lies in [1e-348, 1e-347)
+    for name, texts in stated.items():
+        text = _text(ROOT / "solutions" / f"{name}.ipynb")
+        for t in texts:
+            assert t in text, f"{name}: {t!r} is not stated as computed"
