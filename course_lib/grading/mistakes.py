@@ -16,9 +16,13 @@ the instructor's grader.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
-__all__ = ["broken", "mutated", "raised", "like", "failed_only", "all_of"]
+from .exercise import Mistake
+
+__all__ = ["broken", "mutated", "raised", "like", "resembles", "unnormalised", "common"]
 
 _ARITHMETIC = {"OverflowError", "ZeroDivisionError", "FloatingPointError"}
 
@@ -82,28 +86,6 @@ def raised(*types, containing="", only=None):
     return detect
 
 
-def failed_only(detector, only):
-    """Restrict ``detector`` to tests in ``only`` that failed."""
-    only = tuple(only)
-
-    def detect(ev):
-        name = detector(ev)
-        return name if name in only and not ev.passed(name) else None
-
-    return detect
-
-
-def all_of(first, *conditions):
-    """``first``'s evidence, when every condition ``cond(ev) -> bool`` holds too."""
-
-    def detect(ev):
-        if not all(cond(ev) for cond in conditions):
-            return None
-        return first(ev)
-
-    return detect
-
-
 def _agrees(outcome, wrong, expected, rtol) -> bool:
     """Does the student's outcome agree with the wrong implementation's on one test?"""
     if outcome.not_implemented:
@@ -162,7 +144,7 @@ def like(wrong, *, only=None, rtol=1e-6):
                 continue
             try:
                 with np.errstate(all="ignore"):
-                    w = np.asarray(wrong(*_copy(case.args), **_copy(case.kwargs)))
+                    w = np.asarray(wrong(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
             except Exception as exc:  # the wrong implementation fails here, like the student's may
                 w = exc
             expected = ev.expected(name)
@@ -173,12 +155,6 @@ def like(wrong, *, only=None, rtol=1e-6):
         return evidence
 
     return detect
-
-
-def _copy(x):
-    import copy
-
-    return copy.deepcopy(x)
 
 
 def unnormalised(ev_axis=lambda case: case.kwargs.get("axis", -1)):
@@ -226,8 +202,6 @@ def common(function):
     function : str
         How the function is called, for the signature hint (``"softmax_axis(z, axis=-1)"``).
     """
-    from .exercise import Mistake
-
     def integer(ev):
         int_tests = [n for n in ev.names() if _has_integers(ev.cases[n])]
         ints = [n for n in int_tests if not ev.right(n)]
@@ -274,7 +248,7 @@ def resembles(wrong, *, only=None, rtol=1e-6):
             case = ev.cases[name]
             try:
                 with np.errstate(all="ignore"):
-                    w = np.asarray(wrong(*_copy(case.args), **_copy(case.kwargs)))
+                    w = np.asarray(wrong(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
             except Exception:
                 continue
             expected = ev.expected(name)
