@@ -42,18 +42,11 @@ def _is_broken(outcome, expected) -> bool:
     return _nonfinite_where_finite(outcome.value, expected)
 
 
-def broken(only=None):
-    """Detect nan/inf results (or OverflowError, ZeroDivisionError) where numbers were expected.
-
-    Parameters
-    ----------
-    only : iterable of str, optional
-        The tests to look at. Default: all.
-    """
-    only = None if only is None else tuple(only)
+def broken():
+    """Detect nan/inf results (or OverflowError, ZeroDivisionError) where numbers were expected."""
 
     def detect(ev):
-        for name in ev.names(only):
+        for name in ev.names():
             if _is_broken(ev.outcome(name), ev.expected(name)):
                 return name
         return None
@@ -73,11 +66,11 @@ def mutated():
     return detect
 
 
-def raised(*types, containing="", only=None):
+def raised(*types, containing=""):
     """Detect a test that raised one of ``types`` (names), its message containing ``containing``."""
 
     def detect(ev):
-        for name in ev.names(only):
+        for name in ev.names():
             o = ev.outcome(name)
             if o.error_type in types and containing in o.error:
                 return name
@@ -114,15 +107,13 @@ def _differs(wrong, expected, rtol) -> bool:
                                atol=1e-12, equal_nan=True)
 
 
-def like(wrong, *, only=None, rtol=1e-6):
+def like(wrong, *, rtol=1e-6):
     """Detect outcomes that agree, on every test, with those of a known-wrong implementation.
 
     Parameters
     ----------
     wrong : callable
         The wrong implementation, called with the test's arguments.
-    only : iterable of str, optional
-        Compare on these tests only (default: every test that ran).
     rtol : float
         Relative tolerance of the agreement.
 
@@ -138,7 +129,7 @@ def like(wrong, *, only=None, rtol=1e-6):
 
     def detect(ev):
         evidence = None
-        for name in ev.names(None if only is None else tuple(only)):
+        for name in ev.names():
             case = ev.cases[name]
             if _narrow_floats(case):  # float32 results depend on the dtype the student computes in
                 continue
@@ -235,7 +226,7 @@ def common(function):
     )
 
 
-def resembles(wrong, *, only=None, rtol=1e-6):
+def resembles(wrong, *, rtol=1e-6):
     """Detect a test on which the student's outcome agrees with a known-wrong implementation
     where that implementation is wrong (a single such test suffices, unlike :func:`like`).
 
@@ -244,7 +235,7 @@ def resembles(wrong, *, only=None, rtol=1e-6):
     """
 
     def detect(ev):
-        for name in ev.names(None if only is None else tuple(only)):
+        for name in ev.names():
             case = ev.cases[name]
             try:
                 with np.errstate(all="ignore"):

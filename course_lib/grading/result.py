@@ -8,7 +8,7 @@ HTML.
 from __future__ import annotations
 
 import html
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -260,9 +260,3 @@ class CheckResult:
         from IPython.display import display
 
         display({"text/plain": str(self), "text/html": self._repr_html_()}, raw=True)
-
-    def to_dict(self) -> dict:
-        """Plain data (for a gradebook's JSON)."""
-        d = asdict(self)
-        d["mistakes"] = [{"name": n, "hint": h} for n, h in self.mistakes]
-        return d
