@@ -9,16 +9,23 @@
 >>> check("softmax", softmax, show=False).passed
 True
 
-Each lesson's exercises are defined in ``lesson01`` ... ``lesson04`` (one module per lesson), with
-their public tests, hidden tests and known mistakes. The instructor's side is the command line
-(``softmax-course check`` and ``softmax-course grade``).
+Each lesson's exercises are defined in a module ``lessonNN`` of this package (one module per
+lesson, imported here in order), with their public tests, hidden tests and known mistakes. The
+instructor's side is the command line (``softmax-course check`` and ``softmax-course grade``).
 """
 
-from . import lesson01, lesson02, lesson03, lesson04  # noqa: F401  (they register the lessons' exercises)
+import importlib as _importlib
+import pkgutil as _pkgutil
+import re as _re
+
 from .check import check
 from .exercise import Case, Exercise, Mistake, Outcome, judge
 from .registry import EXERCISES, get_exercise
 from .result import CheckResult, Failure
+
+for _name in sorted(m.name for m in _pkgutil.iter_modules(__path__)
+                    if _re.fullmatch(r"lesson\d\d", m.name)):
+    _importlib.import_module(f".{_name}", __name__)  # each registers its lesson's exercises
 
 __all__ = ["check", "CheckResult", "Failure", "EXERCISES", "get_exercise", "Exercise", "Case",
            "Mistake", "Outcome", "judge"]
