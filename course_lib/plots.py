@@ -1,0 +1,95 @@
+"""The course's figures share one look: colour-blind-safe colours, small PNGs, readable labels.
+
+Lessons call :func:`use_style` once in their set-up cell. Plots that belong to a topic live in
+that topic's module (``calibration.reliability_diagram``); this module holds only what every
+lesson draws: the palette and a bar chart of a probability vector.
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> import matplotlib.pyplot as plt
+>>> use_style()
+>>> fig, ax = plt.subplots()
+>>> bars = probability_bars(ax, [0.09003057, 0.24472847, 0.66524096], labels=["a", "b", "c"])
+>>> len(bars)
+3
+>>> plt.close(fig)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["COLORS", "BLUE", "ORANGE", "GREEN", "VERMILION", "SKY", "PURPLE", "YELLOW", "GREY",
+           "STYLE", "use_style", "probability_bars"]
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
+# deficiency, and in greyscale by lightness.
+BLUE, ORANGE, GREEN, VERMILION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
+SKY, PURPLE, YELLOW, GREY = "#56B4E9", "#CC79A7", "#F0E442", "#7F7F7F"
+COLORS = (BLUE, ORANGE, GREEN, VERMILION, SKY, PURPLE, YELLOW, GREY)
+
+STYLE = {
+    "figure.figsize": (6.4, 3.0),
+    "figure.dpi": 80,            # inline PNGs of about 500 x 240 pixels, 15-40 kB each
+    "savefig.dpi": 80,
+    "font.size": 11,
+    "axes.titlesize": 11,
+    "axes.labelsize": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "legend.frameon": False,
+    "axes.prop_cycle": None,     # filled in by use_style (cycler needs matplotlib)
+    "svg.hashsalt": "softmax-course",
+}
+
+
+def use_style() -> None:
+    """Set matplotlib's defaults to the course's look (palette, sizes, fonts)."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    style = dict(STYLE, **{"axes.prop_cycle": cycler(color=COLORS)})
+    mpl.rcParams.update(style)
+
+
+def probability_bars(ax, p, *, labels=None, color=BLUE, annotate=True, ylim=(0.0, 1.0),
+                     title=None):
+    """Draw the probabilities ``p`` as bars on ``ax``, each labelled with its value.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    p : array_like, shape (K,)
+        Probabilities (or any non-negative numbers, with ``ylim=None``).
+    labels : sequence of str, optional
+        One label per bar; default ``"1" ... "K"``.
+    color : str
+        The bars' colour.
+    annotate : bool
+        Write each value above its bar (to 2 decimals).
+    ylim : tuple or None
+        The y-range; ``None`` leaves matplotlib's.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.container.BarContainer
+    """
+    p = np.asarray(p, dtype=float)
+    if p.ndim != 1:
+        raise ValueError(f"p must be 1-D, got shape {p.shape}")
+    labels = [str(i + 1) for i in range(p.size)] if labels is None else [str(s) for s in labels]
+    if len(labels) != p.size:
+        raise ValueError(f"labels must have one entry per probability ({p.size}), got {len(labels)}")
+    bars = ax.bar(labels, p, color=color)
+    if annotate:
+        ax.bar_label(bars, labels=[f"{v:.2f}" for v in p], padding=2, fontsize=9)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    if title is not None:
+        ax.set_title(title)
+    return bars
