@@ -216,7 +216,8 @@ def _call_in_kernel(client, names, seed, work) -> dict:
                     for i, a in enumerate(case.args)]
             kwargs = {k: run_module.encode_argument(v, str(folder), f"{cid}.k{k}")
                       for k, v in case.kwargs.items()}
-            calls.append({"id": cid, "function": name, "args": args, "kwargs": kwargs})
+            calls.append({"id": cid, "function": name, "args": args, "kwargs": kwargs,
+                          "parts": list(EXERCISES[name].returns)})
     (folder / "request.json").write_text(json.dumps({"calls": calls}), encoding="utf-8")
     code = (
         "def __softmax_course_grade():\n"
@@ -239,12 +240,15 @@ def _call_in_kernel(client, names, seed, work) -> dict:
         if data.get("missing"):
             per_exercise[name] = None
             continue
-        value = None
-        if isinstance(data.get("value"), str):
-            try:
-                value = np.load(folder / os.path.basename(data["value"]), allow_pickle=False)
-            except (OSError, ValueError):
-                data["error"] = "NotNumbers: the result could not be read back"
+        value, stored = None, data.get("value")
+        try:
+            if isinstance(stored, str):
+                value = np.load(folder / os.path.basename(stored), allow_pickle=False)
+            elif isinstance(stored, list):
+                value = tuple(np.load(folder / os.path.basename(str(s)), allow_pickle=False)
+                              for s in stored)
+        except (OSError, ValueError):
+            data["error"] = "NotNumbers: the result could not be read back"
         outcome = Outcome(value=value, error=data.get("error"),
                           not_implemented=bool(data.get("not_implemented")),
                           mutated=bool(data.get("mutated")))
