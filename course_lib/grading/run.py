@@ -195,31 +195,32 @@ def run_requests(namespace, folder) -> None:
     """Kernel side: call the functions named in ``folder/request.json`` and write the outcomes.
 
     ``request.json`` holds ``{"calls": [{"id", "function", "args", "kwargs", "parts"}, ...]}``
-    with arguments encoded by :func:`encode_argument`. Each outcome goes to ``outcomes.json``
-    (values as ``<id>.out.npy``, or a list of ``<id>.out<i>.npy`` for a tuple); a name that is
-    not a function in ``namespace`` gives ``missing``.
+    with arguments encoded by :func:`encode_argument`. Each outcome is appended to
+    ``outcomes.jsonl`` as soon as its call returns (``{"id", "outcome"}``; values as
+    ``<id>.out.npy``, or a list of ``<id>.out<i>.npy`` for a tuple), so the calls made before
+    an interrupted one still count. A name that is not a function in ``namespace`` gives
+    ``{"missing": true}``.
     """
     with open(os.path.join(folder, "request.json"), encoding="utf-8") as f:
         request = json.load(f)
-    outcomes = {}
-    for item in request["calls"]:
-        fn = namespace.get(item["function"])
-        if not callable(fn):
-            outcomes[item["id"]] = {"missing": True}
-            continue
-        args = [decode_argument(a, folder) for a in item["args"]]
-        kwargs = {k: decode_argument(v, folder) for k, v in item["kwargs"].items()}
-        result = call(fn, args, kwargs, item.get("parts", ()))
-        value = result.pop("value")
-        if isinstance(value, tuple):
-            names = [f"{item['id']}.out{i}.npy" for i in range(len(value))]
-            for name, part in zip(names, value):
-                np.save(os.path.join(folder, name), part, allow_pickle=False)
-            result["value"] = names
-        elif value is not None:
-            name = f"{item['id']}.out.npy"
-            np.save(os.path.join(folder, name), value, allow_pickle=False)
-            result["value"] = name
-        outcomes[item["id"]] = result
-    with open(os.path.join(folder, "outcomes.json"), "w", encoding="utf-8") as f:
-        json.dump(outcomes, f)
+    with open(os.path.join(folder, "outcomes.jsonl"), "w", encoding="utf-8") as sink:
+        for item in request["calls"]:
+            fn = namespace.get(item["function"])
+            if not callable(fn):
+                result = {"missing": True}
+            else:
+                args = [decode_argument(a, folder) for a in item["args"]]
+                kwargs = {k: decode_argument(v, folder) for k, v in item["kwargs"].items()}
+                result = call(fn, args, kwargs, item.get("parts", ()))
+                value = result.pop("value")
+                if isinstance(value, tuple):
+                    names = [f"{item['id']}.out{i}.npy" for i in range(len(value))]
+                    for name, part in zip(names, value):
+                        np.save(os.path.join(folder, name), part, allow_pickle=False)
+                    result["value"] = names
+                elif value is not None:
+                    name = f"{item['id']}.out.npy"
+                    np.save(os.path.join(folder, name), value, allow_pickle=False)
+                    result["value"] = name
+            sink.write(json.dumps({"id": item["id"], "outcome": result}) + "\n")
+            sink.flush()
