@@ -17,12 +17,16 @@ Subcommands that exist today:
     (on a private copy), then its exercises get the public and hidden tests; prints one line
     per exercise and the total (see :mod:`course_lib.grading.notebook`).
 
+``grade``
+    For instructors: grade a class's submitted notebooks in parallel, each in its own confined
+    kernel, into ``grades.csv``, ``results.json`` and ``feedback/<id>.html``
+    (see :mod:`course_lib.grading.gradebook`).
+
 ``execute``
     For authors: run lesson or solution notebooks in a fresh kernel and store their outputs,
     clean of anything machine-specific (see :mod:`course_lib.execute`).
 
-Later work adds ``grade`` and ``present``;
-each registers itself in :func:`make_parser`.
+Each subcommand registers itself in :func:`make_parser`.
 
 Importing this module has no side effects: nothing runs until :func:`main` is called.
 """
@@ -198,6 +202,40 @@ def _check(args) -> int:
     return status
 
 
+def _grade(args) -> int:
+    from course_lib.grading import EXERCISES
+    from course_lib.grading.gradebook import _expand, grade_submissions, progress_printer
+
+    names = list(args.exercise or [])
+    for lesson in args.lesson or []:
+        names += [n for n, ex in EXERCISES.items() if ex.lesson == lesson.zfill(2)]
+        if not any(ex.lesson == lesson.zfill(2) for ex in EXERCISES.values()):
+            print(f"softmax-course: error: lesson {lesson} has no exercises", file=sys.stderr)
+            return 2
+    unknown = [n for n in names if n not in EXERCISES]
+    if unknown:
+        print(f"softmax-course: error: no exercise named {', '.join(unknown)} "
+              f"(the exercises: {', '.join(EXERCISES)})", file=sys.stderr)
+        return 2
+    files = _expand(args.submissions)
+    if not files:
+        print("softmax-course: error: no submissions found in " + " ".join(args.submissions),
+              file=sys.stderr)
+        return 2
+    if args.jobs is not None and args.jobs < 1:
+        print("softmax-course: error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        book = grade_submissions(files, args.out, jobs=args.jobs, timeout=args.timeout,
+                                 seed=args.seed, exercises=list(dict.fromkeys(names)) or None,
+                                 progress=progress_printer())
+    except ValueError as err:
+        print(f"softmax-course: error: {err}", file=sys.stderr)
+        return 2
+    print(book.summary())
+    return 0 if all(s.report is not None for s in book.submissions) else 1
+
+
 def _execute(args) -> int:
     from nbclient.exceptions import CellExecutionError
 
@@ -289,6 +327,34 @@ def make_parser() -> argparse.ArgumentParser:
     check.add_argument("-v", "--verbose", action="store_true",
                        help="show the failed tests and hints of each exercise")
     check.set_defaults(func=_check)
+
+    grade = sub.add_parser(
+        "grade",
+        help="(instructors) grade a class's notebooks into a gradebook and feedback",
+        description="Grade submitted notebooks in parallel: each runs on a private copy in its "
+        "own fresh kernel, confined so that it can write only in its own temporary folder and "
+        "cannot read the other submissions (Linux Landlock), with a timeout per cell. Writes "
+        "OUT/grades.csv (one row per file), OUT/results.json (everything) and "
+        "OUT/feedback/<id>.html (one page per student; hidden tests' inputs are never shown). "
+        "Exit status 0 when every file got a row.",
+    )
+    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                       help="submitted notebooks, or folders of them")
+    grade.add_argument("--out", required=True, type=Path, metavar="DIR",
+                       help="folder for the gradebook and the feedback (created if missing)")
+    grade.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                       help=f"notebooks graded at the same time (default: the number of cores, "
+                       f"{os.cpu_count()})")
+    grade.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="seconds each cell may run before it is interrupted (default: 60)")
+    grade.add_argument("--lesson", action="append", metavar="NN",
+                       help="grade the exercises of lesson NN (default: those the files answer)")
+    grade.add_argument("--exercise", action="append", metavar="NAME",
+                       help="grade this exercise (may be repeated)")
+    grade.add_argument("--seed", type=int, default=None,
+                       help="seed of the hidden tests (default: the previous run's in DIR, or "
+                       "random)")
+    grade.set_defaults(func=_grade)
 
     execute = sub.add_parser(
         "execute",

@@ -80,7 +80,7 @@ def test_help_lists_only_existing_subcommands(capsys):
     for now in ["start", "build", "check"]:
         assert now in out
     listed = re.findall(r"^    (\w+)\s", out, re.M)
-    assert set(listed) == {"start", "build", "check", "execute"}
+    assert set(listed) == {"start", "build", "check", "execute", "grade"}
     assert cli.main([]) == 2
 
 

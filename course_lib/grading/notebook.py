@@ -461,8 +461,10 @@ def _run_and_call(nb, names, seed, home, policy, timeout, report):
         if died is None:
             break
         if attempt == 1:
-            report.notes.append("the kernel died and was restarted once; the notebook was run "
-                                "again" + (f" without cell {max(skip)}" if skip else ""))
+            why = (f"calling {name} killed the kernel" if died == "call"
+                   else f"the kernel died in cell {died}")
+            report.notes.append(f"{why}; it was restarted once and the notebook run again"
+                                + (f" without cell {died}" if died != "call" else ""))
     else:
         for name in pending:
             lost.setdefault(name, "the kernel died twice, so it could not be graded")

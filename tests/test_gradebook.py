@@ -1,0 +1,297 @@
+"""Batch grading (``softmax-course grade``) on a class of generated submissions: correct, empty,
+broken and hostile notebooks. Each must get the score it deserves, the batch must complete, and
+every original must be byte-identical afterwards.
+
+The class is graded once (a module fixture, about half a minute with two jobs); the tests then
+read the gradebook it wrote.
+"""
+
+import copy
+import csv
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from course_lib import cli
+from course_lib.grading import EXERCISES, notebook, sandbox
+from course_lib.grading.gradebook import grade_submissions, submission_ids
+from course_lib.grading.result import show_array
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = nbformat.read(ROOT / "solutions" / "03_max_trick.ipynb", as_version=4)
+EXERCISE = nbformat.read(ROOT / "exercises" / "03_max_trick.ipynb", as_version=4)
+NAMES = ["stable_softmax", "logsumexp", "log_softmax"]
+TIMEOUT = 4.0
+
+NO_MAX_TRICK = '''
+def stable_softmax(z, axis=-1):
+    e = np.exp(np.asarray(z, dtype=float))
+    return e / e.sum(axis=axis, keepdims=True)
+'''
+
+
+def _cells(nb):
+    return {c.id: c for c in nb.cells}
+
+
+def _with(nb, *, drop=(), after=None, cells=(), replace=None):
+    """A copy of ``nb`` without the cells ``drop``, with ``cells`` (sources) inserted after the
+    cell ``after`` (default: at the end), and sources replaced by id (``replace``)."""
+    nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if c.id not in drop]
+    for c in nb.cells:
+        if replace and c.id in replace:
+            c.source = replace[c.id]
+    new = [nbformat.v4.new_code_cell(s) for s in cells]
+    where = len(nb.cells) if after is None else [c.id for c in nb.cells].index(after) + 1
+    nb.cells[where:where] = new
+    return nb
+
+
+def _memorised(name):
+    """A function that knows the public tests' answers by heart, and nothing else."""
+    ex = EXERCISES[name]
+    answers = {json.dumps([np.asarray(c.args[0], float).tolist(), c.kwargs.get("axis", -1)]):
+               np.asarray(ex.expected(c)).tolist() for c in ex.public}
+    return (f"import json\nimport numpy as np\n_answers = json.loads({json.dumps(answers)!r})\n\n"
+            f"def {name}(z, axis=-1):\n"
+            "    key = json.dumps([np.asarray(z, float).tolist(), axis])\n"
+            "    return np.array(_answers.get(key, np.zeros(np.shape(z)).tolist()))\n")
+
+
+def _checks(nb):
+    return [c.id for c in nb.cells if c.id.endswith("-check")]
+
+
+def _class(folder: Path, out: Path) -> dict:
+    """Write the class's submissions into ``folder``; return id -> expected points per exercise
+    (None where the exercise's points are checked separately)."""
+    full, zero = [2.0, 2.0, 2.0], [0.0, 0.0, 0.0]
+    other = folder / "zz_other_student.ipynb"
+    notebooks = {
+        "full": (SOLUTION, full),
+        "empty": (EXERCISE, zero),
+        "loop_after": (_with(SOLUTION, cells=["while True:\n    pass"]), full),
+        "exit_middle": (_with(SOLUTION, after="logsumexp-check",
+                              cells=["import os\nos._exit(1)"]), full),
+        "killer_function": (_with(SOLUTION, drop=["logsumexp-check"], replace={"logsumexp-code": (
+            "import os\n\ndef logsumexp(z, axis=-1):\n    os._exit(1)")}), [2.0, 0.0, 2.0]),
+        "deaf_loop": (_with(SOLUTION, after="setup", cells=[
+            "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"]),
+            full),
+        "cheat": (_with(SOLUTION, replace={"stable-softmax-code": NO_MAX_TRICK}, cells=[
+            "import numpy, numpy.testing\n"
+            "numpy.allclose = lambda *a, **k: True\n"
+            "numpy.testing.assert_allclose = lambda *a, **k: None\n"
+            "numpy.isfinite = lambda x: numpy.ones(numpy.shape(x), bool)\n"
+            "def check(name, fn, **kw):\n    print('✓ passed')\n"
+            "import course_lib.grading\ncourse_lib.grading.check = check\n"
+            "course_lib.grading.exercise.compare = lambda *a, **k: None\n"
+            "course_lib.grading.exercise.judge = lambda *a, **k: None\n"]), None),
+        "honest_no_max": (_with(SOLUTION, replace={"stable-softmax-code": NO_MAX_TRICK}), None),
+        "hardcoded": (_with(SOLUTION, replace={"stable-softmax-code": _memorised("stable_softmax")}),
+                      None),
+        "no_checks": (_with(SOLUTION, drop=_checks(SOLUTION)), full),
+        "duplicated": (_with(SOLUTION, after="log-softmax-code", cells=[]), full),
+        "markdown": (_with(SOLUTION), [2.0, 0.0, 2.0]),
+        "flood": (_with(SOLUTION, after="setup", cells=[
+            "import sys\nfor _ in range(50):\n    sys.stdout.write('x' * 1_000_000 + '\\n')"]), full),
+        "vandal": (_with(SOLUTION, after="setup", cells=[
+            f"open({str(out / 'grades.csv')!r}, 'w').write('id,total\\nvandal,999\\n')",
+            f"open({str(out / 'feedback' / 'full.html')!r}, 'w').write('hacked')",
+            f"open({str(other)!r}, 'w').write('overwritten')",
+            f"import os\nos.remove({str(other)!r})",
+            f"print(open({str(other)!r}).read()[:100])",
+            f"open({str(Path.home() / 'softmax-course-was-here')!r}, 'w').write('x')",
+        ]), full),
+    }
+    expected = {}
+    for sid, (nb, points) in notebooks.items():
+        nb = copy.deepcopy(nb)
+        if sid == "duplicated":  # a copy of the log_softmax cell, same id, wrong version first
+            cells = _cells(nb)
+            wrong = copy.deepcopy(cells["log-softmax-code"])
+            wrong.source = "def log_softmax(z, axis=-1):\n    return z"
+            i = nb.cells.index(cells["log-softmax-code"])
+            nb.cells[i:i] = [wrong]
+        if sid == "markdown":  # the logsumexp cell turned into markdown
+            cells = _cells(nb)
+            md = nbformat.v4.new_markdown_cell(cells["logsumexp-code"].source)
+            nb.cells[nb.cells.index(cells["logsumexp-code"])] = md
+        (folder / f"{sid}.ipynb").write_text(json.dumps(nb), encoding="utf-8")  # ids as they are
+        expected[sid] = points
+    nbformat.write(SOLUTION, other)
+    expected["zz_other_student"] = full
+    (folder / "broken_json.ipynb").write_text('{"nbformat": 4, "cells": [', encoding="utf-8")
+    (folder / "picture.ipynb").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    expected["broken_json"] = expected["picture"] = zero
+    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [
+        {"cell_type": "code", "language": "python", "outputs": [], "metadata": {},
+         "input": _cells(SOLUTION)["setup"].source + "\n" + _cells(SOLUTION)["logsumexp-code"].source}]}]}
+    (folder / "old_format.ipynb").write_text(json.dumps(v3), encoding="utf-8")
+    expected["old_format"] = [0.0, 2.0, 0.0]
+    return expected
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("class")
+    folder, out = base / "submissions", base / "grades"
+    folder.mkdir()
+    (out / "feedback").mkdir(parents=True)
+    (out / "feedback" / "full.html").write_text("a previous run's page", encoding="utf-8")
+    expected = _class(folder, out)
+    originals = {p: p.read_bytes() for p in folder.iterdir()}
+    saved, notebook.PROBE_SECONDS = notebook.PROBE_SECONDS, 2.0
+    try:
+        status = cli.main(["grade", *map(str, sorted(folder.iterdir())), "--out", str(out),
+                           "--jobs", "2", "--timeout", str(TIMEOUT), "--lesson", "03"])
+    finally:
+        notebook.PROBE_SECONDS = saved
+    rows = {r["id"]: r for r in csv.DictReader((out / "grades.csv").open(encoding="utf-8"))}
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    return dict(folder=folder, out=out, status=status, expected=expected, originals=originals,
+                rows=rows, results={s["id"]: s for s in results["submissions"]}, meta=results)
+
+
+def _points(row):
+    return [float(row[n]) for n in NAMES]
+
+
+def test_every_file_gets_a_row_and_the_batch_exits_0(graded):
+    assert graded["status"] == 0
+    assert set(graded["rows"]) == set(graded["expected"]) | {"cheat", "honest_no_max", "hardcoded"}
+    assert list(next(iter(graded["rows"].values()))) == ["id", *NAMES, "total", "max", "status",
+                                                         "notes"]
+
+
+def test_each_submission_gets_the_score_it_deserves(graded):
+    for sid, points in graded["expected"].items():
+        if points is not None:
+            row = graded["rows"][sid]
+            assert _points(row) == points, (sid, row, graded["results"][sid]["cell_errors"])
+            assert float(row["total"]) == sum(points) and float(row["max"]) == 6.0
+
+
+def test_originals_are_byte_identical_and_nothing_escaped(graded):
+    for path, data in graded["originals"].items():
+        assert path.read_bytes() == data, path.name
+    assert set(graded["folder"].iterdir()) == set(graded["originals"])
+    assert not (Path.home() / "softmax-course-was-here").exists()
+    vandal = graded["results"]["vandal"]
+    assert len(vandal["cell_errors"]) == 6
+    assert all("PermissionError" in e for e in vandal["cell_errors"]), vandal["cell_errors"]
+    assert "vandal,999" not in (graded["out"] / "grades.csv").read_text(encoding="utf-8")
+    assert "hacked" not in (graded["out"] / "feedback" / "full.html").read_text(encoding="utf-8")
+    assert {s["sandbox"] for s in graded["results"].values() if s["status"] == "graded"} == {
+        f"landlock-{sandbox.landlock_abi()}"}
+    assert sandbox.landlock_abi() > 0, "this Linux has no Landlock: the notebooks ran unconfined"
+
+
+def test_a_timeout_interrupts_one_cell_and_the_run_goes_on(graded):
+    loop = graded["results"]["loop_after"]
+    assert loop["cell_errors"] == [f"cell 14: ran longer than {TIMEOUT:g} s and was interrupted"]
+    deaf = graded["results"]["deaf_loop"]  # ignores the interrupt: stopped, restarted, replayed
+    assert deaf["cell_errors"] == ["cell 2: the kernel died or stopped answering while it ran"]
+    assert "the kernel died in cell 2; it was restarted once and the notebook run again without " \
+        "cell 2" in deaf["notes"]
+
+
+def test_a_dead_kernel_is_restarted_once_and_only_what_it_took_down_scores_0(graded):
+    exit_middle = graded["results"]["exit_middle"]
+    assert exit_middle["cell_errors"] == ["cell 10: the kernel died or stopped answering while it ran"]
+    assert "restarted" in graded["rows"]["exit_middle"]["notes"]
+    killer = graded["results"]["killer_function"]["exercises"]["logsumexp"]
+    assert killer["status"] == "error" and killer["message"] == "Calling logsumexp killed the kernel."
+    assert graded["results"]["killer_function"]["notes"] == [
+        "calling logsumexp killed the kernel; it was restarted once and the notebook run again"]
+
+
+def test_cheating_gains_nothing(graded):
+    rows = graded["rows"]
+    assert _points(rows["cheat"]) == _points(rows["honest_no_max"])
+    assert 0 < float(rows["cheat"]["stable_softmax"]) < 2.0
+    hardcoded = graded["results"]["hardcoded"]["exercises"]["stable_softmax"]
+    assert not hardcoded["passed"] and all(f["hidden"] for f in hardcoded["failures"])
+    assert float(rows["hardcoded"]["stable_softmax"]) < 2.0
+    cheat = graded["results"]["cheat"]["exercises"]["stable_softmax"]
+    assert [m["name"] for m in cheat["mistakes"]] == ["no max trick"]
+
+
+def test_layout_problems_are_repaired_or_pointed_out(graded):
+    results = graded["results"]
+    assert "1 duplicate or missing cell id renamed" in results["duplicated"]["notes"]
+    md = results["markdown"]["exercises"]["logsumexp"]
+    assert md["status"] == "error" and "is a markdown cell" in md["message"]
+    assert "nbformat 3, upgraded to 4" in results["old_format"]["notes"]
+    assert results["broken_json"]["status"] == results["picture"]["status"] == "not a notebook"
+    assert "not JSON" in results["broken_json"]["message"]
+    assert "not text" in results["picture"]["message"]
+    assert results["flood"]["cell_errors"] == []
+
+
+def test_feedback_shows_public_failures_and_hints_but_never_hidden_inputs(graded):
+    page = (graded["out"] / "feedback" / "honest_no_max.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Feedback: honest_no_max" in page
+    assert "Likely mistake, no max trick" in page and "z = [1000, 0, 0]" in page
+    seed = graded["meta"]["seed"]
+    for name in NAMES:
+        for case in EXERCISES[name].hidden_cases(seed):
+            for arg in case.args:
+                if isinstance(arg, np.ndarray) and arg.size > 1:
+                    assert show_array(arg, one_line=True) not in page
+                    assert show_array(arg) not in page
+    assert "hidden_" not in page
+    for sid in graded["rows"]:
+        assert (graded["out"] / "feedback" / f"{sid}.html").is_file()
+    bad = (graded["out"] / "feedback" / "picture.html").read_text(encoding="utf-8")
+    assert "could not be graded: not a notebook" in bad
+
+
+def test_results_json_holds_everything(graded):
+    meta = graded["meta"]
+    assert meta["exercises"] == [{"name": n, "lesson": "03", "points": 2.0} for n in NAMES]
+    full = graded["results"]["full"]
+    assert full["score"] == 6.0 and full["status"] == "graded"
+    assert re.fullmatch(r"[0-9a-f]{64}", full["sha256"])
+    assert full["exercises"]["logsumexp"]["n_tests"] > len(EXERCISES["logsumexp"].public)
+    assert set(meta["mean_scores"]) == set(NAMES)
+
+
+def test_grading_again_gives_the_same_grades(graded, tmp_path):
+    """The same folder into the same --out: the seed is kept, the gradebook is the same."""
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for sid in ("full", "honest_no_max", "hardcoded"):
+        (folder / f"{sid}.ipynb").write_bytes(graded["originals"][graded["folder"] / f"{sid}.ipynb"])
+    first = grade_submissions(sorted(folder.iterdir()), out, jobs=2, timeout=30)
+    csv_first = (out / "grades.csv").read_bytes()
+    second = grade_submissions(sorted(folder.iterdir()), out, jobs=2, timeout=30)
+    assert second.seed == first.seed
+    assert (out / "grades.csv").read_bytes() == csv_first
+    pages = sorted((out / "feedback").iterdir())
+    assert [p.name for p in pages] == ["full.html", "hardcoded.html", "honest_no_max.html"]
+
+
+def test_submission_ids_are_unique_and_safe():
+    ids = submission_ids(["a/x.ipynb", "b/x.ipynb", "c/x.ipynb", "c/x.IPYNB", "../../etc.ipynb",
+                          "Émilie Durand.ipynb"])
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", i) for i in ids)
+
+
+def test_the_command_line_says_what_is_wrong(tmp_path, capsys):
+    assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "no submissions found" in capsys.readouterr().err
+    nb = tmp_path / "notes.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), nb)
+    assert cli.main(["grade", str(nb), "--out", str(tmp_path / "o")]) == 2
+    assert "found no exercises to grade" in capsys.readouterr().err
+    assert cli.main(["grade", str(nb), "--out", str(tmp_path / "o"), "--lesson", "42"]) == 2
+    assert "lesson 42 has no exercises" in capsys.readouterr().err
+    assert cli.main(["grade", str(nb), "--out", str(tmp_path / "o"), "--exercise", "sofmax"]) == 2
+    assert "no exercise named sofmax" in capsys.readouterr().err
