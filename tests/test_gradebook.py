@@ -295,3 +295,29 @@ def test_the_command_line_says_what_is_wrong(tmp_path, capsys):
     assert "lesson 42 has no exercises" in capsys.readouterr().err
     assert cli.main(["grade", str(nb), "--out", str(tmp_path / "o"), "--exercise", "sofmax"]) == 2
     assert "no exercise named sofmax" in capsys.readouterr().err
+
+
+def test_a_confined_kernel_cannot_lift_its_limits(tmp_path):
+    """The sandbox as a kernel sees it: the memory cap and the file rules hold for good."""
+    import subprocess
+    import sys
+
+    work, secret = tmp_path / "work", tmp_path / "secret.ipynb"
+    work.mkdir()
+    secret.write_text("answers", encoding="utf-8")
+    policy = sandbox.write_policy(work / "policy.json", writable=[work], protected=[secret],
+                                  memory_bytes=2 * 2**30)
+    probe = (
+        "import resource, os\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_AS)\n"
+        "try:\n    resource.setrlimit(resource.RLIMIT_AS, (hard, resource.RLIM_INFINITY)); lifted = 1\n"
+        "except (ValueError, OSError):\n    lifted = 0\n"
+        "try:\n    b = bytearray(3 * 2**30); big = 1\nexcept MemoryError:\n    big = 0\n"
+        f"try:\n    open({str(secret)!r}).read(); read = 1\nexcept PermissionError:\n    read = 0\n"
+        f"open({str(work / 'ok')!r}, 'w').write('x')\n"
+        "print(soft == hard == 2 * 2**30, lifted, big, read, os.environ['SOFTMAX_COURSE_SANDBOX'])\n"
+    )
+    out = subprocess.run(sandbox.launcher(policy) + [sys.executable, "-c", probe],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "0", "0", "0", f"landlock-{sandbox.landlock_abi()}"]
+    assert (work / "ok").read_text() == "x"

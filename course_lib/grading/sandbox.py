@@ -141,9 +141,14 @@ def confine(writable, protected=(), *, memory_bytes=None) -> int:
         The Landlock ABI used, or 0 when the process could not be confined (it then runs as is).
     """
     if memory_bytes:
-        import resource
+        try:
+            import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (int(memory_bytes), int(memory_bytes)))
+            soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            limit = int(memory_bytes) if hard == resource.RLIM_INFINITY else min(int(memory_bytes), hard)
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))  # it cannot lift it again
+        except (ImportError, ValueError, OSError):  # Windows, or a platform without RLIMIT_AS
+            pass
     abi = landlock_abi()
     if abi <= 0:
         return 0
