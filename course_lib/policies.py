@@ -78,7 +78,8 @@ def boltzmann_policy(h, temperature=1.0):
 def _check_policy(p):
     x = _as_real_array(p, "p")
     if x.ndim == 0 or x.shape[-1] == 0:
-        raise ValueError(f"p must have at least one action along its last axis, got shape {x.shape}")
+        raise ValueError(
+            f"p must have at least one action along its last axis, got shape {x.shape}")
     if not np.all(np.isfinite(x)) or np.any(x < 0):
         raise ValueError("p must hold finite, non-negative probabilities")
     total = x.sum(axis=-1, dtype=np.float64)

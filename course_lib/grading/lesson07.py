@@ -112,8 +112,8 @@ BOLTZMANN_POLICY = register(Exercise(
     mistakes=_with_hints(
         common("boltzmann_policy(h, temperature=1.0)"), integer_input=INTEGER_HINT,
         modifies_its_input="your function changed the preferences it was given, for {input}: "
-        "`h -= h.max()` or `h /= temperature` writes into the caller's array, and an agent would lose what it "
-        "learned. Make new arrays: `h = h / temperature`, `d = h - h.max(...)`.",
+        "`h -= h.max()` or `h /= temperature` writes into the caller's array, and an agent "
+        "would lose what it learned. Make new arrays: `h = h / temperature`, `d = h - h.max(...)`.",
     ) + (
         Mistake("greedy one-hot policy", like(greedy_policy),
                 "your policy puts all its probability on the best arm: for {input} you get {got}. "
