@@ -65,3 +65,21 @@ def test_bad_arguments_are_named():
         exploration_explorer(Q, tau=1000.0)
     with pytest.raises(ValueError, match="temperature"):
         exploration_explorer(Q, tau=-1.0)
+
+
+def test_model_ids_are_unique_in_a_kernel_and_the_same_in_a_fresh_one():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+
+    ids = {exploration_explorer(Q).widget.model_id for _ in range(3)}
+    assert len(ids) == 3
+    code = ("from course_lib.widgets import exploration_explorer as e; "
+            "print(e().widget.model_id, e().widget.model_id)")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env=env).stdout for _ in range(2)]
+    assert runs[0] == runs[1] and len(set(runs[0].split())) == 2

@@ -12,6 +12,8 @@ instead of a dead widget.
 from __future__ import annotations
 
 import io
+import itertools
+import uuid
 
 import numpy as np
 
@@ -21,6 +23,15 @@ from ..softmax import _temperature, entropy, softmax
 __all__ = ["exploration_explorer", "ExplorationExplorer"]
 
 TAU_RANGE = (0.01, 100.0)
+
+# The displayed widget's model id is stored in the notebook: derive it from a per-kernel counter
+# instead of a random uuid, so that re-running a notebook in a fresh kernel stores the same bytes.
+_NAMESPACE = uuid.UUID("5d0b7a53-6c1e-4a57-9a43-0e6f1f6a0707")
+_COUNTER = itertools.count()
+
+
+def _model_id():
+    return uuid.uuid5(_NAMESPACE, f"course_lib.widgets.policies/{next(_COUNTER)}").hex
 
 
 def _style():
@@ -73,7 +84,7 @@ class ExplorationExplorer:
             layout=widgets.Layout(width="512px"),
         )
         self._slider.observe(lambda change: self._draw(change["new"]), names="value")
-        self.widget = widgets.VBox([self._slider, self._image])
+        self.widget = widgets.VBox([self._slider, self._image], model_id=_model_id())
         self._draw(tau)
 
     # -- state -------------------------------------------------------------------------------
