@@ -12,7 +12,7 @@ The gradient-bandit update is stochastic gradient ascent on the expected reward:
                  \bigl(\mathbb 1\{a = A_t\} - \pi_t(a)\bigr),
 
 because :math:`\partial \log \pi(A) / \partial H(a) = (\mathbb 1\{a = A\} - \pi(a)) / \tau`.
-At :math:`\tau = 1` this is the book's equation (2.12). The increments sum to zero over the
+At :math:`\tau = 1` this is the book's update (§2.8). The increments sum to zero over the
 actions, so every update keeps :math:`\sum_a H(a)` where it was, at any temperature.
 
 :func:`gradient_bandit` runs the book's 10-armed testbed for many independent runs at once (one
