@@ -1,0 +1,85 @@
+"""The lesson-07 slider demo, driven from Python: state, redraws, and its static fallback."""
+
+import numpy as np
+import pytest
+
+import course_lib.widgets as widgets
+from course_lib.softmax import entropy, softmax
+from course_lib.widgets.policies import exploration_explorer
+
+Q = np.array([1.0, 3.0, 2.0, 0.5])
+
+
+def test_the_demo_is_exported_by_the_widgets_package():
+    assert widgets.exploration_explorer is exploration_explorer
+    assert "exploration_explorer" in widgets.__all__
+
+
+def test_the_slider_sets_the_policy_and_the_readouts():
+    demo = exploration_explorer(Q, tau=1.0)
+    np.testing.assert_allclose(demo.policy(), softmax(Q))
+    demo._slider.value = 0.5  # what moving the slider does
+    assert demo.tau == 0.5
+    p = softmax(Q / 0.5)
+    expected, h, best = demo.summary()
+    np.testing.assert_allclose([expected, h, best], [p @ Q, entropy(p), p[1]])
+    heights = [bar.get_height() for bar in demo._bars]
+    np.testing.assert_allclose(heights, p)
+    assert "expected reward" in demo._title.get_text() and f"{p @ Q:.2f}" in demo._title.get_text()
+    assert demo._image.value == demo.png()
+
+
+def test_temperature_is_exploration():
+    demo = exploration_explorer(Q)
+    cold, warm, hot = (demo.summary(t) for t in (0.01, 1.0, 100.0))
+    assert cold[2] > 0.999 and cold[1] < 1e-3 and abs(cold[0] - Q.max()) < 1e-3
+    assert hot[1] > np.log(4) - 1e-3 and abs(hot[0] - Q.mean()) < 0.01
+    assert cold[0] > warm[0] > hot[0] and cold[1] < warm[1] < hot[1]
+
+
+def test_the_static_fallback_is_a_deterministic_png_with_text():
+    a, b = exploration_explorer(tau=0.5), exploration_explorer(tau=0.5)
+    bundle = a._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "image/png",
+                           "application/vnd.jupyter.widget-view+json"}
+    png = bundle["image/png"]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png == b.png()
+    assert b"Software" not in png  # no version string: the same bytes on every machine
+    assert 10_000 < len(png) < 60_000
+    assert bundle["text/plain"].startswith("exploration_explorer(k=10, tau=0.5)")
+    a.tau = 3.0
+    assert a.png() != png
+    a.tau = 0.5
+    assert a.png() == png, "redrawing in place gives the same figure back"
+
+
+def test_the_default_bandit_is_fixed_and_around_four():
+    a, b = exploration_explorer(), exploration_explorer()
+    assert np.array_equal(a.q, b.q) and a.q.size == 10 and 3 < a.q.mean() < 5
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="q must be a 1-D array"):
+        exploration_explorer([1.0])
+    with pytest.raises(ValueError, match="tau must be in"):
+        exploration_explorer(Q, tau=1000.0)
+    with pytest.raises(ValueError, match="temperature"):
+        exploration_explorer(Q, tau=-1.0)
+
+
+def test_model_ids_are_unique_in_a_kernel_and_the_same_in_a_fresh_one():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+
+    ids = {exploration_explorer(Q).widget.model_id for _ in range(3)}
+    assert len(ids) == 3
+    code = ("from course_lib.widgets import exploration_explorer as e; "
+            "print(e().widget.model_id, e().widget.model_id)")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env=env).stdout for _ in range(2)]
+    assert runs[0] == runs[1] and len(set(runs[0].split())) == 2
