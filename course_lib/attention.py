@@ -13,9 +13,9 @@ broadcast against each other. Each query ``i`` scores every key ``j``,
 with ``scale = 1 / sqrt(d_k)`` by default (Vaswani et al., 2017). The semantics follow PyTorch's
 ``torch.nn.functional.scaled_dot_product_attention``: a boolean ``mask`` is True where a key takes
 part, ``causal=True`` lets query ``i`` see keys ``j <= i`` (top-left aligned, like ``is_causal``).
-Two differences: a query that sees no key at all gets zero weights and a zero output (PyTorch
-gives nan), and ``mask`` and ``causal`` may be given together (an entry takes part when both
-allow it; PyTorch refuses the pair).
+A query that sees no key at all gets zero weights and a zero output, never nan (as recent
+PyTorch does, e.g. 2.13 on CPU; older versions gave nan). One difference: ``mask`` and ``causal``
+may be given together (an entry takes part when both allow it); PyTorch refuses the pair.
 
 :func:`blockwise_attention` computes the same output reading the keys ``block_size`` at a time,
 with a running max, a running sum and a running output per query, rescaled by
