@@ -75,7 +75,7 @@ def torch_outputs(case):
 
 def _torch():
     try:
-        import torch  # noqa: F401
+        import torch  # noqa: F401 (only whether it imports)
     except ImportError:
         return False
     return True
