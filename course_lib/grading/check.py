@@ -72,7 +72,7 @@ def _check(name, obj) -> CheckResult:
     cases = list(exercise.public)
     outcomes = {}
     for case in cases:
-        outcomes[case.name] = outcome = run_case(obj, case)
+        outcomes[case.name] = outcome = run_case(obj, case, exercise.returns)
         if outcome.not_implemented and len(outcomes) == 1:
             # the stub raises on the first test; the others would only say the same
             return CheckResult.not_implemented(name, exercise.points, len(cases))

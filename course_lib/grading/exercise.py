@@ -22,7 +22,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .result import CheckResult, Failure, show_array
+from .result import CheckResult, Failure, show_array, show_value
 
 __all__ = ["Case", "Outcome", "Mistake", "Exercise", "compare", "judge"]
 
@@ -70,8 +70,9 @@ class Outcome:
 
     Parameters
     ----------
-    value : numpy.ndarray, optional
-        The return value converted with ``np.array(..., copy=True)``.
+    value : numpy.ndarray or tuple of them, optional
+        The return value converted with ``np.array(..., copy=True)``; for an exercise whose
+        function returns a tuple (``Exercise.returns``), a tuple of such arrays.
     error : str, optional
         ``"TypeName: message"`` of the exception the call raised, or of the reason the return
         value could not be read as numbers (``"ReturnedNone: ..."``); a call that does not fit
@@ -82,7 +83,7 @@ class Outcome:
         The call changed an array it was given.
     """
 
-    value: np.ndarray | None = None
+    value: np.ndarray | tuple | None = None
     error: str | None = None
     not_implemented: bool = False
     mutated: bool = False
@@ -92,25 +93,27 @@ class Outcome:
         """The part of ``error`` before the first colon (``"OverflowError"``), or None."""
         return None if self.error is None else self.error.split(":", 1)[0]
 
-    def phrase(self) -> str:
-        """What came back, for a sentence: ``[nan, 0, 0]`` or ``an OverflowError (math range error)``."""
+    def phrase(self, names=()) -> str:
+        """What came back, for a sentence: ``[nan, 0, 0]`` or ``an OverflowError (math range error)``.
+
+        ``names`` name the values of a tuple result."""
         if self.not_implemented:
             return self.shown()
         if self.error is None:
-            return show_array(self.value, one_line=True)
+            return show_value(self.value, names, one_line=True)
         kind, _, message = self.error.partition(": ")
         if kind in ("SignatureError", "ReturnedNone", "NotNumbers"):
             return message
         text = f"an error, {kind}" + (f": {message}" if message else "")
         return text if len(text) <= 120 else text[:117] + "..."
 
-    def shown(self) -> str:
-        """What came back, as the student sees it."""
+    def shown(self, names=()) -> str:
+        """What came back, as the student sees it (``names`` name a tuple result's values)."""
         if self.not_implemented:
             return "NotImplementedError (the exercise stub)"
         if self.error is not None:
             return self.error if len(self.error) <= 160 else self.error[:157] + "..."
-        return show_array(self.value)
+        return show_value(self.value, names)
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,10 @@ class Exercise:
         Default tolerances of the comparison.
     task : str
         One line saying what the student writes.
+    returns : tuple of str
+        For a function that returns a tuple, the names of its values (``("output",
+        "weights")``): each is compared on its own, and failures name the value that is wrong.
+        Empty (the default) for a function that returns one array.
     """
 
     name: str
@@ -176,6 +183,7 @@ class Exercise:
     rtol: float = 1e-7
     atol: float = 1e-12
     task: str = ""
+    returns: tuple = ()
 
     def hidden_cases(self, seed: int) -> list:
         """The hidden tests drawn with ``seed`` (the same seed gives the same tests)."""
@@ -183,16 +191,25 @@ class Exercise:
         return [Case(f"hidden_{i}", c.args, c.kwargs, None, c.rtol, c.atol) for i, c in enumerate(cases, 1)]
 
     def expected(self, case: Case):
-        """The reference value for ``case``, as a numpy array."""
+        """The reference value for ``case``: a numpy array, or a tuple of them (``returns``)."""
         with np.errstate(all="ignore"):
-            return np.asarray(self.reference(*case.args, **case.kwargs))
+            value = self.reference(*case.args, **case.kwargs)
+        return tuple(np.asarray(v) for v in value) if self.returns else np.asarray(value)
+
+    def compare(self, got: "Outcome", case: Case, expected=None) -> str | None:
+        """:func:`compare` the outcome of ``case`` with the expected value, at the test's
+        tolerances (the exercise's by default)."""
+        expected = self.expected(case) if expected is None else expected
+        return compare(got, expected, rtol=_tol(case.rtol, self.rtol),
+                       atol=_tol(case.atol, self.atol), names=self.returns)
 
 
-def compare(got: Outcome, expected, *, rtol: float, atol: float) -> str | None:
+def compare(got: Outcome, expected, *, rtol: float, atol: float, names=()) -> str | None:
     """Judge one outcome against the expected value.
 
     Shape is checked before values; values are compared like
-    ``numpy.testing.assert_allclose(got, expected, rtol, atol, equal_nan=True)``.
+    ``numpy.testing.assert_allclose(got, expected, rtol, atol, equal_nan=True)``. A tuple of
+    expected values (named by ``names``) is compared value by value.
 
     Returns
     -------
@@ -206,11 +223,23 @@ def compare(got: Outcome, expected, *, rtol: float, atol: float) -> str | None:
     'the shape is (1,); expected (2,)'
     >>> compare(Outcome(value=np.array([np.nan, 1.0])), np.array([0.5, 0.5]), rtol=1e-7, atol=0)
     'nan where a number was expected'
+    >>> compare(Outcome(value=(np.ones(2), np.ones(3))), (np.ones(2), np.zeros(3)), rtol=1e-7,
+    ...         atol=0, names=("output", "weights"))
+    'weights: the values differ (by up to 1, at index (0,))'
     """
     if got.not_implemented:
         return "not implemented yet"
     if got.error is not None:
         return "it raised an error" if got.error_type not in _NOT_NUMBERS else "it did not return numbers"
+    if isinstance(expected, tuple):
+        names = tuple(names) or tuple(f"value {i}" for i in range(1, len(expected) + 1))
+        if not isinstance(got.value, tuple) or len(got.value) != len(expected):
+            return f"it did not return a tuple ({', '.join(names)})"
+        for name, value, part in zip(names, got.value, expected):
+            problem = compare(Outcome(value=value), part, rtol=rtol, atol=atol)
+            if problem is not None:
+                return f"{name}: {problem}"
+        return None
     value, expected = got.value, np.asarray(expected)
     if value.shape != expected.shape:
         return f"the shape is {value.shape}; expected {expected.shape}"
@@ -263,11 +292,7 @@ class Evidence:
 
     def right(self, name) -> bool:
         """True when test ``name`` ran and returned the right value (changed input or not)."""
-        c = self.cases[name]
-        return compare(
-            self.outcomes[name], self.expected(name), rtol=_tol(c.rtol, self.exercise.rtol),
-            atol=_tol(c.atol, self.exercise.atol),
-        ) is None
+        return self.exercise.compare(self.outcomes[name], self.cases[name], self.expected(name)) is None
 
     def passed(self, name) -> bool:
         """True when test ``name`` returned the right value and left its input alone."""
@@ -315,7 +340,7 @@ def judge(exercise: Exercise, cases: Sequence[Case], outcomes: Mapping[str, Outc
                                     "", "no result", "the test did not run", hidden=c.name in hidden))
             continue
         exp = exercise.expected(c)
-        problem = compare(o, exp, rtol=_tol(c.rtol, exercise.rtol), atol=_tol(c.atol, exercise.atol))
+        problem = exercise.compare(o, c, exp)
         if problem is None and o.mutated:
             problem = "it changed the array it was given"
         if problem is None:
@@ -324,8 +349,8 @@ def judge(exercise: Exercise, cases: Sequence[Case], outcomes: Mapping[str, Outc
         failures.append(Failure(
             test=c.name,
             input=None if c.name in hidden else c.describe(params),
-            expected=show_array(exp),
-            got=o.shown(),
+            expected=show_value(exp, exercise.returns),
+            got=o.shown(exercise.returns),
             problem=problem,
             hidden=c.name in hidden,
         ))
@@ -373,6 +398,6 @@ def _diagnose(exercise: Exercise, ev: Evidence, hidden) -> list:
             got = o.phrase() if o.error is not None else "a wrong result"
         else:
             shown_input = ev.cases[test].describe(exercise.params)
-            got = ev.outcome(test).phrase()
+            got = ev.outcome(test).phrase(exercise.returns)
         out.append((mistake, test, mistake.hint.format(input=shown_input, got=got)))
     return out

@@ -28,6 +28,24 @@ def _number(v) -> str:
     return f"{float(v):.8g}"
 
 
+def show_value(x, names=(), *, one_line=False) -> str:
+    """Show one value like :func:`show_array`, or a tuple of them by name.
+
+    Examples
+    --------
+    >>> print(show_value((np.array([1.0, 2.0]), np.array([0.25, 0.75])), ("output", "weights")))
+    output = [1, 2]
+    weights = [0.25, 0.75]
+    >>> show_value(np.array([0.5, 0.5]))
+    '[0.5, 0.5]'
+    """
+    if not isinstance(x, tuple):
+        return show_array(x, one_line=one_line)
+    names = tuple(names) or tuple(f"value {i}" for i in range(1, len(x) + 1))
+    shown = [f"{n} = {show_array(v, one_line=one_line)}" for n, v in zip(names, x)]
+    return ("; " if one_line else "\n").join(shown)
+
+
 def show_array(x, *, one_line=False) -> str:
     """Show a value the way the checker prints it: short, 8 significant digits.
 

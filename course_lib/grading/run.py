@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["call", "run_case", "signature_problem", "as_numbers", "run_requests"]
+__all__ = ["call", "run_case", "signature_problem", "as_numbers", "as_parts", "run_requests"]
 
 
 def signature_problem(obj, args, kwargs) -> str | None:
@@ -84,14 +84,50 @@ def as_numbers(result) -> tuple:
     return value, None
 
 
-def call(obj, args, kwargs) -> dict:
+def as_parts(result, parts) -> tuple:
+    """Read a result that must be a tuple of ``len(parts)`` arrays, named ``parts``.
+
+    Returns ``(tuple of arrays, None)`` or ``(None, error text)``.
+
+    Examples
+    --------
+    >>> as_parts(([1.0, 2.0], [[0.5, 0.5]]), ("output", "weights"))[0]
+    (array([1., 2.]), array([[0.5, 0.5]]))
+    >>> as_parts(np.zeros((2, 3)), ("output", "weights"))[1]
+    'NotNumbers: returned a ndarray, not a tuple (output, weights)'
+    >>> as_parts((np.zeros(3),), ("output", "weights"))[1]
+    'NotNumbers: returned a tuple of 1 value, not a tuple (output, weights)'
+    """
+    wanted = f"a tuple ({', '.join(parts)})"
+    if result is None:
+        return None, f"ReturnedNone: returned None (is a `return` missing?); expected {wanted}"
+    kind = type(result).__name__
+    if not isinstance(result, (tuple, list)) or len(result) != len(parts):
+        what = f"a {kind}"
+        if isinstance(result, (tuple, list)):
+            what += f" of {len(result)} value" + ("s" if len(result) != 1 else "")
+        return None, f"NotNumbers: returned {what}, not {wanted}"
+    values = []
+    for i, (name, part) in enumerate(zip(parts, result), 1):
+        value, error = as_numbers(part)
+        if error is not None:
+            kind, _, message = error.partition(": ")
+            return None, f"{kind}: {name} (value {i} of the tuple) {message}"
+        values.append(value)
+    return tuple(values), None
+
+
+def call(obj, args, kwargs, parts=()) -> dict:
     """Call ``obj(*args, **kwargs)`` on copies and describe what happened, as plain data.
+
+    ``parts`` names the values of a function that returns a tuple (``("output", "weights")``);
+    empty for a function that returns one array.
 
     Returns
     -------
     dict
-        ``value`` (numpy array or None), ``error`` (``"TypeName: message"`` or None),
-        ``not_implemented`` (bool) and ``mutated`` (bool: an argument was changed).
+        ``value`` (numpy array, a tuple of them, or None), ``error`` (``"TypeName: message"`` or
+        None), ``not_implemented`` (bool) and ``mutated`` (bool: an argument was changed).
     """
     problem = signature_problem(obj, args, kwargs)
     if problem is not None:
@@ -113,11 +149,11 @@ def call(obj, args, kwargs) -> dict:
         return dict(value=None, error=f"{type(exc).__name__}: {message}".rstrip(": "),
                     not_implemented=False, mutated=not _same(given, (args, kwargs)))
     mutated = not _same(given, (args, kwargs))
-    value, error = as_numbers(result)
+    value, error = as_parts(result, tuple(parts)) if parts else as_numbers(result)
     return dict(value=value, error=error, not_implemented=False, mutated=mutated)
 
 
-def run_case(obj, case):
+def run_case(obj, case, parts=()):
     """Call ``obj`` on one test (:class:`~course_lib.grading.exercise.Case`) and return its
     :class:`~course_lib.grading.exercise.Outcome`.
 
@@ -135,7 +171,7 @@ def run_case(obj, case):
     """
     from course_lib.grading.exercise import Outcome
 
-    return Outcome(**call(obj, case.args, case.kwargs))
+    return Outcome(**call(obj, case.args, case.kwargs, parts))
 
 
 # --- the kernel side of a notebook grader -------------------------------------------------------
@@ -158,26 +194,33 @@ def decode_argument(spec, folder):
 def run_requests(namespace, folder) -> None:
     """Kernel side: call the functions named in ``folder/request.json`` and write the outcomes.
 
-    ``request.json`` holds ``{"calls": [{"id", "function", "args", "kwargs"}, ...]}`` with
-    arguments encoded by :func:`encode_argument`. Each outcome goes to ``outcomes.json`` (values
-    as ``<id>.out.npy``); a name that is not a function in ``namespace`` gives ``missing``.
+    ``request.json`` holds ``{"calls": [{"id", "function", "args", "kwargs", "parts"}, ...]}``
+    with arguments encoded by :func:`encode_argument`. Each outcome is appended to
+    ``outcomes.jsonl`` as soon as its call returns (``{"id", "outcome"}``; values as
+    ``<id>.out.npy``, or a list of ``<id>.out<i>.npy`` for a tuple), so the calls made before
+    an interrupted one still count. A name that is not a function in ``namespace`` gives
+    ``{"missing": true}``.
     """
     with open(os.path.join(folder, "request.json"), encoding="utf-8") as f:
         request = json.load(f)
-    outcomes = {}
-    for item in request["calls"]:
-        fn = namespace.get(item["function"])
-        if not callable(fn):
-            outcomes[item["id"]] = {"missing": True}
-            continue
-        args = [decode_argument(a, folder) for a in item["args"]]
-        kwargs = {k: decode_argument(v, folder) for k, v in item["kwargs"].items()}
-        result = call(fn, args, kwargs)
-        value = result.pop("value")
-        if value is not None:
-            name = f"{item['id']}.out.npy"
-            np.save(os.path.join(folder, name), value, allow_pickle=False)
-            result["value"] = name
-        outcomes[item["id"]] = result
-    with open(os.path.join(folder, "outcomes.json"), "w", encoding="utf-8") as f:
-        json.dump(outcomes, f)
+    with open(os.path.join(folder, "outcomes.jsonl"), "w", encoding="utf-8") as sink:
+        for item in request["calls"]:
+            fn = namespace.get(item["function"])
+            if not callable(fn):
+                result = {"missing": True}
+            else:
+                args = [decode_argument(a, folder) for a in item["args"]]
+                kwargs = {k: decode_argument(v, folder) for k, v in item["kwargs"].items()}
+                result = call(fn, args, kwargs, item.get("parts", ()))
+                value = result.pop("value")
+                if isinstance(value, tuple):
+                    names = [f"{item['id']}.out{i}.npy" for i in range(len(value))]
+                    for name, part in zip(names, value):
+                        np.save(os.path.join(folder, name), part, allow_pickle=False)
+                    result["value"] = names
+                elif value is not None:
+                    name = f"{item['id']}.out.npy"
+                    np.save(os.path.join(folder, name), value, allow_pickle=False)
+                    result["value"] = name
+            sink.write(json.dumps({"id": item["id"], "outcome": result}) + "\n")
+            sink.flush()
