@@ -1,0 +1,158 @@
+r"""Lesson 06's slider demo: how d_k saturates an unscaled attention row, and how 1/√d_k fixes it.
+
+:func:`scaling_explorer` draws one query and ``n_keys`` keys with entries from N(0, 1) in
+``d_k`` dimensions and shows the attention weights of that query, ``softmax(q·k_j)`` unscaled or
+``softmax(q·k_j / sqrt(d_k))`` scaled, as bars, with the largest weight as a readout. A slider
+picks ``d_k``; a toggle switches the scale on and off.
+
+It is built from ipywidgets and matplotlib: one figure, whose bars are updated in place and
+whose Agg canvas is rendered into a ``widgets.Image``. Where no live kernel draws widgets (a
+notebook viewer, static HTML, nbval), the object shows a PNG of its current state instead.
+
+Examples
+--------
+>>> from course_lib.widgets.attention import scaling_explorer
+>>> demo = scaling_explorer(d_k=256)
+>>> demo.readout.value
+'d_k = 256, unscaled: largest weight 1.000'
+>>> demo.toggle.value = True
+>>> demo.readout.value
+'d_k = 256, scaled by 1/√d_k: largest weight 0.368'
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import numbers
+
+import numpy as np
+
+from ..plots import BLUE, VERMILION, STYLE
+from ..softmax import softmax
+
+__all__ = ["scaling_explorer"]
+
+D_K = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+def attention_row(d_k, *, scaled, n_keys=16, seed=0):
+    """The weights of one query over ``n_keys`` keys, entries N(0, 1) in ``d_k`` dimensions.
+
+    The same ``seed`` and ``d_k`` always give the same query and keys.
+
+    Examples
+    --------
+    >>> attention_row(4, scaled=True, n_keys=3).round(3)
+    array([0.659, 0.207, 0.134])
+    """
+    rng = np.random.default_rng([seed, d_k])
+    q = rng.standard_normal(d_k)
+    k = rng.standard_normal((n_keys, d_k))
+    scores = k @ q
+    return softmax(scores / np.sqrt(d_k) if scaled else scores)
+
+
+class ScalingExplorer:
+    """The demo returned by :func:`scaling_explorer`: ``slider``, ``toggle``, ``readout``, ``image``.
+
+    ``widget`` is the ipywidgets box a live kernel shows; ``png()`` the current figure. In a
+    notebook it displays as the widget, with the PNG and a line of text as fallbacks.
+    """
+
+    def __init__(self, d_k, scaled, n_keys, seed):
+        import ipywidgets as widgets
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.n_keys, self.seed = n_keys, seed
+        self.slider = widgets.SelectionSlider(options=D_K, value=d_k, description="d_k",
+                                              continuous_update=True)
+        self.toggle = widgets.ToggleButtons(
+            options=[("unscaled", False), ("scaled by 1/√d_k", True)], value=scaled)
+        self.readout = widgets.HTML()
+        self.image = widgets.Image(format="png")
+        self.widget = widgets.VBox([widgets.HBox([self.slider, self.toggle]), self.readout,
+                                    self.image])
+
+        self.figure = Figure(figsize=STYLE["figure.figsize"], dpi=STYLE["figure.dpi"])
+        FigureCanvasAgg(self.figure)
+        ax = self.axes = self.figure.add_subplot()
+        keys = np.arange(1, n_keys + 1)
+        self.bars = ax.bar(keys, np.zeros(n_keys), color=BLUE)
+        self.max_line = ax.axhline(0.0, color=VERMILION, lw=1.5, ls="--")
+        self.max_text = ax.text(0.5, 0.0, "", color=VERMILION, fontsize=10, va="bottom")
+        ax.set(xlabel="key j", ylabel="weight $w_j$", ylim=(0, 1.12), xlim=(0.4, n_keys + 0.6),
+               xticks=keys[::max(1, n_keys // 8)])
+        ax.grid(True, alpha=0.3)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        self.title = ax.set_title("")
+        self.figure.subplots_adjust(left=0.11, right=0.98, bottom=0.17, top=0.89)
+
+        self.slider.observe(self._update, names="value")
+        self.toggle.observe(self._update, names="value")
+        self._update()
+
+    def weights(self):
+        """The attention row now shown."""
+        return attention_row(self.slider.value, scaled=self.toggle.value, n_keys=self.n_keys,
+                             seed=self.seed)
+
+    def _update(self, change=None):
+        w = self.weights()
+        for bar, h in zip(self.bars, w):
+            bar.set_height(h)
+        self.max_line.set_ydata([w.max(), w.max()])
+        self.max_text.set_y(w.max() + 0.01)
+        self.max_text.set_text(f"largest weight {w.max():.3f}")
+        how = "scaled by 1/√d_k" if self.toggle.value else "unscaled"
+        self.title.set_text(f"one query, {self.n_keys} keys, d_k = {self.slider.value}, {how}")
+        self.readout.value = f"d_k = {self.slider.value}, {how}: largest weight {w.max():.3f}"
+        self.image.value = self.png()
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes (the same state gives the same bytes)."""
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", metadata={"Software": None})
+        return buf.getvalue()
+
+    def __repr__(self):
+        return f"<scaling explorer: {self.readout.value}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        bundle["image/png"] = base64.b64encode(self.png()).decode("ascii")
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+
+def scaling_explorer(d_k=64, *, scaled=False, n_keys=16, seed=0):
+    """A slider over d_k and a scaled/unscaled toggle, showing one row of attention weights.
+
+    Parameters
+    ----------
+    d_k : int, default 64
+        The starting dimension, a power of 2 from 1 to 1024.
+    scaled : bool, default False
+        Start with the scores divided by sqrt(d_k).
+    n_keys : int, default 16
+        Keys in the row (2 to 64).
+    seed : int, default 0
+        Seeds the query and keys drawn for each d_k.
+
+    Returns
+    -------
+    ScalingExplorer
+        Displays as the live demo, or as a static figure where widgets cannot render.
+    """
+    if isinstance(d_k, (bool, np.bool_)) or d_k not in D_K:
+        raise ValueError(f"d_k must be one of {D_K}, got {d_k!r}")
+    if not isinstance(scaled, (bool, np.bool_)):
+        raise TypeError(f"scaled must be True or False, got {scaled!r}")
+    if isinstance(n_keys, (bool, np.bool_)) or not isinstance(n_keys, numbers.Integral) \
+            or not 2 <= n_keys <= 64:
+        raise ValueError(f"n_keys must be an int from 2 to 64, got {n_keys!r}")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    return ScalingExplorer(int(d_k), bool(scaled), int(n_keys), int(seed))

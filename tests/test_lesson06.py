@@ -1,0 +1,80 @@
+"""Every number lesson 06 and its exercise notebook state in their text, recomputed.
+
+(The numbers the notebooks print are checked by nbval, which re-runs them.)
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from course_lib.attention import scaled_dot_product_attention
+from course_lib.softmax import masked_softmax, softmax
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _markdown(path):
+    nb = nbformat.read(ROOT / path, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def _code(path):
+    nb = nbformat.read(ROOT / path, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+def _shown(values):
+    return "[" + ", ".join(f"{v:.8f}".rstrip("0").rstrip(".") if v else "0"
+                           for v in np.ravel(values)) + "]"
+
+
+def test_numbers_the_lesson_states():
+    text = _markdown("notebooks/06_attention.ipynb")
+    code = _code("notebooks/06_attention.ipynb")
+    # the token example: scores 6 / sqrt(4) = 3 or 0, and "sat" splits between two nouns
+    assert "$6 / 2 = 3$" in text and "$d_k = 4$" in text
+    assert f"\\approx {np.e ** 3 / (2 * np.e ** 3 + 4):.3f}" in text
+    # the spread of unscaled scores at d_k = 1024
+    assert "typically $\\pm 32$" in text and np.sqrt(1024) == 32
+    # the saturation experiment's set-up is the one the text describes
+    assert "1000 queries, each with its own 64 keys" in text
+    assert "N_QUERIES, N_KEYS = 1000, 64" in code and "> 0.99" in code
+    # the forgotten rescale on 0, 1, ..., 5
+    up = np.arange(6.0)
+    right_sum = np.exp(up - 5).sum()
+    assert f"\\approx {right_sum:.2f}$" in text
+    assert f"sums to about {right_sum / 6:.2f}" in text
+    # a float64 score matrix at n = 65 536, and float64's resolution
+    assert f"is {65536 ** 2 * 8 / 1e9:.0f} GB" in text
+    assert f"${np.finfo(float).eps / 1e-16:.1f} \\times 10^{{-16}}$" in text
+    # d2l's fill value
+    assert "uses $-10^6$" in text
+
+
+def test_the_lesson_states_what_its_code_prints():
+    nb = nbformat.read(ROOT / "notebooks/06_attention.ipynb", as_version=4)
+    printed = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                        for o in c.outputs)
+    assert "weights of 'sat': [0.023 0.455 0.023 0.023 0.023 0.455]" in printed
+    assert "increasing row: sum = 0.2630" in printed and "decreasing row: sum = 1.0000" in printed
+    assert "below 1e-15: True" in printed
+    table = re.findall(r"^\s*(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$",
+                       printed, flags=re.M)
+    assert [int(row[0]) for row in table] == [4, 16, 64, 256, 1024]
+    variance = [float(row[1]) for row in table]
+    unscaled, scaled = [float(r[2]) for r in table], [float(r[3]) for r in table]
+    assert np.allclose(variance, [4, 16, 64, 256, 1024], rtol=0.05)  # Var(q.k) = d_k
+    assert unscaled == sorted(unscaled) and unscaled[-1] > 0.5 and max(scaled) == 0.0
+    jac_unscaled, jac_scaled = [float(r[4]) for r in table], [float(r[5]) for r in table]
+    assert jac_unscaled[-1] < jac_scaled[-1] / 2 and max(jac_scaled) - min(jac_scaled) < 0.01
+
+
+def test_numbers_the_exercise_notebook_states():
+    text = _markdown("solutions/06_attention.ipynb")
+    assert _shown(masked_softmax([1.0, 2.0, 3.0], [True, True, False])) in text
+    assert _shown(masked_softmax([1000.0, 1.0, 2.0], [False, True, True])) in text
+    assert _shown(softmax([1.0, 2.0, 3.0])) in text
+    out, w = scaled_dot_product_attention([[1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]], [[10.0], [20.0]])
+    assert f"`[{_shown(w)}]`" in text and f"`[[{float(out[0, 0]):.8g}]]`" in text
