@@ -296,14 +296,15 @@ def reliability_diagram(p, y, ax=None, *, n_bins=15, title=None, color=None):
     ax.bar(left, acc, width=width, align="edge", color=color or BLUE, edgecolor="white",
            linewidth=0.6, label="accuracy")
     ax.bar(left, conf - acc, bottom=acc, width=width, align="edge", color=VERMILION,
-           alpha=0.25, edgecolor=VERMILION, hatch="//", linewidth=0.6, label="gap to confidence")
-    ax.plot([0, 1], [0, 1], ls="--", color=GREY, lw=1.2, label="perfect calibration")
+           alpha=0.25, edgecolor=VERMILION, hatch="//", linewidth=0.6, label="gap")
+    ax.plot([0, 1], [0, 1], ls="--", color=GREY, lw=1.2, label="calibrated")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
     ax.set_xlabel("confidence (max probability)")
     ax.set_ylabel("accuracy")
-    ax.legend(loc="upper left", fontsize=8, title=f"ECE = {100 * b.ece:.1f}%", title_fontsize=9)
+    ax.legend(loc="upper left", fontsize=8, title=f"ECE = {100 * b.ece:.1f}%", title_fontsize=9,
+              handlelength=1.2, borderaxespad=0.2)
     if title is not None:
         ax.set_title(title)
     return ax
