@@ -215,6 +215,9 @@ def _with_confidence_one(f):
     return g
 
 
+_BINNING = ("last bin drops confidence 1.0", "left-closed bins")
+
+
 def _any_of(*detectors):
     def detect(ev):
         for d in detectors:
@@ -281,7 +284,9 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
                           np.array([0, 0, 1, 0]))),
         Case("perfect", (np.eye(3)[[0, 1, 2, 1]], np.array([0, 1, 2, 1])),
              shown="p = np.eye(3)[[0, 1, 2, 1]] (one-hot), y = [0, 1, 2, 1]"),
-        Case("confidence_one", (_P_ONE, _Y_ONE)),
+        Case("confidence_one", (_P_ONE, _Y_ONE),
+             shown="p = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.2, 0.5, 0.3], [0.1, 0.05, 0.85], "
+                   "[1, 0, 0]], y = [0, 1, 0, 1, 2, 1]"),
         Case("edges_4_bins", (_P_EDGES, _Y_EDGES), {"n_bins": 4}),
         Case("wrong_predictions", (_P_WRONG, _Y_WRONG)),
         Case("overconfident", (_P_OVER, _Y_OVER),
@@ -309,17 +314,21 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
         Mistake("confidence of the true class", like(ece_true_class_confidence),
                 "for {input} you get {got}: your confidence is p[n, y_n], the probability of the "
                 "true class. The confidence is what the model claims for its own prediction: "
-                "conf = p.max(axis=1), with prediction p.argmax(axis=1)."),
+                "conf = p.max(axis=1), with prediction p.argmax(axis=1).",
+                supersedes=_BINNING),
         Mistake("unweighted mean of bins", like(ece_unweighted),
                 "for {input} you get {got}: a plain mean of |accuracy - confidence| over the "
                 "bins, so a bin of 1 example counts as much as a bin of 1000. Weight each gap by "
-                "the share of examples in its bin, |B_m| / N."),
+                "the share of examples in its bin, |B_m| / N.",
+                supersedes=_BINNING),
         Mistake("signed gaps", like(ece_signed),
                 "for {input} you get {got}: overconfident and underconfident bins cancel. The "
-                "ECE adds the absolute gaps |acc(B_m) - conf(B_m)|."),
+                "ECE adds the absolute gaps |acc(B_m) - conf(B_m)|.",
+                supersedes=_BINNING),
         Mistake("n_bins ignored", like(ece_fixed_bins),
                 "for {input} you get {got}: the same as with 15 bins. Use the n_bins argument "
-                "for the number of bins."),
+                "for the number of bins.",
+                supersedes=_BINNING),
     ),
 ))
 
