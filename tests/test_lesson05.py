@@ -64,6 +64,12 @@ def test_the_numbers_the_lesson_states():
         assert perfect == pytest.approx(np.log(1 + (k - 1) / np.e), rel=1e-14)
         assert wrong - perfect == pytest.approx(1.0, rel=1e-14)
     assert "one nat wide" in text
+    # the untrained network of section 1: at log K or a little above
+    from course_lib.classification import MLP
+
+    X, y = load_digits()
+    untrained = MLP.init(64, 128, 10, np.random.default_rng(0))
+    assert f"{untrained.loss(X / 16.0, y):.2f}" == "2.44" and "true labels, 2.44," in text
     # the split sizes the text names
     n = len(load_digits()[1])
     assert (n, n - 1000, n - 500) == (1797, 797, 1297)
