@@ -55,16 +55,21 @@ def test_exercises_of_lessons_01_to_04_are_registered():
 
 
 @pytest.mark.parametrize("name", list(EXERCISES))
-def test_hidden_tests_are_seeded(name):
+def test_hidden_tests_are_seeded_and_plain_data(name):
+    """The same seed draws the same tests, another seed others; what goes into a student's
+    kernel is numbers (arrays, lists, ints, floats), never an object it could act on."""
     ex = EXERCISES[name]
 
     def inputs(seed):
-        return np.concatenate([np.ravel(a).astype(float) for c in ex.hidden_cases(seed)
-                               for a in c.args])
+        return np.concatenate([np.ravel(np.asarray(a, dtype=float)) for c in ex.hidden_cases(seed)
+                               for a in (*c.args, *c.kwargs.values())])
 
     assert np.array_equal(inputs(0), inputs(0))
     assert not np.array_equal(inputs(0), inputs(1))
-    assert len(ex.hidden_cases(0)) >= 7
+    assert len(ex.hidden_cases(0)) >= 5
+    for c in ex.hidden_cases(3):
+        for a in (*c.args, *c.kwargs.values()):
+            assert isinstance(a, (np.ndarray, list, int, float)) and np.asarray(a).dtype.kind in "biuf"
 
 
 @pytest.mark.parametrize("name", LESSON_01_04)
