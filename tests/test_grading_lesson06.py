@@ -1,9 +1,8 @@
-"""Lesson 06's exercises: registered, seeded, every known mistake proven by a wrong fixture.
+"""Lesson 06's exercises: registered, with their traps in the public tests and clear hints.
 
 Every fixture (``scaled_dot_product_attention``'s tuple results too) is proven on public and
 hidden tests by ``tests/test_grading.py``; this file checks what is particular to lesson 06.
 """
-
 
 import numpy as np
 import pytest
@@ -20,10 +19,6 @@ LESSON_06 = {
 @pytest.fixture(autouse=True)
 def strict_detectors(monkeypatch):
     monkeypatch.setattr(exercise, "STRICT", True)
-
-
-def _id(item):
-    return f"{item[0]}-{getattr(item[-1], '__name__', 'lambda')}"
 
 
 def test_the_three_exercises_are_registered():
