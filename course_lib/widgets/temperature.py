@@ -107,7 +107,7 @@ class _TemperatureDemo(Demo):
         try:
             z = parse_logits(change["new"])
         except (TypeError, ValueError) as err:
-            self.message.value = f"<span style='color:{VERMILION}'>{html.escape(str(err))}</span>"
+            self.message.value = f"<span style='color:{VERMILION}'>{html.escape(str(err), quote=False)}</span>"
             return
         self.message.value = ""
         if z.size != self.z.size:
