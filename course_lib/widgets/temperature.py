@@ -307,8 +307,32 @@ class TemperatureCompare(_TemperatureDemo, widgets.VBox):
         self.readout.value = "<br>".join(rows)
 
     def static_figure(self):
-        taus = sorted(set(self.taus0) | {0.1, 1.0, 10.0})
-        return _static_panels(self.z0, self._labels0, taus)
+        """The two temperatures side by side, and the entropy over all of them."""
+        fig, axes = make_figure(figsize=(10.0, 2.9), ncols=3,
+                                gridspec_kw={"width_ratios": [1, 1, 1.1]})
+        long = sum(len(s) for s in self._labels0) > 12
+        for ax, tau, color in zip(axes, self.taus0, (BLUE, ORANGE)):
+            p = softmax(self.z0, temperature=tau)
+            ax.bar(range(p.size), p, color=color, width=0.75)
+            ax.set_xticks(range(p.size), self._labels0, rotation=90 if long else 0,
+                          fontsize=8 if long or p.size > 8 else 10)
+            ax.set_ylim(0, 1)
+            ax.set_title(f"τ = {tau:g}: H = {float(entropy(p)):.2f} nats", fontsize=10)
+        axes[0].set_ylabel("probability")
+        taus = np.geomspace(TAU_MIN, TAU_MAX, 200)
+        h = [float(entropy(softmax(self.z0, temperature=t))) for t in taus]
+        axes[2].plot(taus, h, color=GREY)
+        for tau, color in zip(self.taus0, (BLUE, ORANGE)):
+            axes[2].plot([tau], [float(entropy(softmax(self.z0, temperature=tau)))], "o",
+                         color=color, markersize=7)
+        axes[2].axhline(math.log(self.z0.size), color=GREY, ls="--", lw=0.8)
+        axes[2].set_xscale("log")
+        axes[2].set_xlabel("τ")
+        axes[2].set_ylabel("entropy (nats)")
+        axes[2].set_title(f"entropy from τ = {TAU_MIN:g} to {TAU_MAX:g}; log K dashed",
+                          fontsize=10)
+        fig.suptitle("softmax(z / τ) at two temperatures", fontsize=11)
+        return fig
 
 
 def temperature_compare(z, *, taus=(0.5, 2.0), labels=None):
