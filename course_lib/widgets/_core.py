@@ -216,13 +216,14 @@ class BarPanel:
                       for i in x]
         self.artists = self.bars + self.texts
 
-    def set(self, heights):
-        """Set the bars' heights and write each value above its bar."""
+    def set(self, heights, *, above=None):
+        """Set the bars' heights and write each value above its bar (and above ``above``)."""
         heights = np.asarray(heights, dtype=float)
-        pad = 0.01 * (self.ylim[1] - self.ylim[0])
-        for bar, text, h in zip(self.bars, self.texts, heights):
+        tops = heights if above is None else np.maximum(heights, np.asarray(above, dtype=float))
+        pad = 0.015 * (self.ylim[1] - self.ylim[0])
+        for bar, text, h, top in zip(self.bars, self.texts, heights, tops):
             bar.set_height(h)
-            text.set_y(min(h, self.ylim[1] * 0.93) + pad)
+            text.set_y(min(top, self.ylim[1] * 0.93) + pad)
             text.set_text(self.fmt.format(h))
 
 

@@ -408,8 +408,8 @@ class TemperatureSampler(_TemperatureDemo, widgets.VBox):
             (self.exact,) = axes[0].plot(x, np.zeros(x.size), ls="none", marker="_",
                                          markersize=26, markeredgewidth=2.5, color=GREY,
                                          label="exact probability")
-            axes[0].bar([0], [0], color=ORANGE, label="sampled frequency").remove()
-            axes[0].legend(loc="upper left", fontsize=9)
+            axes[0].legend(handles=[Patch(color=ORANGE, label="sampled frequency"), self.exact],
+                           loc="upper left", fontsize=9)
             return [panel]
 
         (self.panel,) = self._rebuild(make)
@@ -430,7 +430,7 @@ class TemperatureSampler(_TemperatureDemo, widgets.VBox):
         self.p = softmax(self.z, temperature=tau)
         self.samples = _inverse_cdf(self.p, self._uniforms())
         self.frequencies = np.bincount(self.samples, minlength=self.z.size) / self.n
-        self.panel.set(self.frequencies)
+        self.panel.set(self.frequencies, above=self.p + 0.01)
         self.exact.set_ydata(self.p)
         self.panel.ax.set_title(f"{self.n} draws at τ = {tau:.3g} (set {self.draw + 1})")
         self.live.refresh()
