@@ -48,16 +48,20 @@ def test_explorer_reads_out_entropy_and_max_probability():
     assert f"H = {float(entropy(p)):.3f} nats" in d.readout.value
     assert f"log 10 = {np.log(10):.3f}" in d.readout.value
     assert f"max p = {p.max():.3f} (token e)" in d.readout.value
-    d.tau_slider.value = 10 ** d.tau_slider.max                   # ≈ 20: nearly uniform
+    d.tau_slider.value = 2 ** d.tau_slider.max                    # ≈ 20: nearly uniform
     assert float(entropy(d.p)) > 0.99 * np.log(10)
-    d.tau_slider.value = 10 ** d.tau_slider.min                   # ≈ 0.05: nearly one-hot
+    d.tau_slider.value = 2 ** d.tau_slider.min                    # ≈ 0.05: nearly one-hot
     assert d.p.max() > 0.99 and int(np.argmax(d.p)) == 4
 
 
 def test_the_slider_spans_005_to_20_on_a_log_scale():
     s = temperature_explorer(Z).tau_slider
-    assert type(s).__name__ == "FloatLogSlider" and s.base == 10
-    assert 10 ** s.min == pytest.approx(0.05, rel=0.01) and 10 ** s.max == pytest.approx(20, rel=0.01)
+    assert type(s).__name__ == "FloatLogSlider"
+    assert 0.04 <= s.base ** s.min <= 0.06 and 18 <= s.base ** s.max <= 22
+    # 1/4, 1/2, 1, 2, 4 are on the slider's grid (a front end snaps values to it)
+    for tau in (0.25, 0.5, 1.0, 2.0, 4.0):
+        k = (np.log(tau) / np.log(s.base) - s.min) / s.step
+        assert abs(k - round(k)) < 1e-9, tau
 
 
 def test_editing_the_logits_and_reset():

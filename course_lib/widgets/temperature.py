@@ -1,7 +1,7 @@
 r"""Lesson 04's slider demos: the softmax at a temperature, :math:`p = \mathrm{softmax}(z/\tau)`.
 
 ``temperature_explorer(z)``
-    One temperature slider (log scale, 0.05 to 20) and a bar chart of ``p``, with the entropy
+    One temperature slider (log scale, about 0.05 to 20) and a bar chart of ``p``, with the entropy
     and the largest probability read out; the logits can be edited; a button resets everything.
 ``temperature_compare(z)``
     Two temperatures side by side, each with its own slider.
@@ -46,7 +46,11 @@ from ._core import (BarPanel, Demo, LiveFigure, as_logits, check_tau, course_sty
 __all__ = ["temperature_explorer", "temperature_compare", "temperature_sampler",
            "TAU_MIN", "TAU_MAX", "STATIC_TAUS"]
 
-TAU_MIN, TAU_MAX = 0.05, 20.0
+# The slider moves log2(tau) from -4.4 to 4.4 in steps of 0.1 (a factor 1.07 per arrow key):
+# tau from 0.047 to 21, with 1/4, 1/2, 1, 2, 4, ... exactly on the grid (a front end snaps
+# the value to the grid, so a base-10 slider would show tau = 0.998 for 1).
+LOG2_TAU_RANGE, LOG2_TAU_STEP = 4.4, 0.1
+TAU_MIN, TAU_MAX = 2.0 ** -LOG2_TAU_RANGE, 2.0 ** LOG2_TAU_RANGE
 STATIC_TAUS = (0.1, 0.5, 1.0, 2.0, 10.0)   # the temperatures of the static figures
 LIVE_DPI = 100                             # the live plots: 640 x 300 pixels for one panel
 
@@ -64,7 +68,7 @@ def _tau_slider(value, description="τ"):
     import ipywidgets as widgets
 
     return widgets.FloatLogSlider(
-        value=value, base=10, min=math.log10(TAU_MIN), max=math.log10(TAU_MAX), step=0.05,
+        value=value, base=2, min=-LOG2_TAU_RANGE, max=LOG2_TAU_RANGE, step=LOG2_TAU_STEP,
         description=description, readout_format=".3g", continuous_update=True,
         layout=widgets.Layout(width="460px"),
     )
@@ -97,7 +101,7 @@ class _TemperatureDemo(Demo):
         self.logits_text = widgets.Text(value=format_logits(self.z0), description="logits",
                                         continuous_update=False,
                                         layout=widgets.Layout(width="460px"))
-        self.reset_button = widgets.Button(description="Reset", icon="undo",
+        self.reset_button = widgets.Button(description="Reset",
                                            tooltip="back to the first logits and temperature")
         self.message = widgets.HTML("")
         self.readout = widgets.HTML("")
@@ -228,7 +232,7 @@ def temperature_explorer(z, *, tau=1.0, labels=None):
     z : array_like, shape (K,)
         At least two finite logits. Not modified (the demo keeps its own copy).
     tau : float, default 1.0
-        The starting temperature (the slider spans 0.05 to 20 on a log scale).
+        The starting temperature (the slider spans about 0.05 to 20 on a log scale).
     labels : sequence of str, optional
         A name per logit (tokens, classes); default ``"1" ... "K"``.
 
@@ -329,7 +333,7 @@ class TemperatureCompare(_TemperatureDemo, widgets.VBox):
         axes[2].set_xscale("log")
         axes[2].set_xlabel("τ")
         axes[2].set_ylabel("entropy (nats)")
-        axes[2].set_title(f"entropy from τ = {TAU_MIN:g} to {TAU_MAX:g}; log K dashed",
+        axes[2].set_title(f"entropy from τ = {TAU_MIN:.2g} to {TAU_MAX:.2g}; log K dashed",
                           fontsize=10)
         fig.suptitle("softmax(z / τ) at two temperatures", fontsize=11)
         return fig
@@ -388,7 +392,7 @@ class TemperatureSampler(_TemperatureDemo, widgets.VBox):
         self.tau0 = check_tau(tau)
         self.tau_slider = _tau_slider(self.tau0)
         self.tau_slider.observe(lambda _change: self.update(), names="value")
-        self.draw_button = widgets.Button(description="Draw again", icon="random",
+        self.draw_button = widgets.Button(description="Draw again",
                                           tooltip=f"the next {self.n} draws")
         self.draw_button.on_click(self._draw_again)
         self._finish(widgets.HBox([self.tau_slider, self.draw_button]))
