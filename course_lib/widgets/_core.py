@@ -221,9 +221,13 @@ class BarPanel:
         heights = np.asarray(heights, dtype=float)
         tops = heights if above is None else np.maximum(heights, np.asarray(above, dtype=float))
         pad = 0.015 * (self.ylim[1] - self.ylim[0])
+        inside = 0.9 * self.ylim[1]      # a bar this tall is labelled inside, in white
         for bar, text, h, top in zip(self.bars, self.texts, heights, tops):
             bar.set_height(h)
-            text.set_y(min(top, self.ylim[1] * 0.93) + pad)
+            if top > inside and h > inside:
+                text.set(y=h - pad, va="top", color="white")
+            else:
+                text.set(y=min(top, inside) + pad, va="bottom", color="black")
             text.set_text(self.fmt.format(h))
 
 
