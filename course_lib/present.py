@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -109,9 +110,7 @@ def main(name, *, ip="127.0.0.1", port=None, no_browser=False, dry_run=False):
     except ValueError as err:
         print(f"softmax-course: error: {err}", file=sys.stderr)
         return 2
-    try:
-        import voila  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("voila") is None:
         print("softmax-course: error: presenting needs Voila: python -m pip install voila",
               file=sys.stderr)
         return 2
