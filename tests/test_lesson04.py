@@ -89,3 +89,39 @@ def test_the_distillation_gradient_is_p_minus_q_over_T(zl, T):
     h = 1e-6
     fd = np.array([(loss(z + h * e) - loss(z - h * e)) / (2 * h) for e in np.eye(z.size)])
     np.testing.assert_allclose(fd, (softmax(z / T) - softmax(v / T)) / T, atol=1e-7)
+
+
+def test_the_sampling_exercise_states_its_numbers_right():
+    from course_lib.grading.lesson04 import SAMPLE_REFERENCE
+
+    nb = nbformat.read(ROOT / "solutions" / "04_temperature.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    c = np.cumsum(softmax([1.0, 2.0, 3.0]))
+    assert f"$c = [{c[0]:.3f}, {c[1]:.3f}, {c[2]:.0f}]$" in text
+    tokens = SAMPLE_REFERENCE([1.0, 2.0, 3.0], 1.0, [0.05, 0.2, 0.5, 0.95]).tolist()
+    assert f"`u = [0.05, 0.2, 0.5, 0.95]` draws tokens `{tokens}`" in text
+    assert np.cumsum(softmax(np.array([1.0, 2.0, 3.0]) / 0.001)).tolist() == [0.0, 0.0, 1.0]
+    assert "$c = [0, 0, 1]$, and `u = 0` must draw token 2" in text
+
+
+def test_every_mistake_of_the_sampling_exercise_is_proven_by_a_wrong_fixture():
+    from course_lib.grading import EXERCISES
+    from grading_fixtures import RIGHT, WRONG
+
+    name = "sample_with_temperature"
+    proven = {m for ex, m, _ in WRONG if ex == name}
+    assert {m.name for m in EXERCISES[name].mistakes} <= proven
+    assert len([f for ex, f in RIGHT if ex == name]) >= 3
+
+
+@given(logits, taus, st.integers(0, 2**32 - 1))
+def test_inverse_cdf_sampling_draws_each_token_with_its_probability(z, tau, seed):
+    """The exercise's rule, token i for c[i-1] <= u < c[i], never draws a token of probability
+    0 and draws token i for a fraction p_i of a fine grid of u."""
+    from course_lib.grading.lesson04 import SAMPLE_REFERENCE
+
+    p = softmax(z / tau)
+    u = (np.arange(100_000) + np.random.default_rng(seed).random()) / 100_000
+    k = SAMPLE_REFERENCE(z, tau, u)
+    assert p[k].min() > 0
+    np.testing.assert_allclose(np.bincount(k, minlength=z.size) / u.size, p, atol=2e-5)
