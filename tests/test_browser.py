@@ -155,7 +155,7 @@ def present_server(tmp):
 
 
 @contextlib.contextmanager
-def browser_page(record_external=True):
+def browser_page():
     """A headless Chromium page; ``page.external`` lists requests that left 127.0.0.1."""
     from playwright.sync_api import sync_playwright
 
