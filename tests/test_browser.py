@@ -173,6 +173,17 @@ def browser_page():
             browser.close()
 
 
+def new_text(locator, old, timeout=30.0):
+    """The locator's text once it differs from ``old`` and names a temperature (the kernel
+    sends the readout before the picture, so this is normally at once)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = locator.inner_text()
+        if (text != old and "τ = " in text) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.02)
+
+
 def drive_slider(page, demo, presses=PRESSES):
     """Focus ``demo``'s temperature slider, press → then ← ``presses`` times each, waiting for
     each new picture. Returns what changed and the key-press-to-pixels times in ms."""
@@ -180,7 +191,7 @@ def drive_slider(page, demo, presses=PRESSES):
     readout = demo.locator(".widget-html-content").first
     img = demo.locator("img").first
     img.evaluate(TIMING_JS)
-    before = {"readout": readout.inner_text(), "src": img.get_attribute("src"),
+    before = {"readout": new_text(readout, ""), "src": img.get_attribute("src"),
               "slider": demo.locator(".widget-readout").first.inner_text()}
     handle.focus()
     readouts, srcs, latencies = [before["readout"]], [before["src"]], []
@@ -190,7 +201,7 @@ def drive_slider(page, demo, presses=PRESSES):
         page.wait_for_function(f"window.__paints.length > {n}", timeout=30_000)
         keys, paints = page.evaluate("[window.__keys, window.__paints]")
         latencies.append(paints[n][1] - keys[-1])
-        readouts.append(readout.inner_text())
+        readouts.append(new_text(readout, readouts[-1]))
         srcs.append(img.get_attribute("src"))
     return {"before": before, "after_right": readouts[presses], "after_left": readouts[-1],
             "readouts": readouts, "srcs": srcs, "latencies_ms": latencies}
@@ -205,7 +216,9 @@ def check_moves(result):
     """The readout named a new temperature after each press, and came back after ←."""
     before = result["before"]["readout"]
     assert result["after_right"] != before and "τ = " in result["after_right"]
-    taus = [float(re.search(r"τ = ([0-9.]+)", r).group(1)) for r in result["readouts"]]
+    found = [re.search(r"τ = ([0-9.]+)", r) for r in result["readouts"]]
+    assert all(found), result["readouts"]
+    taus = [float(m.group(1)) for m in found]
     n = PRESSES
     assert all(b > a for a, b in zip(taus[:n], taus[1:n + 1])), taus     # → raises τ
     assert all(b < a for a, b in zip(taus[n:], taus[n + 1:])), taus     # ← lowers it

@@ -216,9 +216,10 @@ class TemperatureExplorer(_TemperatureDemo, widgets.VBox):
         self.p = softmax(self.z, temperature=tau)
         self.panel.set(self.p)
         self.panel.ax.set_title(f"p = softmax(z / τ),  τ = {tau:.3g}")
-        self.live.refresh()
+        # the readout first: a front end that shows the new picture already has its numbers
         self.readout.value = f"<b>τ = {tau:.3g}</b> &nbsp;&middot;&nbsp; " \
                              + _summary(self.p, self.labels)
+        self.live.refresh()
 
     def static_figure(self):
         return _static_panels(self.z0, self._labels0, STATIC_TAUS)
@@ -307,8 +308,8 @@ class TemperatureCompare(_TemperatureDemo, widgets.VBox):
             panel.set(p)
             panel.ax.set_title(f"τ = {t:.3g}")
             rows.append(f"<b>{side}, τ = {t:.3g}</b>: " + _summary(p, self.labels))
-        self.live.refresh()
         self.readout.value = "<br>".join(rows)
+        self.live.refresh()
 
     def static_figure(self):
         """The two temperatures side by side, and the entropy over all of them."""
@@ -437,7 +438,6 @@ class TemperatureSampler(_TemperatureDemo, widgets.VBox):
         self.panel.set(self.frequencies, above=self.p + 0.01)
         self.exact.set_ydata(self.p)
         self.panel.ax.set_title(f"{self.n} draws at τ = {tau:.3g} (set {self.draw + 1})")
-        self.live.refresh()
         shown = " ".join(html.escape(self.labels[i]) for i in self.samples[:30])
         more = " …" if self.n > 30 else ""
         gap = float(np.abs(self.frequencies - self.p).max())
@@ -446,6 +446,7 @@ class TemperatureSampler(_TemperatureDemo, widgets.VBox):
             f"<br>largest gap |frequency − p| = {gap:.3f} &nbsp;&middot;&nbsp; "
             f"{len(np.unique(self.samples))} of {self.z.size} tokens seen "
             f"&nbsp;&middot;&nbsp; " + _summary(self.p, self.labels))
+        self.live.refresh()
 
     def static_figure(self):
         u = np.random.default_rng([self.seed, 0]).random(self.n)
