@@ -26,6 +26,10 @@ Subcommands that exist today:
     For authors: run lesson or solution notebooks in a fresh kernel and store their outputs,
     clean of anything machine-specific (see :mod:`course_lib.execute`).
 
+``present``
+    For lecturers: show a slider demo alone on a page, without code (Voila; see
+    :mod:`course_lib.present`).
+
 Each subcommand registers itself in :func:`make_parser`.
 
 Importing this module has no side effects: nothing runs until :func:`main` is called.
@@ -367,7 +371,28 @@ def make_parser() -> argparse.ArgumentParser:
     execute.add_argument("--timeout", type=float, default=120.0,
                          help="seconds each cell may run (default: 120)")
     execute.set_defaults(func=_execute)
+
+    present = sub.add_parser(
+        "present",
+        help="show a slider demo alone on a page, without code (for lectures)",
+        description="Serve a slider demo as a page without code, with Voila, on this machine "
+        "only (127.0.0.1), and print its URL. Ctrl-C stops it.",
+    )
+    present.add_argument("demo", choices=["temperature"], help="the demo to show")
+    present.add_argument("--port", type=int, default=None,
+                         help="port to listen on (default: 8866 or the next free one)")
+    present.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    present.add_argument("--dry-run", action="store_true",
+                         help="print the Voila command instead of running it")
+    present.set_defaults(func=_present)
     return parser
+
+
+def _present(args) -> int:
+    from course_lib import present  # Voila only when presenting
+
+    return present.main(args.demo, port=args.port, no_browser=args.no_browser,
+                        dry_run=args.dry_run)
 
 
 def main(argv=None) -> int:

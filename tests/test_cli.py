@@ -77,10 +77,10 @@ def test_help_lists_only_existing_subcommands(capsys):
         cli.main(["--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for now in ["start", "build", "check"]:
+    for now in ["start", "build", "check", "present"]:
         assert now in out
     listed = re.findall(r"^    (\w+)\s", out, re.M)
-    assert set(listed) == {"start", "build", "check", "execute", "grade"}
+    assert set(listed) == {"start", "build", "check", "execute", "grade", "present"}
     assert cli.main([]) == 2
 
 

@@ -61,7 +61,25 @@ def test_console_script_points_at_an_importable_callable():
     target = meta["project"]["scripts"]["softmax-course"]
     module, _, attr = target.partition(":")
     assert callable(getattr(importlib.import_module(module), attr))
-    assert meta["tool"]["setuptools"]["packages"] == ["course_lib"]
+
+
+def test_a_wheel_holds_every_subpackage_and_data_file():
+    """A non-editable install gets all of course_lib: every folder with Python code is a package
+    that discovery finds, and every other file is declared as package data."""
+    from fnmatch import fnmatch
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert meta["tool"]["setuptools"]["packages"]["find"]["include"] == ["course_lib*"]
+    patterns = meta["tool"]["setuptools"]["package-data"]["course_lib"]
+    package = ROOT / "course_lib"
+    for path in package.rglob("*"):
+        if "__pycache__" in path.parts:
+            continue
+        if path.is_dir() and any(path.glob("*.py")):
+            assert (path / "__init__.py").is_file(), f"{path} is not a package"
+        elif path.is_file() and path.suffix != ".py":
+            rel = path.relative_to(package).as_posix()
+            assert any(fnmatch(rel, p) for p in patterns), f"{rel} is not package data"
 
 
 def test_environment_yml_matches_pyproject():

@@ -1,0 +1,81 @@
+"""``softmax-course present``: the command line it runs, and what it ships (the page itself is
+driven in a browser by tests/test_browser.py)."""
+
+import json
+import os
+import shlex
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib import cli, present
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_dry_run_prints_a_local_voila_command(capsys):
+    assert cli.main(["present", "temperature", "--dry-run", "--port", "9123", "--no-browser"]) == 0
+    cmd = shlex.split(capsys.readouterr().out)
+    assert cmd[:3] == [sys.executable, "-m", "voila"]
+    assert Path(cmd[3]) == present.PRESENTATIONS_DIR / "temperature.ipynb"
+    for arg in ["--port=9123", "--Voila.port_retries=0", "--Voila.ip=127.0.0.1",
+                "--template=softmax-course", "--no-browser", "--strip_sources=True"]:
+        assert arg in cmd
+
+
+def test_without_a_port_a_free_one_is_chosen(capsys):
+    assert cli.main(["present", "temperature", "--dry-run"]) == 0
+    cmd = shlex.split(capsys.readouterr().out)
+    port = int(next(a for a in cmd if a.startswith("--port=")).split("=")[1])
+    assert port >= present.DEFAULT_PORT and "--no-browser" not in cmd
+
+
+def test_an_unknown_demo_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["present", "nope"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'nope'" in capsys.readouterr().err
+    assert present.main("nope", dry_run=True) == 2
+    assert "choose one of: temperature" in capsys.readouterr().err
+
+
+def test_the_kernel_is_this_python_and_the_template_is_found(tmp_path):
+    env = present.present_environment(tmp_path, environ={"JUPYTER_PATH": "/elsewhere"})
+    spec = json.loads((tmp_path / "kernels" / "python3" / "kernel.json").read_text())
+    assert spec["argv"][0] == sys.executable
+    paths = env["JUPYTER_PATH"].split(os.pathsep)
+    assert paths == [str(tmp_path), str(present.PRESENTATIONS_DIR), "/elsewhere"]
+    template = present.PRESENTATIONS_DIR / "voila" / "templates" / present.TEMPLATE
+    assert json.loads((template / "conf.json").read_text())["base_template"] == "lab"
+    assert str(ROOT) in env["PYTHONPATH"].split(os.pathsep)
+
+
+def test_the_template_fetches_nothing_from_the_network():
+    text = (present.PRESENTATIONS_DIR / "voila" / "templates" / present.TEMPLATE /
+            "index.html.j2").read_text()
+    # every https:// in it is inside a replace(...) that removes it
+    for line in text.splitlines():
+        if "https://" in line:
+            assert line.strip().startswith("| replace('<link"), line
+
+
+def test_the_presentation_notebook_shows_the_demos_and_stores_no_outputs():
+    nb = nbformat.read(present.presentation_path("temperature"), as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    source = "\n".join(c.source for c in code)
+    assert code[0].source.rstrip().splitlines()[-1].startswith("temperature_explorer(")
+    assert "temperature_compare(" in source and "temperature_sampler(" in source
+
+
+def test_package_data_ships_the_presentations():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = meta["tool"]["setuptools"]["package-data"]["course_lib"]
+    shipped = {p for g in globs for p in (ROOT / "course_lib").glob(g)}
+    wanted = {p for p in present.PRESENTATIONS_DIR.rglob("*") if p.is_file()}
+    assert wanted and wanted <= shipped
+    assert "voila" in " ".join(meta["project"]["dependencies"])
