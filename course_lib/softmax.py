@@ -474,7 +474,7 @@ def softmax(z, axis=-1, *, temperature=1.0, out=None, precise=False):
         bad = ~((s >= 1.0) & (s < np.inf))  # overflow, nan, or a sum below 1: look closer
         if bad.any():  # below 1 is fine too unless some exp(z) lost bits to underflow
             bad &= ~((s > 0) & (s < np.inf)) | _some_exp_subnormal(x, axes, tau, keepdims=True)
-        _scale(o, s)
+        _scale(o, np.reciprocal(s))
         if bad.any():
             keep = [ax for ax in range(x.ndim) if ax not in axes]
             select = bad.reshape([x.shape[ax] for ax in keep]) if keep else None
@@ -482,15 +482,11 @@ def softmax(z, axis=-1, *, temperature=1.0, out=None, precise=False):
     return _scalar_if_0d(o)
 
 
-def _scale(o, s):
-    """``o /= s`` (``s`` broadcast along the reduced axes), in place.
-
-    A division, not a multiplication by ``1 / s``: ``e * (1 / e)`` can be ``1 - 2**-53``, and a
-    slice with one dominant logit must give exactly 1 there (the small-temperature limit).
-    """
+def _scale(o, r):
+    """``o *= r`` (``r`` broadcast along the reduced axes), in place."""
     inner = min(range(o.ndim), key=lambda ax: abs(o.strides[ax])) if o.ndim else None
-    with _small_buffers(inner is not None and o.shape[inner] >= 256 and s.shape[inner] == 1):
-        np.divide(o, s, out=o)
+    with _small_buffers(inner is not None and o.shape[inner] >= 256 and r.shape[inner] == 1):
+        np.multiply(o, r, out=o)
 
 
 def _check_out(out, shape):
