@@ -209,3 +209,15 @@ def test_live_figure_redraws_only_what_changes():
     panel.set([0.2, 0.8])
     assert live.render() == first != second     # restoring the background leaves no trace
     assert [t.get_text() for t in panel.texts] == ["0.20", "0.80"]
+
+
+def test_bar_panel_colours_per_bar_multi_line_labels_and_no_values():
+    fig, ax = make_figure(figsize=(6, 2), dpi=50)
+    labels = [f"{a + 1}\n{v:.1f}" for a, v in enumerate(np.linspace(2, 5, 10))]  # 5 chars each
+    panel = BarPanel(ax, labels, color=["C0"] * 9 + ["C1"], fmt=None)
+    panel.set(np.full(10, 0.1))
+    assert panel.texts == [] and panel.artists == panel.bars
+    assert panel.bars[0].get_facecolor() != panel.bars[-1].get_facecolor()
+    assert all(t.get_rotation() == 0 for t in ax.get_xticklabels())  # widest line: 3 chars
+    wide = BarPanel(make_figure()[1], [f"token {i:02d}" for i in range(10)])
+    assert all(t.get_rotation() == 45 for t in wide.ax.get_xticklabels())

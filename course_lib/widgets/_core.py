@@ -180,19 +180,29 @@ class BarPanel:
     ----------
     ax : matplotlib.axes.Axes
     labels : sequence of str
-        One tick label per bar.
-    color : str
+        One tick label per bar (a label may have several lines).
+    color : str or sequence of str
+        One colour for every bar, or one per bar (to pick one out).
     ylim : (float, float)
     ylabel, title : str, optional
-    fmt : str
-        Format of the value written above each bar.
+    fmt : str or None
+        Format of the value written above each bar; ``None`` writes no values.
 
     Attributes
     ----------
     bars : list of matplotlib.patches.Rectangle
     texts : list of matplotlib.text.Text
+        The value labels (empty if ``fmt`` is None).
     artists : list
         Everything :meth:`set` changes: pass it to :meth:`LiveFigure.animate`.
+
+    Examples
+    --------
+    >>> fig, ax = make_figure(figsize=(2, 1))
+    >>> panel = BarPanel(ax, ["a", "b"], color=["C0", "C1"], fmt=None)
+    >>> panel.set([0.25, 0.75])
+    >>> [float(bar.get_height()) for bar in panel.bars], panel.texts
+    ([0.25, 0.75], [])
     """
 
     def __init__(self, ax, labels, *, color=BLUE, ylim=(0.0, 1.0), ylabel="probability",
@@ -203,7 +213,7 @@ class BarPanel:
         labels = [str(s) for s in labels]
         x = np.arange(len(labels))
         self.bars = list(ax.bar(x, np.zeros(len(labels)), color=color, width=0.75))
-        long = sum(len(s) for s in labels) > 40
+        long = sum(max(len(line) for line in s.split("\n")) for s in labels) > 40
         ax.set_xticks(x, labels, rotation=45 if long else 0, ha="right" if long else "center")
         ax.set_xlim(-0.6, len(labels) - 0.4)
         ax.set_ylim(*ylim)
@@ -213,7 +223,7 @@ class BarPanel:
             ax.set_title(title)
         fontsize = 9 if len(labels) <= 12 else 7
         self.texts = [ax.text(i, 0.0, "", ha="center", va="bottom", fontsize=fontsize)
-                      for i in x]
+                      for i in x] if fmt is not None else []
         self.artists = self.bars + self.texts
 
     def set(self, heights, *, above=None):
@@ -222,8 +232,9 @@ class BarPanel:
         tops = heights if above is None else np.maximum(heights, np.asarray(above, dtype=float))
         pad = 0.015 * (self.ylim[1] - self.ylim[0])
         inside = 0.9 * self.ylim[1]      # a bar this tall is labelled inside, in white
-        for bar, text, h, top in zip(self.bars, self.texts, heights, tops):
+        for bar, h in zip(self.bars, heights):
             bar.set_height(h)
+        for text, h, top in zip(self.texts, heights, tops):
             if top > inside and h > inside:
                 text.set(y=h - pad, va="top", color="white")
             else:
@@ -236,25 +247,35 @@ class Demo:
 
     A subclass (also an ``ipywidgets`` box) implements :meth:`static_figure`, returning a
     ``Figure`` of what the demo shows at several settings, and sets ``description`` (one line,
-    the plain-text form). Jupyter's display machinery calls :meth:`_repr_mimebundle_`; the
-    front end picks the richest type it can render: the live widget in JupyterLab and Voila, the
-    PNG in nbconvert's HTML (which drops widget views without stored widget state), on GitHub,
-    and in nbval, the text in a terminal.
+    the plain-text form). A demo whose static form is simply its current picture overrides
+    :meth:`static_png` instead (to return ``bytes(self.image.value)``), and a demo with a
+    better line of text overrides ``__repr__``. Jupyter's display machinery calls :meth:`_repr_mimebundle_`;
+    the front end picks the richest type it can render: the live widget in JupyterLab and Voila,
+    the PNG in nbconvert's HTML (which drops widget views without stored widget state), on
+    GitHub, and in nbval, the text in a terminal.
     """
 
     description = "a slider demo"
 
-    def static_figure(self):  # pragma: no cover - every demo overrides it
+    @property
+    def widget(self):
+        """The widget to show: the demo itself (kept for code that displays ``demo.widget``)."""
+        return self
+
+    def static_figure(self):  # pragma: no cover - every demo overrides it or static_png
         raise NotImplementedError
 
     def static_png(self):
         """The static figure as PNG bytes (the same bytes on every run)."""
         return png_bytes(self.static_figure())
 
+    def __repr__(self):
+        return f"<{self.description}: a live widget in JupyterLab; the static figure shows " \
+               f"several temperatures>"
+
     def _repr_mimebundle_(self, **kwargs):
         data = super()._repr_mimebundle_(**kwargs)  # the widget view (and a long repr)
-        data["text/plain"] = f"<{self.description}: a live widget in JupyterLab; the static " \
-                             f"figure shows several temperatures>"
+        data["text/plain"] = repr(self)
         data["image/png"] = self.static_png()
         return data
 

@@ -5,9 +5,9 @@ r"""Lesson 06's slider demo: how d_k saturates an unscaled attention row, and ho
 ``softmax(q·k_j / sqrt(d_k))`` scaled, as bars, with the largest weight as a readout. A slider
 picks ``d_k``; a toggle switches the scale on and off.
 
-It is built from ipywidgets and matplotlib: one figure, whose bars are updated in place and
-whose Agg canvas is rendered into a ``widgets.Image``. Where no live kernel draws widgets (a
-notebook viewer, static HTML, nbval), the object shows a PNG of its current state instead.
+It is built on :mod:`course_lib.widgets._core`: a :class:`~._core.LiveFigure` whose bars are
+redrawn in place; where widgets cannot render (a notebook viewer, static HTML, nbval) the demo
+shows a PNG of its current state instead.
 
 Examples
 --------
@@ -22,14 +22,14 @@ Examples
 
 from __future__ import annotations
 
-import base64
-import io
 import numbers
 
+import ipywidgets as widgets
 import numpy as np
 
-from ..plots import BLUE, VERMILION, STYLE
+from ..plots import VERMILION
 from ..softmax import softmax
+from ._core import BarPanel, Demo, LiveFigure, course_style, make_figure
 
 __all__ = ["scaling_explorer"]
 
@@ -53,78 +53,69 @@ def attention_row(d_k, *, scaled, n_keys=16, seed=0):
     return softmax(scores / np.sqrt(d_k) if scaled else scores)
 
 
-class ScalingExplorer:
+class ScalingExplorer(Demo, widgets.VBox):
     """The demo returned by :func:`scaling_explorer`: ``slider``, ``toggle``, ``readout``, ``image``.
 
-    ``widget`` is the ipywidgets box a live kernel shows; ``png()`` the current figure. In a
-    notebook it displays as the widget, with the PNG and a line of text as fallbacks.
+    The demo is the ipywidgets box a live kernel shows; :meth:`png` is its current picture,
+    which it also shows (with a line of text) where widgets cannot render.
     """
 
-    def __init__(self, d_k, scaled, n_keys, seed):
-        import ipywidgets as widgets
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+    description = "scaling_explorer"
 
+    def __init__(self, d_k, scaled, n_keys, seed):
+        super().__init__()
         self.n_keys, self.seed = n_keys, seed
         self.slider = widgets.SelectionSlider(options=D_K, value=d_k, description="d_k",
                                               continuous_update=True)
         self.toggle = widgets.ToggleButtons(
             options=[("unscaled", False), ("scaled by 1/√d_k", True)], value=scaled)
         self.readout = widgets.HTML()
-        self.image = widgets.Image(format="png")
-        self.widget = widgets.VBox([widgets.HBox([self.slider, self.toggle]), self.readout,
-                                    self.image])
-
-        self.figure = Figure(figsize=STYLE["figure.figsize"], dpi=STYLE["figure.dpi"])
-        FigureCanvasAgg(self.figure)
-        ax = self.axes = self.figure.add_subplot()
-        keys = np.arange(1, n_keys + 1)
-        self.bars = ax.bar(keys, np.zeros(n_keys), color=BLUE)
-        self.max_line = ax.axhline(0.0, color=VERMILION, lw=1.5, ls="--")
-        self.max_text = ax.text(0.5, 0.0, "", color=VERMILION, fontsize=10, va="bottom")
-        ax.set(xlabel="key j", ylabel="weight $w_j$", ylim=(0, 1.12), xlim=(0.4, n_keys + 0.6),
-               xticks=keys[::max(1, n_keys // 8)])
-        ax.grid(True, alpha=0.3)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        self.title = ax.set_title("")
-        self.figure.subplots_adjust(left=0.11, right=0.98, bottom=0.17, top=0.89)
-
+        self._build_figure()
         self.slider.observe(self._update, names="value")
         self.toggle.observe(self._update, names="value")
         self._update()
+        self.children = (widgets.HBox([self.slider, self.toggle]), self.readout, self.image)
+
+    def _build_figure(self):
+        """Bars for the weights, a dashed line and a label at the largest; all redrawn live."""
+        fig, ax = make_figure()
+        self.live = LiveFigure(fig)
+        self.image = self.live.image
+        keys = [str(j) for j in range(1, self.n_keys + 1)]
+        every = max(1, self.n_keys // 8)
+        with course_style():
+            self.panel = BarPanel(ax, keys, ylim=(0.0, 1.12), ylabel="weight $w_j$", fmt=None)
+            ax.set_xticks(np.arange(self.n_keys)[::every], keys[::every])
+            ax.set_xlabel("key j")
+            self.max_line = ax.axhline(0.0, color=VERMILION, lw=1.5, ls="--")
+            self.max_text = ax.text(-0.5, 0.0, "", color=VERMILION, fontsize=10, va="bottom")
+        self.live.animate(*self.panel.artists, self.max_line, self.max_text, ax.title)
 
     def weights(self):
         """The attention row now shown."""
         return attention_row(self.slider.value, scaled=self.toggle.value, n_keys=self.n_keys,
                              seed=self.seed)
 
-    def _update(self, change=None):
+    def _update(self, _change=None):
         w = self.weights()
-        for bar, h in zip(self.bars, w):
-            bar.set_height(h)
-        self.max_line.set_ydata([w.max(), w.max()])
-        self.max_text.set_y(w.max() + 0.01)
-        self.max_text.set_text(f"largest weight {w.max():.3f}")
+        top = float(w.max())
+        self.panel.set(w)
+        self.max_line.set_ydata([top, top])
+        self.max_text.set(y=top + 0.01, text=f"largest weight {top:.3f}")
         how = "scaled by 1/√d_k" if self.toggle.value else "unscaled"
-        self.title.set_text(f"one query, {self.n_keys} keys, d_k = {self.slider.value}, {how}")
-        self.readout.value = f"d_k = {self.slider.value}, {how}: largest weight {w.max():.3f}"
-        self.image.value = self.png()
+        self.panel.ax.title.set_text(f"one query, {self.n_keys} keys, d_k = {self.slider.value}, "
+                                     f"{how}")
+        self.readout.value = f"d_k = {self.slider.value}, {how}: largest weight {top:.3f}"
+        self.live.refresh()
 
     def png(self) -> bytes:
-        """The figure as PNG bytes (the same state gives the same bytes)."""
-        buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", metadata={"Software": None})
-        return buf.getvalue()
+        """The picture now shown, as PNG bytes (the same state gives the same bytes)."""
+        return bytes(self.image.value)
+
+    static_png = png
 
     def __repr__(self):
         return f"<scaling explorer: {self.readout.value}>"
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
-        bundle["image/png"] = base64.b64encode(self.png()).decode("ascii")
-        bundle["text/plain"] = repr(self)
-        return bundle
 
 
 def scaling_explorer(d_k=64, *, scaled=False, n_keys=16, seed=0):
@@ -144,7 +135,7 @@ def scaling_explorer(d_k=64, *, scaled=False, n_keys=16, seed=0):
     Returns
     -------
     ScalingExplorer
-        Displays as the live demo, or as a static figure where widgets cannot render.
+        An ``ipywidgets.VBox``: the live demo, or a static picture where widgets cannot render.
     """
     if isinstance(d_k, (bool, np.bool_)) or d_k not in D_K:
         raise ValueError(f"d_k must be one of {D_K}, got {d_k!r}")

@@ -3,45 +3,26 @@ r"""Lesson 07's demo: temperature as exploration, on a fixed 10-armed bandit.
 :func:`exploration_explorer` shows the Boltzmann policy :math:`\pi = \operatorname{softmax}
 (q_* / \tau)` over a bandit's true values as bars (the best arm in orange), with the expected
 reward :math:`\sum_a \pi(a) q_*(a)` and the entropy of :math:`\pi`, under a log-scale slider for
-:math:`\tau`. One matplotlib figure is drawn once and updated in place; each change is rendered
-by the Agg canvas into an ``ipywidgets.Image``. The object it returns also carries a static PNG
-(and a line of text), so nbval, an HTML export or a forge's notebook viewer shows a figure
-instead of a dead widget.
+:math:`\tau`. It is built on :mod:`course_lib.widgets._core`: a :class:`~._core.LiveFigure`
+whose bars are redrawn in place; where widgets cannot render (nbval, an HTML export, a forge's
+notebook viewer) the demo shows a PNG of its current state and a line of text instead.
 """
 
 from __future__ import annotations
 
-import io
-import itertools
-import uuid
-
+import ipywidgets as widgets
 import numpy as np
 
-from ..plots import BLUE, COLORS, ORANGE, STYLE
+from ..plots import BLUE, ORANGE
 from ..softmax import _temperature, entropy, softmax
+from ._core import BarPanel, Demo, LiveFigure, course_style, make_figure
 
 __all__ = ["exploration_explorer", "ExplorationExplorer"]
 
 TAU_RANGE = (0.01, 100.0)
 
-# The displayed widget's model id is stored in the notebook: derive it from a per-kernel counter
-# instead of a random uuid, so that re-running a notebook in a fresh kernel stores the same bytes.
-_NAMESPACE = uuid.UUID("5d0b7a53-6c1e-4a57-9a43-0e6f1f6a0707")
-_COUNTER = itertools.count()
 
-
-def _model_id():
-    return uuid.uuid5(_NAMESPACE, f"course_lib.widgets.policies/{next(_COUNTER)}").hex
-
-
-def _style():
-    import matplotlib as mpl
-    from cycler import cycler
-
-    return mpl.rc_context(dict(STYLE, **{"axes.prop_cycle": cycler(color=COLORS)}))
-
-
-class ExplorationExplorer:
+class ExplorationExplorer(Demo, widgets.VBox):
     """A τ slider over a fixed bandit, its policy as bars, and a static fallback.
 
     Use :func:`exploration_explorer` to make one. ``tau`` (a property) sets the slider;
@@ -51,51 +32,49 @@ class ExplorationExplorer:
     ----------
     q : ndarray, shape (k,)
         The bandit's true action values.
-    widget : ipywidgets.VBox
-        The slider, the figure (an ``ipywidgets.Image``) and nothing else.
+    tau_slider : ipywidgets.FloatLogSlider
+    image : ipywidgets.Image
+        The figure; the demo (an ``ipywidgets.VBox``) shows the slider above it.
     """
 
-    def __init__(self, q, tau):
-        import ipywidgets as widgets
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+    description = "exploration_explorer"
 
+    def __init__(self, q, tau):
+        super().__init__()
         self.q = q
         self._best = int(np.argmax(q))
-        with _style():
-            self._fig = Figure(figsize=(6.4, 3.2), dpi=80)
-            FigureCanvasAgg(self._fig)
-            ax = self._fig.add_subplot()
-            labels = [f"{i + 1}\n{v:.1f}" for i, v in enumerate(q)]
-            colors = [ORANGE if i == self._best else BLUE for i in range(q.size)]
-            self._bars = ax.bar(labels, np.zeros(q.size), color=colors)
-            self._values = [ax.text(i, 0.0, "", ha="center", va="bottom", fontsize=9)
-                            for i in range(q.size)]
-            ax.set_ylim(0.0, 1.1)
-            ax.set_ylabel(r"$\pi(a)$")
-            ax.set_xlabel(r"arm $a$ (and its true value $q_*(a)$); orange: the best arm")
-            self._title = ax.set_title("τ\nexpected reward", fontsize=10)
-            self._fig.tight_layout()  # leaves room for the two-line title
-        self._ax = ax
-        self._image = widgets.Image(format="png", layout=widgets.Layout(width="512px"))
-        self._slider = widgets.FloatLogSlider(
+        self.tau_slider = widgets.FloatLogSlider(
             value=tau, base=10, min=np.log10(TAU_RANGE[0]), max=np.log10(TAU_RANGE[1]),
             step=0.05, description="τ", readout_format=".3g", continuous_update=True,
             layout=widgets.Layout(width="512px"),
         )
-        self._slider.observe(lambda change: self._draw(change["new"]), names="value")
-        self.widget = widgets.VBox([self._slider, self._image], model_id=_model_id())
+        self._build_figure()
+        self.tau_slider.observe(lambda change: self._draw(change["new"]), names="value")
         self._draw(tau)
+        self.children = (self.tau_slider, self.image)
+
+    def _build_figure(self):
+        """One bar per arm, labelled with its true value; the best arm in orange."""
+        fig, ax = make_figure(figsize=(6.4, 3.2))
+        self.live = LiveFigure(fig)
+        self.image = self.live.image
+        labels = [f"{a + 1}\n{v:.1f}" for a, v in enumerate(self.q)]
+        colors = [ORANGE if a == self._best else BLUE for a in range(self.q.size)]
+        with course_style():
+            self.panel = BarPanel(ax, labels, color=colors, ylim=(0.0, 1.1), ylabel=r"$\pi(a)$")
+            ax.set_xlabel(r"arm $a$ (and its true value $q_*(a)$); orange: the best arm")
+            ax.set_title("τ\nexpected reward", fontsize=10)   # two lines: the layout's room
+        self.live.animate(*self.panel.artists, ax.title)
 
     # -- state -------------------------------------------------------------------------------
     @property
     def tau(self):
         """The temperature shown (setting it moves the slider and redraws)."""
-        return float(self._slider.value)
+        return float(self.tau_slider.value)
 
     @tau.setter
     def tau(self, value):
-        self._slider.value = _temperature(value)
+        self.tau_slider.value = _temperature(value)
 
     def policy(self, tau=None):
         r"""The policy :math:`\operatorname{softmax}(q_* / \tau)` at ``tau`` (default: shown)."""
@@ -108,40 +87,24 @@ class ExplorationExplorer:
 
     # -- drawing -----------------------------------------------------------------------------
     def _draw(self, tau):
-        p = self.policy(tau)
-        for bar, text, v in zip(self._bars, self._values, p):
-            bar.set_height(v)
-            text.set_y(v + 0.01)
-            text.set_text(f"{v:.2f}")
+        self.panel.set(self.policy(tau))
         expected, h, _ = self.summary(tau)
-        self._title.set_text(
+        self.panel.ax.title.set_text(
             f"τ = {tau:.3g}\nexpected reward Σ π(a) q*(a) = {expected:.2f} "
             f"(best arm: {self.q[self._best]:.2f}),  entropy {h:.2f} nats")
-        self._png = self._render()
-        self._image.value = self._png
-
-    def _render(self):
-        buf = io.BytesIO()
-        with _style():  # no date, no version string: the same state gives the same bytes
-            self._fig.savefig(buf, format="png", metadata={"Software": None})
-        return buf.getvalue()
+        self.live.refresh()
 
     def png(self):
         """The figure as it is now, as PNG bytes."""
-        return self._png
+        return bytes(self.image.value)
 
-    # -- display -----------------------------------------------------------------------------
+    static_png = png
+
     def __repr__(self):
         expected, h, best = self.summary()
         return (f"exploration_explorer(k={self.q.size}, tau={self.tau:.3g}): "
                 f"pi(best arm) = {best:.2f}, expected reward {expected:.2f}, "
                 f"entropy {h:.2f} nats")
-
-    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        data = dict(self.widget._repr_mimebundle_(**kwargs) or {})
-        data["text/plain"] = repr(self)
-        data["image/png"] = self._png
-        return data
 
 
 def exploration_explorer(q=None, *, tau=1.0, k=10, true_mean=4.0, seed=8):
@@ -161,8 +124,8 @@ def exploration_explorer(q=None, *, tau=1.0, k=10, true_mean=4.0, seed=8):
     Returns
     -------
     ExplorationExplorer
-        Displayed in Jupyter as the live widget, with a PNG of the figure for viewers that
-        cannot run widgets.
+        An ``ipywidgets.VBox``, displayed in Jupyter as the live widget, with a PNG of the
+        figure for viewers that cannot run widgets.
 
     Examples
     --------
