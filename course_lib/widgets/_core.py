@@ -256,6 +256,7 @@ class Demo:
     """
 
     description = "a slider demo"
+    static_description = "the static figure shows it as it is"
 
     @property
     def widget(self):
@@ -270,8 +271,7 @@ class Demo:
         return png_bytes(self.static_figure())
 
     def __repr__(self):
-        return f"<{self.description}: a live widget in JupyterLab; the static figure shows " \
-               f"several temperatures>"
+        return f"<{self.description}: a live widget in JupyterLab; {self.static_description}>"
 
     def _repr_mimebundle_(self, **kwargs):
         data = super()._repr_mimebundle_(**kwargs)  # the widget view (and a long repr)

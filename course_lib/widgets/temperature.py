@@ -93,6 +93,8 @@ def _inverse_cdf(p, u):
 class _TemperatureDemo(Demo):
     """What the three demos share: logits in a text box, a reset button, a live figure."""
 
+    static_description = "the static figure shows several temperatures"
+
     def _init_logits(self, z, labels):
         self.z0 = as_logits(z)
         self._labels0 = _labels(labels, self.z0.size)
@@ -334,8 +336,7 @@ class TemperatureCompare(_TemperatureDemo, widgets.VBox):
         axes[2].set_xscale("log")
         axes[2].set_xlabel("τ")
         axes[2].set_ylabel("entropy (nats)")
-        axes[2].set_title(f"entropy from τ = {TAU_MIN:.2g} to {TAU_MAX:.2g}; log K dashed",
-                          fontsize=10)
+        axes[2].set_title("entropy H(τ); log K dashed", fontsize=10)
         fig.suptitle("softmax(z / τ) at two temperatures", fontsize=11)
         return fig
 
