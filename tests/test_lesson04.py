@@ -125,3 +125,16 @@ def test_inverse_cdf_sampling_draws_each_token_with_its_probability(z, tau, seed
     k = SAMPLE_REFERENCE(z, tau, u)
     assert p[k].min() > 0
     np.testing.assert_allclose(np.bincount(k, minlength=z.size) / u.size, p, atol=2e-5)
+
+
+@given(st.lists(st.floats(-5, 5), min_size=3, max_size=8), st.floats(-3, 3), st.floats(-3, 3))
+def test_the_high_temperature_distillation_gradient_matches_the_centred_logits(zl, shift_z, shift_v):
+    """Section 7: for T large against the logits, (p - q)/T is ((z - mean z) - (v - mean v))/(K T^2)
+    up to a relative O(|z| / T), whatever the means (the paper's zero means make it (z - v)/(K T^2))."""
+    z = np.array(zl) + shift_z
+    v = np.roll(np.array(zl), 1) * 0.5 + shift_v
+    K = z.size
+    approx = ((z - z.mean()) - (v - v.mean())) / K
+    for T in (1e3, 1e4):
+        exact = T**2 * (softmax(z / T) - softmax(v / T)) / T
+        np.testing.assert_allclose(exact, approx, rtol=0, atol=50 / T)   # 2nd order: <= 34 / T
