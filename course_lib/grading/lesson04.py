@@ -98,12 +98,14 @@ SOFTMAX_TEMPERATURE = register(Exercise(
 
 
 # --- sample_with_temperature ---------------------------------------------------------------------
-# Sampling by the inverse CDF: token i for each uniform u with c[i-1] <= u < c[i], c the running
-# sum of softmax(z / temperature). The uniforms are an argument, so the result is deterministic.
+# Sampling by the inverse CDF: token i for each uniform u in [c_(i-1), c_i), token 0 from 0 to
+# c_0, c the running sum of softmax(z / temperature). The uniforms are an argument, so the result
+# is deterministic.
 
 
 def _sample(p, u):
     c = np.cumsum(p)
+    c /= c[-1]  # ends at exactly 1: a u just below 1 never reaches a token of probability 0
     return np.minimum(np.searchsorted(c, np.asarray(u, dtype=float), side="right"), p.size - 1)
 
 
@@ -227,7 +229,7 @@ SAMPLE_WITH_TEMPERATURE = register(Exercise(
                 "draws of the plain softmax. Sample from softmax(z / temperature)."),
         Mistake("greedy", like(sample_greedy),
                 "you return the argmax for every u (greedy decoding): for {input} you get {got}. "
-                "Each u must pick token i when c[i-1] <= u < c[i], where c is the running sum "
+                "Each u must pick the smallest token i with u < c[i], where c is the running sum "
                 "(np.cumsum) of the probabilities."),
         Mistake("one-based indices", like(sample_one_based),
                 "your token indices start at 1: for {input} you get {got}. numpy indices start "
@@ -235,8 +237,8 @@ SAMPLE_WITH_TEMPERATURE = register(Exercise(
         Mistake("u <= c instead of u < c", like(sample_less_or_equal),
                 "at a boundary you pick the token below it: for {input} you get {got}, and "
                 "u = 0 picks token 0 even when its probability is 0. Token i owns the interval "
-                "c[i-1] <= u < c[i]: count the c[i] with c[i] <= u "
-                "(np.searchsorted(c, u, side='right')), or loop while u >= c[i]."),
+                "from c[i-1] (included) to c[i] (excluded), token 0 from 0: count the c[i] with "
+                "c[i] <= u (np.searchsorted(c, u, side='right')), or loop while u >= c[i]."),
         Mistake("not normalised", like(sample_not_normalised),
                 "your running sum does not end at 1: for {input} you get {got}. Divide exp(z / "
                 "temperature - max) by its sum before taking np.cumsum, so that c[-1] = 1."),

@@ -165,7 +165,8 @@ class _TemperatureDemo(Demo):
         return panels
 
 
-def _static_panels(z, labels, taus, *, draw=None, title="softmax(z / τ) at several temperatures"):
+def _static_panels(z, labels, taus, *, draw=None, title="softmax(z / τ) at several temperatures",
+                   ylabel="probability"):
     """A static figure: one panel of bars per temperature (``draw(ax, p, tau)`` may add more)."""
     fig, axes = make_figure(figsize=(2.0 * len(taus) + 0.6, 2.9), ncols=len(taus), sharey=True)
     long = sum(len(s) for s in labels) > 12
@@ -179,7 +180,7 @@ def _static_panels(z, labels, taus, *, draw=None, title="softmax(z / τ) at seve
                       fontsize=8 if long or z.size > 8 else 10)
         ax.set_ylim(0, 1)
         ax.set_title(f"τ = {tau:g}\nH = {float(entropy(p)):.2f} nats", fontsize=10)
-    np.atleast_1d(axes)[0].set_ylabel("probability")
+    np.atleast_1d(axes)[0].set_ylabel(ylabel)
     fig.suptitle(title, fontsize=11)
     return fig
 
@@ -358,7 +359,7 @@ def temperature_compare(z, *, taus=(0.5, 2.0), labels=None):
     ipywidgets.VBox
         The live demo, with ``tau_sliders`` (two), ``logits_text``, ``reset_button``,
         ``readout``, ``image`` and ``ps`` (the two distributions). Without a widget front end it
-        displays as a static figure at the two temperatures and at 0.1, 1 and 10.
+        displays as a static figure of the two temperatures and the entropy curve.
 
     Raises
     ------
@@ -460,7 +461,8 @@ class TemperatureSampler(_TemperatureDemo, widgets.VBox):
 
         return _static_panels(self.z0, self._labels0, STATIC_TAUS, draw=draw,
                               title=f"{self.n} seeded draws (bars) against the exact "
-                                    f"probabilities (grey) at several temperatures")
+                                    f"probabilities (grey) at several temperatures",
+                              ylabel="frequency")
 
 
 def temperature_sampler(z, *, tau=1.0, n=200, seed=0, labels=None):
