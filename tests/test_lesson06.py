@@ -63,6 +63,17 @@ def test_numbers_the_lesson_states():
     assert "up to about $d_k = 8$–$16$" in text
 
 
+def test_pytorch_gives_zeros_for_a_query_that_sees_no_key():
+    # the lesson: PyTorch's scaled_dot_product_attention returns 0 there (checked with 2.13);
+    # tests/test_attention.py checks these stored answers against live torch when it is installed
+    text = _markdown("notebooks/06_attention.ipynb")
+    assert "checked with\nPyTorch 2.13" in text
+    stored = np.load(ROOT / "tests" / "data" / "sdpa_torch_reference.npz")
+    assert np.all(stored["random_mask/weights"][0, 2] == 0.0)
+    assert np.all(stored["random_mask/output"][0, 2] == 0.0)
+    assert np.all(stored["scale_mask/output"][3] == 0.0)
+
+
 def test_the_lesson_states_what_its_code_prints():
     nb = nbformat.read(ROOT / "notebooks/06_attention.ipynb", as_version=4)
     printed = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
