@@ -51,6 +51,27 @@ def test_numbers_the_lesson_states():
     assert f"${np.finfo(float).eps / 1e-16:.1f} \\times 10^{{-16}}$" in text
     # d2l's fill value
     assert "uses $-10^6$" in text
+    # the Jacobian norm of a uniform row over n = 64 keys, of two keys at 1/2, and its peak
+    n = 64
+    uniform = np.full(n, 1 / n)
+    two = np.zeros(n)
+    two[:2] = 0.5
+    frobenius = lambda w: np.linalg.norm(np.diag(w) - np.outer(w, w))
+    assert np.isclose(frobenius(uniform), np.sqrt(n - 1) / n)
+    assert "\\sqrt{n - 1}/n \\approx " + f"{np.sqrt(n - 1) / n:.2f}$ for $n = {n}$" in text
+    assert np.isclose(frobenius(two), 0.5) and "two keys at $1/2$ each give\n$1/2$" in text
+    assert "up to about $d_k = 8$–$16$" in text
+
+
+def test_pytorch_gives_zeros_for_a_query_that_sees_no_key():
+    # the lesson: PyTorch's scaled_dot_product_attention returns 0 there (checked with 2.13);
+    # tests/test_attention.py checks these stored answers against live torch when it is installed
+    text = _markdown("notebooks/06_attention.ipynb")
+    assert "checked with\nPyTorch 2.13" in text
+    stored = np.load(ROOT / "tests" / "data" / "sdpa_torch_reference.npz")
+    assert np.all(stored["random_mask/weights"][0, 2] == 0.0)
+    assert np.all(stored["random_mask/output"][0, 2] == 0.0)
+    assert np.all(stored["scale_mask/output"][3] == 0.0)
 
 
 def test_the_lesson_states_what_its_code_prints():
@@ -69,6 +90,9 @@ def test_the_lesson_states_what_its_code_prints():
     assert unscaled == sorted(unscaled) and unscaled[-1] > 0.5 and max(scaled) == 0.0
     jac_unscaled, jac_scaled = [float(r[4]) for r in table], [float(r[5]) for r in table]
     assert jac_unscaled[-1] < jac_scaled[-1] / 2 and max(jac_scaled) - min(jac_scaled) < 0.01
+    peak = re.search(r"unscaled Jacobian norm largest at d_k = (\d+); uniform row over 64 keys: "
+                     r"0\.124, two keys at 1/2: 0\.500, one-hot: 0\.000", printed)
+    assert peak and int(peak.group(1)) in (8, 16)
 
 
 def test_numbers_the_exercise_notebook_states():

@@ -58,6 +58,20 @@ def test_numbers_the_lesson_states_are_right():
         assert right, phrase
 
 
+def test_the_baseline_that_includes_r_t_is_a_smaller_step():
+    # R_t - Rbar_t = (1 - 1/t)(R_t - Rbar_{t-1}) for the incremental average, from step 2 on
+    text = _markdown(LESSON)
+    assert "$R_t - \\bar R_t = (1 - 1/t)\\,(R_t - \\bar R_{t-1})$" in text
+    rewards = np.random.default_rng(0).normal(4.0, 1.0, 50)
+    avg = 0.0
+    for t, r in enumerate(rewards, 1):
+        before = avg
+        avg += (r - avg) / t
+        assert np.isclose(r - avg, (1 - 1 / t) * (r - before), rtol=1e-12, atol=1e-12)
+        if t > 1:
+            assert np.isclose(before, rewards[:t - 1].mean(), rtol=1e-12)
+
+
 def test_figure_2_5_figures_the_lesson_states_match_the_library():
     text = _markdown(LESSON)
     assert "about 84–85% (α = 0.1,\nbaseline), 72% (α = 0.4, baseline), 50% (α = 0.1, none), 27% (α = 0.4, none)" \
