@@ -90,6 +90,21 @@ def _stated_02():
     return {_sci(np.log10(largest)): f"{largest:.1e}" == "1.8e+308"}
 
 
+def _scipy_version():
+    import scipy
+
+    return tuple(int(part) for part in re.findall(r"\d+", scipy.__version__)[:2])
+
+
+def _scipy_logsumexp_uses_log1p():
+    import inspect
+
+    import scipy.special._logsumexp as scipy_logsumexp
+
+    return "log1p(" in inspect.getsource(scipy_logsumexp.logsumexp) + inspect.getsource(
+        getattr(scipy_logsumexp, "_logsumexp", scipy_logsumexp.logsumexp))
+
+
 def _stated_03():
     f64 = np.finfo(np.float64)
     log_max = {dt: f"{np.log(float(np.finfo(dt).max)):.2f}" for dt in (np.float16, np.float32, np.float64)}
@@ -110,6 +125,10 @@ def _stated_03():
         # e^-800 = 3.7 x 10^-348, below the smallest float64, 4.9 x 10^-324
         _sci(-800 / np.log(10)): _sci(-800 / np.log(10)) == "3.7 \\times 10^{-348}",
         _sci(np.log10(f64.smallest_subnormal)): f"{f64.smallest_subnormal:.1e}" == "4.9e-324",
+        # scipy.special.logsumexp has used log1p since SciPy 1.15 (its 1.15.0 release notes:
+        # "now preserves precision when one element of the sum has magnitude much bigger than
+        # the rest"): the installed scipy uses it exactly when it is 1.15 or later
+        "1.15": _scipy_logsumexp_uses_log1p() == (_scipy_version() >= (1, 15)),
     }
 
 
