@@ -53,6 +53,9 @@ def test_the_numbers_the_lesson_states():
         "1.4612": f"{np.log(1 + 9 / np.e):.4f}",
         "0.91": f"{1 - 0.1 + 0.1 / 10:.2f}",
         "0.0111": f"{0.1 / 9:.4f}",
+        "0.01": f"{0.1 / 10:.2f}",
+        "4.9 \\times 10^{-324}": f"{np.finfo(np.float64).smallest_subnormal:.1e}".replace(
+            "e-", " \\times 10^{-") + "}",
     }
     for shown, computed in stated.items():
         assert shown == computed
@@ -70,6 +73,9 @@ def test_the_numbers_the_lesson_states():
     X, y = load_digits()
     untrained = MLP.init(64, 128, 10, np.random.default_rng(0))
     assert f"{untrained.loss(X / 16.0, y):.2f}" == "2.44" and "true labels, 2.44," in text
+    z0 = untrained.logits(X / 16.0)
+    assert f"{np.mean(np.log(np.exp(z0).sum(axis=1)) - z0.mean(axis=1)):.4f}" == "2.3840"
+    assert "2.3840 here" in text
     # the split sizes the text names
     n = len(load_digits()[1])
     assert (n, n - 1000, n - 500) == (1797, 797, 1297)
@@ -149,3 +155,41 @@ def test_what_the_diagrams_are_said_to_show():
     assert 0.4 <= b.accuracy[np.searchsorted(b.edges, 0.9) - 1] <= 0.6
     assert fit_temperature(3 * z[:10_000], labels[:10_000]) == pytest.approx(2.967, abs=5e-4)
     assert "only about half are right" in text
+
+
+def test_an_untrained_network_can_start_below_log_k():
+    """The Jensen bound holds for the loss averaged over all labels, not for the true labels."""
+    from course_lib.classification import MLP
+    from course_lib.softmax import logsumexp
+
+    X, y = load_digits()
+    X = X / 16.0
+    inits = [MLP.init(64, 128, 10, np.random.default_rng(seed)) for seed in range(20)]
+    true_label = np.array([m.loss(X, y) for m in inits])
+    average = np.array([np.mean(logsumexp(z) - z.mean(axis=1)) for z in (m.logits(X) for m in inits)])
+    assert np.all(average >= np.log(10)) and np.sum(true_label < np.log(10)) >= 1
+    out = _outputs(LESSON, "log-k-seeds")
+    for name, v in (("on the true labels", true_label), ("averaged over all labels", average)):
+        assert (f"{name:25s}: {v.min():.3f} to {v.max():.3f}, mean {v.mean():.3f}; "
+                f"below log K in {np.sum(v < np.log(10))} of 20") in out
+    assert "can land a little below $\\log K$ by chance" in _markdown(LESSON)
+
+
+def test_the_label_smoothing_sweep():
+    """The sweep over input scalings and training lengths: its '300 steps, pixels / 16' cell is
+    the comparison table's figure, it spans several points, and every run is underconfident."""
+    out = _outputs(LESSON, "smoothing-sensitivity-code")
+    cells = {}
+    for line in out.splitlines():
+        if line.startswith("| ") and "%" in line:
+            name, *values = [part.strip() for part in line.strip("|").split("|")]
+            cells[name] = [float(v.split(" %")[0]) for v in values]
+    assert set(cells) == {"pixels / 16 (as above)", "raw pixels 0–16", "standardised pixels"}
+    table = _means(_outputs(LESSON, "comparison-code"))
+    assert cells["pixels / 16 (as above)"][1] == table["label smoothing 0.1: ECE before"]
+    means = [m for row in cells.values() for m in row]
+    lo, hi = map(float, re.search(r"means run from ([\d.]+) % to ([\d.]+) %", out).groups())
+    assert (lo, hi) == (min(means), max(means)) and hi - lo >= 3.0
+    assert "below 1 in 45 of the 45 runs" in out
+    assert "inside the range of single runs, above every mean" in out
+    assert hi < 19 <= float(re.search(r"single runs from [\d.]+ % to ([\d.]+) %", out).group(1))
