@@ -304,7 +304,8 @@ def reliability_diagram(p, y, ax=None, *, n_bins=15, title=None, color=None):
     ax.set_xlabel("confidence (max probability)")
     ax.set_ylabel("accuracy")
     ax.legend(loc="upper left", fontsize=8, title=f"ECE = {100 * b.ece:.1f}%", title_fontsize=9,
-              handlelength=1.2, borderaxespad=0.2)
+              handlelength=1.2, borderaxespad=0.2, frameon=True, framealpha=0.9,
+              facecolor="white", edgecolor="none")  # readable over a tall low-confidence bar
     if title is not None:
         ax.set_title(title)
     return ax
