@@ -1,8 +1,8 @@
 """Lesson 06's known-wrong and known-right implementations, written as a learner would.
 
 ``WRONG`` and ``RIGHT`` are merged into ``grading_fixtures`` and proven, on public and hidden
-tests, by ``tests/test_grading.py``. The attention exercise returns a tuple ``(output, weights)``;
-its fixtures are listed apart (``WRONG_TUPLE``, ``RIGHT_TUPLE``) and added to the two lists.
+tests, by ``tests/test_grading.py``. The attention exercise returns a tuple ``(output, weights)``,
+which the checker compares value by value.
 """
 
 import math
@@ -407,20 +407,7 @@ WRONG = [
     ("online_softmax", "wrong signature", online_renamed),
     ("online_softmax", "no return", online_no_return),
     ("online_softmax", "result is not numbers", online_text),
-]
-
-RIGHT = [
-    ("masked_softmax", masked_ok),
-    ("masked_softmax", masked_multiply_exp),
-    ("masked_softmax", masked_via_scipy),
-    ("online_softmax", online_ok),
-    ("online_softmax", online_numpy),
-    ("online_softmax", online_blocks),
-    ("online_softmax", two_passes),              # two passes are fine: values are what is checked
-    ("online_softmax", lambda z: course_online_softmax(z, block_size=3)),
-]
-
-WRONG_TUPLE = [
+    # the attention exercise returns (output, weights), which the checker compares value by value
     ("scaled_dot_product_attention", "no scale", attention_no_scale),
     ("scaled_dot_product_attention", "scale by d_k", attention_scale_dk),
     ("scaled_dot_product_attention", "softmax over the queries' axis", attention_over_queries),
@@ -437,12 +424,17 @@ WRONG_TUPLE = [
     ("scaled_dot_product_attention", "result is not numbers", attention_weights_as_text),
 ]
 
-RIGHT_TUPLE = [
+RIGHT = [
+    ("masked_softmax", masked_ok),
+    ("masked_softmax", masked_multiply_exp),
+    ("masked_softmax", masked_via_scipy),
+    ("online_softmax", online_ok),
+    ("online_softmax", online_numpy),
+    ("online_softmax", online_blocks),
+    ("online_softmax", two_passes),              # two passes are fine: values are what is checked
+    ("online_softmax", lambda z: course_online_softmax(z, block_size=3)),
     ("scaled_dot_product_attention", attention_ok),
     ("scaled_dot_product_attention", attention_loops),
     ("scaled_dot_product_attention", attention_scipy),
     ("scaled_dot_product_attention", attention_list_result),
 ]
-
-WRONG += WRONG_TUPLE  # the checker compares tuples value by value
-RIGHT += RIGHT_TUPLE
