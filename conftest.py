@@ -15,3 +15,8 @@ def pytest_collectstart(collector):
     """Turn off output comparison for notebooks directly inside a lax folder."""
     if type(collector).__name__ == "IPyNbFile" and Path(collector.path).parent.name in LAX_FOLDERS:
         collector.compare_outputs = False
+
+# course_lib/grading's old module names (lesson01.py, gradebook.py, ...) are aliases of the modules
+# that moved to course_lib.exercises and course_lib.batch: their doctests run once, in the new home.
+collect_ignore = [str(p) for p in Path(__file__).parent.glob("course_lib/grading/*.py")
+                  if "sys.modules[__name__] = importlib.import_module" in p.read_text()]

@@ -101,7 +101,7 @@ def timings(repeat):
 
 
 def notebooks():
-    from course_lib.grading.notebook import grade_notebook
+    from course_lib.batch.notebook import grade_notebook
 
     print("\nsoftmax-course check on each solution notebook (fresh kernel, public + hidden tests)")
     for path in sorted((ROOT / "solutions").glob("*.ipynb")):

@@ -15,12 +15,12 @@ Subcommands that exist today:
 ``check``
     Grade notebooks as the instructor would, for self-study: each runs in a fresh kernel
     (on a private copy), then its exercises get the public and hidden tests; prints one line
-    per exercise and the total (see :mod:`course_lib.grading.notebook`).
+    per exercise and the total (see :mod:`course_lib.batch.notebook`).
 
 ``grade``
     For instructors: grade a class's submitted notebooks in parallel, each in its own confined
     kernel, into ``grades.csv``, ``results.json`` and ``feedback/<id>.html``
-    (see :mod:`course_lib.grading.gradebook`).
+    (see :mod:`course_lib.batch.gradebook`).
 
 ``execute``
     For authors: run lesson or solution notebooks in a fresh kernel and store their outputs,
@@ -189,7 +189,7 @@ def _build(args) -> int:
 
 
 def _check(args) -> int:
-    from course_lib.grading.notebook import grade_notebook  # nbclient only when grading
+    from course_lib.batch.notebook import grade_notebook  # nbclient only when grading
 
     status = 0
     for path in args.notebooks:
@@ -208,7 +208,7 @@ def _check(args) -> int:
 
 def _grade(args) -> int:
     from course_lib.grading import EXERCISES
-    from course_lib.grading.gradebook import _expand, grade_submissions, progress_printer
+    from course_lib.batch.gradebook import _expand, grade_submissions, progress_printer
 
     names = list(args.exercise or [])
     for lesson in args.lesson or []:

@@ -18,7 +18,7 @@ import pytest
 
 from course_lib import cli
 from course_lib.grading import EXERCISES, notebook, sandbox
-from course_lib.grading.gradebook import grade_submissions, submission_ids
+from course_lib.batch.gradebook import grade_submissions, submission_ids
 from course_lib.grading.result import show_array
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from course_lib.grading import Case, Exercise, Mistake, check, judge
-from course_lib.grading.mistakes import broken, common, like
-from course_lib.grading.notebook import grade_notebook
+from course_lib.exercises.mistakes import broken, common, like
+from course_lib.batch.notebook import grade_notebook
 from course_lib.softmax import softmax
 
 import nbformat

@@ -92,7 +92,7 @@ def test_the_distillation_gradient_is_p_minus_q_over_T(zl, T):
 
 
 def test_the_sampling_exercise_states_its_numbers_right():
-    from course_lib.grading.lesson04 import SAMPLE_REFERENCE
+    from course_lib.exercises.lesson04 import SAMPLE_REFERENCE
 
     nb = nbformat.read(ROOT / "solutions" / "04_temperature.ipynb", as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
@@ -118,7 +118,7 @@ def test_every_mistake_of_the_sampling_exercise_is_proven_by_a_wrong_fixture():
 def test_inverse_cdf_sampling_draws_each_token_with_its_probability(z, tau, seed):
     """The exercise's rule, token i for c[i-1] <= u < c[i], never draws a token of probability
     0 and draws token i for a fraction p_i of a fine grid of u."""
-    from course_lib.grading.lesson04 import SAMPLE_REFERENCE
+    from course_lib.exercises.lesson04 import SAMPLE_REFERENCE
 
     p = softmax(z / tau)
     u = (np.arange(100_000) + np.random.default_rng(seed).random()) / 100_000

@@ -16,7 +16,7 @@ import pytest
 
 from course_lib import cli
 from course_lib.grading import EXERCISES
-from course_lib.grading.notebook import exercises_for, grade_notebook
+from course_lib.batch.notebook import exercises_for, grade_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))

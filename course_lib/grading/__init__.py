@@ -9,23 +9,25 @@
 >>> check("softmax", softmax, show=False).passed
 True
 
-Each lesson's exercises are defined in a module ``lessonNN`` of this package (one module per
-lesson, imported here in order), with their public tests, hidden tests and known mistakes. The
-instructor's side is the command line (``softmax-course check`` and ``softmax-course grade``).
-"""
+Grading lives in three packages that change for different reasons:
 
-import importlib as _importlib
-import pkgutil as _pkgutil
-import re as _re
+- :mod:`course_lib.grading` (this one): the student-side API, small and stable: ``check``, the
+  ``Exercise``/``Case``/``Mistake`` framework, ``CheckResult`` and the registry;
+- :mod:`course_lib.exercises`: the exercise bank, one module ``lessonNN`` per lesson with its
+  exercises' public tests, hidden tests and known mistakes (content);
+- :mod:`course_lib.batch`: the instructor's batch engine: running notebooks in a sandbox, the
+  gradebook (infrastructure), driven by ``softmax-course check`` and ``softmax-course grade``.
+
+The old module names (``course_lib.grading.lesson01``, ``course_lib.grading.gradebook``, ...) keep
+working: each is the same module object as its new home.
+"""
 
 from .check import check
 from .exercise import Case, Exercise, Mistake, Outcome, judge
 from .registry import EXERCISES, get_exercise
 from .result import CheckResult, Failure
 
-for _name in sorted(m.name for m in _pkgutil.iter_modules(__path__)
-                    if _re.fullmatch(r"lesson\d\d", m.name)):
-    _importlib.import_module(f".{_name}", __name__)  # each registers its lesson's exercises
+from .. import exercises as _bank  # noqa: E402,F401  (registers every lesson's exercises)
 
 __all__ = ["check", "CheckResult", "Failure", "EXERCISES", "get_exercise", "Exercise", "Case",
            "Mistake", "Outcome", "judge"]

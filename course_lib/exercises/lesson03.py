@@ -1,0 +1,191 @@
+"""Lesson 03, overflow and the max trick: ``stable_softmax``, ``logsumexp`` and ``log_softmax``.
+
+Every function must be finite for any finite logits, in float64 and float32 alike. The tests push
+``exp`` past its limits: ``exp(710)`` is inf in float64 and ``exp(89)`` in float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import softmax as sm
+from ..grading.exercise import Case, Exercise, Mistake
+from .lesson01 import hidden_vectors
+from .lesson02 import OFFSET_ROWS, A, S, axis_basics, axis_mistakes, hidden_arrays
+from .mistakes import broken, common, like
+from ..grading.registry import register
+
+__all__ = ["STABLE_SOFTMAX", "LOGSUMEXP", "LOG_SOFTMAX"]
+
+F32 = np.float32
+
+
+def _hidden(rng):
+    return hidden_vectors(rng)[:7] + hidden_arrays(rng)
+
+
+def _hidden_log_softmax(rng):
+    tiny = np.array([0.0, -float(rng.uniform(760.0, 900.0)), 1.0])  # a probability below 1e-308
+    return _hidden(rng) + [Case("", (rng.permutation(tiny),))]
+
+
+def _shared_cases(extreme=True):
+    """Tests every lesson-03 function gets: huge, tiny and spread logits, float32, 2-D, square.
+
+    ``extreme`` adds [1e308, -1e308], whose log-softmax -2e308 is not a float64 (so it is left
+    out for ``log_softmax``, which must stay finite for finite logits).
+    """
+    cases = (
+        Case("seed_123", ([1.0, 2.0, 3.0],)),
+        Case("large", (np.array([1000.0, 0.0, 0.0]),)),
+        Case("very_negative", (np.array([-1000.0, -1000.0, -1000.0]),)),
+        Case("spread", (np.array([800.0, 0.0, -800.0]),)),
+        Case("float32_89", (np.array([89.0, 0.0, 0.0], dtype=F32),), rtol=1e-5, atol=1e-7),
+        Case("rows", (A,), {"axis": -1}),
+        Case("columns", (A,), {"axis": 0}),
+        Case("square_rows", (S,), {"axis": -1}),
+        Case("square_columns", (S,), {"axis": 0}),
+        Case("offset_rows", (OFFSET_ROWS,), {"axis": -1}),
+        Case("int_array", (np.array([[1, 2, 3], [3, 2, 1]]),), {"axis": -1},
+             shown="z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), axis = -1"),
+    )
+    return cases + (Case("extreme", (np.array([1e308, -1e308]),)),) if extreme else cases
+
+
+STABLE_SOFTMAX = register(Exercise(
+    name="stable_softmax",
+    lesson="03",
+    params=("z",),
+    reference=lambda z, axis=-1: sm.softmax(z, axis),
+    task="stable_softmax(z, axis=-1): softmax along axis, finite for any finite logits",
+    points=2.0,
+    public=_shared_cases(),
+    hidden=_hidden,
+    mistakes=common("stable_softmax(z, axis=-1)")
+    + axis_mistakes("stable_softmax"),
+))
+
+
+# --- logsumexp ----------------------------------------------------------------------------------
+def lse_without_max_back(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=axis, keepdims=True)
+    return np.log(np.exp(z - m).sum(axis=axis))
+
+
+def lse_keepdims(z, axis=-1):
+    return sm.logsumexp(np.asarray(z, dtype=float), axis, keepdims=True)
+
+
+def lse_global_max(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = z.max()
+    return m + np.log(np.exp(z - m).sum(axis=axis))
+
+
+def lse_max_without_keepdims(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=axis)
+    return m + np.log(np.exp(z - m).sum(axis=axis))
+
+
+LOGSUMEXP = register(Exercise(
+    name="logsumexp",
+    lesson="03",
+    params=("z",),
+    reference=lambda z, axis=-1: sm.logsumexp(z, axis),
+    task="logsumexp(z, axis=-1): log(sum(exp(z))) along axis, without overflow; the axis is "
+         "removed from the shape",
+    points=2.0,
+    public=_shared_cases() + (Case("pair_1000", (np.array([1000.0, 1000.0]),)),),
+    hidden=_hidden,
+    rtol=1e-9,
+    atol=1e-10,
+    mistakes=common("logsumexp(z, axis=-1)")
+    + axis_basics("logsumexp", lambda z, axis=-1: sm.logsumexp(z, axis)) + (
+        Mistake("max not added back", like(lse_without_max_back),
+                "your log-sum-exp forgets to add the max back: log(sum(exp(z - m))) is "
+                "logsumexp(z) - m, so for {input} you get {got}. Return m + log(sum(exp(z - m))).",
+                supersedes=("broadcast error",)),
+        Mistake("keeps the axis", like(lse_keepdims),
+                "your result keeps the reduced axis (length 1): for {input} you get {got}. "
+                "Use keepdims=True only for the max you subtract, and return "
+                "m.squeeze(axis) + log(s), or sums taken without keepdims."),
+        Mistake("max without keepdims", like(lse_max_without_keepdims),
+                "z - z.max(axis) lines the maxima up against the wrong entries when the max "
+                "drops the axis: for {input} you get {got} (silently wrong on square input, a "
+                "broadcast error elsewhere). Use z.max(axis=axis, keepdims=True) for the "
+                "subtraction.",
+                supersedes=("broadcast error",)),
+        Mistake("global max", like(lse_global_max),
+                "you shift every slice by the largest logit of the whole array, not by its own "
+                "max: for {input} a slice far below it gives log(0) = -inf ({got}). Use "
+                "z.max(axis=axis, keepdims=True).",
+                supersedes=("no max trick",)),
+        Mistake("no max trick", broken(),
+                "your logsumexp gives {got} for {input}: exp overflows to inf above about 709 "
+                "(89 in float32), or every term underflows to 0 and log(0) = -inf. Factor out "
+                "the max: logsumexp(z) = m + log(sum(exp(z - m))) with m = max(z), so the "
+                "largest term is exactly 1 and the log never sees 0 or inf."),
+    ),
+))
+
+
+# --- log_softmax --------------------------------------------------------------------------------
+def log_of_softmax(z, axis=-1):
+    return np.log(sm.softmax(np.asarray(z, dtype=float), axis))
+
+
+def log_softmax_without_max_back(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    return z - lse_without_max_back(z, axis)[..., None] if axis in (-1, z.ndim - 1) else \
+        z - np.expand_dims(lse_without_max_back(z, axis), axis)
+
+
+def _log_of_softmax(ev):
+    """-inf where a finite log-probability was expected, and never nan or +inf: log(0) of an
+    underflowed probability (a log-sum-exp without the max trick gives +inf or nan somewhere)."""
+    for name in ev.names():
+        v = ev.outcome(name).value
+        if v is not None and v.dtype.kind == "f" and (np.isnan(v).any() or np.isposinf(v).any()):
+            return None
+    for name in ev.names():
+        o, expected = ev.outcome(name), ev.expected(name)
+        if o.value is None or o.value.shape != expected.shape or o.value.dtype.kind != "f":
+            continue
+        neg_inf = np.isneginf(o.value) & np.isfinite(expected)
+        if neg_inf.any() and not np.isnan(o.value).any():
+            return name
+    return None
+
+
+LOG_SOFTMAX = register(Exercise(
+    name="log_softmax",
+    lesson="03",
+    params=("z",),
+    reference=lambda z, axis=-1: sm.log_softmax(z, axis),
+    task="log_softmax(z, axis=-1): log of the softmax along axis, finite for any finite logits",
+    points=2.0,
+    public=_shared_cases(extreme=False) + (Case("tiny_probability", (np.array([0.0, -800.0]),)),),
+    hidden=_hidden_log_softmax,
+    rtol=1e-9,
+    atol=1e-10,
+    mistakes=common("log_softmax(z, axis=-1)")
+    + axis_basics("log_softmax", lambda z, axis=-1: sm.log_softmax(z, axis)) + (
+        Mistake("log of softmax", _log_of_softmax,
+                "you take log(softmax(z)): a probability below about 1e-308 rounds to 0 and "
+                "log(0) = -inf, so for {input} you get {got}. Compute it in the log domain: "
+                "log_softmax(z) = z - logsumexp(z) = (z - m) - log(sum(exp(z - m))).",
+                supersedes=("no max trick",)),
+        Mistake("max not added back", like(log_softmax_without_max_back),
+                "your log-sum-exp inside log_softmax forgets to add the max back: for {input} "
+                "you get {got}. Either return (z - m) - log(sum(exp(z - m))), or "
+                "z - (m + log(sum(exp(z - m)))).",
+                supersedes=("broadcast error",)),
+        Mistake("no max trick", broken(),
+                "your log_softmax gives {got} for {input}: log(sum(exp(z))) overflows to inf "
+                "once a logit passes about 709 (89 in float32), and z - inf = -inf; or every "
+                "exp underflows to 0 and log(0) = -inf. Subtract the max first: log_softmax(z) "
+                "= (z - m) - log(sum(exp(z - m))) with m = max(z)."),
+    ),
+))

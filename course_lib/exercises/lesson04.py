@@ -1,0 +1,251 @@
+"""Lesson 04, temperature: the exercise ``softmax_temperature`` (softmax of z / tau).
+
+Every correct route is accepted, including the renormalised power p ** (1 / tau) of a plain
+softmax p. The tests use tau = 0.001, where z / tau reaches 3000 and only a max trick survives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import softmax as sm
+from ..grading.exercise import Case, Exercise, Mistake
+from .lesson01 import MAX_TRICK_HINT
+from .lesson02 import A, S, axis_basics
+from .mistakes import broken, common, like, unnormalised
+from ..grading.registry import register
+
+__all__ = ["SOFTMAX_TEMPERATURE", "SAMPLE_WITH_TEMPERATURE"]
+
+
+# --- known-wrong implementations ---------------------------------------------------------------
+def temperature_multiplied(z, temperature, axis=-1):
+    return sm.softmax(np.asarray(z, dtype=float) * temperature, axis)
+
+
+def power_not_renormalised(z, temperature, axis=-1):
+    return sm.softmax(np.asarray(z, dtype=float), axis) ** (1.0 / temperature)
+
+
+def temperature_ignored(z, temperature, axis=-1):
+    return sm.softmax(np.asarray(z, dtype=float), axis)
+
+
+def REFERENCE(z, temperature, axis=-1):
+    """softmax(z / temperature) along axis: the course's own."""
+    return sm.softmax(z, axis, temperature=temperature)
+
+
+def _hidden(rng):
+    cases = []
+    for shape, axis in (((5,), -1), ((8,), -1), ((3, 4), -1), ((4, 4), 0), ((2, 3, 4), 1)):
+        z = rng.normal(0.0, 3.0, shape)
+        tau = float(np.exp(rng.uniform(np.log(0.05), np.log(20.0))))
+        cases.append(Case("", (z, tau), {"axis": axis}))
+    cases.append(Case("", (rng.normal(0.0, 3.0, 6), 0.002), {"axis": -1}))   # z / tau overflows
+    cases.append(Case("", (rng.normal(0.0, 1.0, 6), 500.0), {"axis": -1}))
+    cases.append(Case("", (rng.integers(-5, 6, 5), int(rng.integers(2, 5))), {"axis": -1}))
+    return cases
+
+
+SOFTMAX_TEMPERATURE = register(Exercise(
+    name="softmax_temperature",
+    lesson="04",
+    params=("z", "temperature"),
+    reference=REFERENCE,
+    task="softmax_temperature(z, temperature, axis=-1): softmax(z / temperature) along axis",
+    points=2.0,
+    rtol=1e-6,
+    atol=1e-12,
+    public=(
+        Case("tau_1", ([1.0, 2.0, 3.0], 1.0)),
+        Case("tau_2", ([1.0, 2.0, 3.0], 2.0)),
+        Case("tau_half", ([1.0, 2.0, 3.0], 0.5)),
+        Case("tau_small", ([1.0, 2.0, 3.0], 0.001)),
+        Case("tau_large", ([1.0, 2.0, 3.0], 100.0)),
+        Case("mixed_signs", (np.array([5.0, 1.0, -2.0]), 0.25)),
+        Case("rows", (A, 0.5), {"axis": -1}),
+        Case("columns", (A, 2.0), {"axis": 0}),
+        Case("square_columns", (S, 3.0), {"axis": 0}),
+        Case("int_array", (np.array([1, 2, 3]), 2),
+             shown="z = np.array([1, 2, 3]) (integers), temperature = 2"),
+        Case("large", (np.array([1000.0, 0.0, 0.0]), 1.0)),
+    ),
+    hidden=_hidden,
+    mistakes=common("softmax_temperature(z, temperature, axis=-1)")
+    + axis_basics("softmax_temperature", REFERENCE) + (
+        Mistake("temperature multiplied", like(temperature_multiplied),
+                "you multiply the logits by the temperature instead of dividing: for {input} you "
+                "get {got}. A higher temperature must flatten the distribution, so use z / tau: "
+                "at tau = 2, [1, 2, 3] gives [0.186, 0.307, 0.506], not [0.016, 0.117, 0.867].",
+                supersedes=("no max trick",)),
+        Mistake("powered without renormalising", like(power_not_renormalised),
+                "you raise the probabilities to the power 1/tau but do not renormalise: for "
+                "{input} you get {got}, which does not sum to 1. p ** (1 / tau) is only "
+                "proportional to softmax(z / tau); divide it by its sum along the axis.",
+                supersedes=("not normalised",)),
+        Mistake("temperature ignored", like(temperature_ignored),
+                "your result does not depend on the temperature: for {input} you get the plain "
+                "softmax {got}. Divide the logits by it: softmax(z / temperature)."),
+        Mistake("no max trick", broken(),
+                MAX_TRICK_HINT.replace("your softmax", "your softmax_temperature")
+                + " A small temperature makes z / tau huge: the max trick is not optional here."),
+        Mistake("not normalised", unnormalised(),
+                "for {input} your values have the right proportions but do not sum to 1: divide "
+                "by their sum along the axis."),
+    ),
+))
+
+
+# --- sample_with_temperature ---------------------------------------------------------------------
+# Sampling by the inverse CDF: token i for each uniform u in [c_(i-1), c_i), token 0 from 0 to
+# c_0, c the running sum of softmax(z / temperature). The uniforms are an argument, so the result
+# is deterministic.
+
+
+def _sample(p, u):
+    c = np.cumsum(p)
+    c /= c[-1]  # ends at exactly 1: a u just below 1 never reaches a token of probability 0
+    return np.minimum(np.searchsorted(c, np.asarray(u, dtype=float), side="right"), p.size - 1)
+
+
+def SAMPLE_REFERENCE(z, temperature, u):
+    """Inverse-CDF sampling of softmax(z / temperature): the course's own."""
+    return _sample(sm.softmax(np.asarray(z, dtype=float), temperature=temperature), u)
+
+
+def sample_temperature_multiplied(z, temperature, u):
+    return _sample(sm.softmax(np.asarray(z, dtype=float) * temperature), u)
+
+
+def sample_temperature_ignored(z, temperature, u):
+    return _sample(sm.softmax(np.asarray(z, dtype=float)), u)
+
+
+def sample_greedy(z, temperature, u):
+    return np.full(np.shape(u), int(np.argmax(z)))
+
+
+def sample_one_based(z, temperature, u):
+    return SAMPLE_REFERENCE(z, temperature, u) + 1
+
+
+def sample_less_or_equal(z, temperature, u):
+    p = sm.softmax(np.asarray(z, dtype=float), temperature=temperature)
+    return np.minimum(np.searchsorted(np.cumsum(p), np.asarray(u, dtype=float), side="left"),
+                      p.size - 1)
+
+
+def sample_not_normalised(z, temperature, u):
+    x = np.asarray(z, dtype=float) / temperature
+    return np.minimum(np.searchsorted(np.cumsum(np.exp(x - x.max())), np.asarray(u, dtype=float),
+                                      side="right"), x.size - 1)
+
+
+def _overflows(case):
+    z, tau = np.asarray(case.args[0], dtype=float), float(case.args[1])
+    return np.abs(z).max() / tau > 700
+
+
+def _wrong_only_where_exp_overflows(ev):
+    """Right wherever z / tau is moderate, wrong (or an arithmetic error) wherever it is huge."""
+    big = [n for n in ev.names() if _overflows(ev.cases[n])]
+    small = [n for n in ev.names() if n not in big]
+    wrong = [n for n in big if not ev.right(n) and not ev.outcome(n).not_implemented]
+    if wrong and small and all(ev.right(n) for n in small):
+        return wrong[0]
+    return None
+
+
+def _cannot_cast(ev):
+    for name in ev.names():
+        error = ev.outcome(name).error
+        if error is not None and ("Cannot cast" in error or "casting" in error):
+            return name
+    return None
+
+
+def _hidden_samples(rng):
+    cases = []
+    for k in (3, 5, 8, 10, 4):
+        z = rng.normal(0.0, 3.0, k)
+        tau = float(np.exp(rng.uniform(np.log(0.05), np.log(20.0))))
+        cases.append(Case("", (z, tau, rng.random(int(rng.integers(10, 30))))))
+    # z / tau overflows for two logits, the larger one second; the first gets probability 0,
+    # and so does every other logit, so u = 0 must draw the larger one (u < c, not u <= c)
+    z = rng.normal(0.0, 1.0, 6) - 3.0
+    i = int(rng.integers(1, 5))
+    j = int(rng.integers(i + 1, 6))
+    z[i] = rng.uniform(2.0, 3.0)
+    z[j] = z[i] + rng.uniform(0.5, 1.0)
+    u = rng.random(12)
+    u[rng.integers(12)] = 0.0
+    cases.append(Case("", (z, 0.002, u)))
+    cases.append(Case("", (rng.normal(0.0, 1.0, 6), 500.0, rng.random(12))))
+    cases.append(Case("", (rng.integers(-5, 6, 5), int(rng.integers(2, 5)), rng.random(12))))
+    return cases
+
+
+_U = np.array([0.05, 0.2, 0.5, 0.95])
+
+SAMPLE_WITH_TEMPERATURE = register(Exercise(
+    name="sample_with_temperature",
+    lesson="04",
+    params=("z", "temperature", "u"),
+    reference=SAMPLE_REFERENCE,
+    task="sample_with_temperature(z, temperature, u): for each uniform number u, the index of "
+         "the token it draws from softmax(z / temperature), by the cumulative probabilities",
+    points=2.0,
+    rtol=0.0,
+    atol=0.0,
+    public=(
+        Case("tau_1", ([1.0, 2.0, 3.0], 1.0, _U)),
+        Case("tau_2", (np.array([2.0, 0.0, 1.0, -1.0]), 2.0, np.array([0.1, 0.45, 0.55, 0.8, 0.97]))),
+        Case("tau_large", ([1.0, 2.0, 3.0], 100.0, np.array([0.1, 0.4, 0.7, 0.99]))),
+        Case("tau_small", ([1.0, 2.0, 3.0], 0.001, np.array([0.0, 0.3, 0.9]))),
+        Case("rare_token", (np.array([5.0, 1.0, -2.0]), 0.25, np.array([0.5, 0.99999995]))),
+        Case("uniform", (np.zeros(4), 1.0, np.array([0.1, 0.3, 0.6, 0.9]))),
+        Case("many", (np.array([0.5, -1.0, 2.0, 0.0, 1.5, -0.5]), 0.7,
+                      np.linspace(0.01, 0.99, 12))),
+        Case("u_list", (np.array([3.0, 1.0]), 2.0, [0.25, 0.5, 0.75])),
+        Case("int_array", (np.array([1, 2, 3]), 2, np.array([0.1, 0.3, 0.6, 0.9])),
+             shown="z = np.array([1, 2, 3]) (integers), temperature = 2, "
+                   "u = [0.1, 0.3, 0.6, 0.9]"),
+    ),
+    hidden=_hidden_samples,
+    mistakes=tuple(m for m in common("sample_with_temperature(z, temperature, u)")
+                   if m.name != "integer input") + (
+        Mistake("integer input", _cannot_cast,
+                "for integer logits {input} your function {got}. An integer array keeps its "
+                "dtype through in-place operations: `z /= temperature` cannot store fractions "
+                "in it. Convert first: `z = np.asarray(z, dtype=float) / temperature`."),
+        Mistake("temperature multiplied", like(sample_temperature_multiplied),
+                "you multiply the logits by the temperature instead of dividing: for {input} "
+                "you get {got}. A higher temperature must flatten the distribution you sample "
+                "from: use softmax(z / temperature).",
+                supersedes=("no max trick",)),
+        Mistake("temperature ignored", like(sample_temperature_ignored),
+                "your draws do not depend on the temperature: for {input} you get {got}, the "
+                "draws of the plain softmax. Sample from softmax(z / temperature)."),
+        Mistake("greedy", like(sample_greedy),
+                "you return the argmax for every u (greedy decoding): for {input} you get {got}. "
+                "Each u must pick the smallest token i with u < c[i], where c is the running sum "
+                "(np.cumsum) of the probabilities."),
+        Mistake("one-based indices", like(sample_one_based),
+                "your token indices start at 1: for {input} you get {got}. numpy indices start "
+                "at 0: the first token is 0, the last K - 1."),
+        Mistake("u <= c instead of u < c", like(sample_less_or_equal),
+                "at a boundary you pick the token below it: for {input} you get {got}, and "
+                "u = 0 picks token 0 even when its probability is 0. Token i owns the interval "
+                "from c[i-1] (included) to c[i] (excluded), token 0 from 0: count the c[i] with "
+                "c[i] <= u (np.searchsorted(c, u, side='right')), or loop while u >= c[i]."),
+        Mistake("not normalised", like(sample_not_normalised),
+                "your running sum does not end at 1: for {input} you get {got}. Divide exp(z / "
+                "temperature - max) by its sum before taking np.cumsum, so that c[-1] = 1."),
+        Mistake("no max trick", _wrong_only_where_exp_overflows,
+                "your draws are right for moderate logits but for {input} you get {got}: a "
+                "small temperature makes z / temperature huge, exp overflows to inf above about "
+                "709, inf/inf is nan and the running sum is nan. Subtract the largest scaled "
+                "logit first (lesson 03's max trick): x = z / temperature, e = exp(x - max(x))."),
+    ),
+))

@@ -1,0 +1,487 @@
+"""Lesson 05, classification and calibration: ``cross_entropy``, ``expected_calibration_error``
+and ``fit_temperature``.
+
+The tests carry the lesson's traps: logits past exp's range (a log-sum-exp without the max trick
+or a log of a softmax breaks there), confidences of exactly 1.0 (which a bin ``[a, b)`` loses),
+examples whose true class is not the predicted one (confidence is max p, not p[y]), and planted
+temperatures far from 1 (3, 0.5, 40), which a fit by accuracy, a multiplied temperature or a
+coarse or narrow grid cannot recover. "Fitted on the test split" cannot be seen from a function
+of ``(z, y)`` alone, so it is taught in the lesson, not diagnosed here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import calibration as cal
+from .. import classification as cls
+from .. import softmax as sm
+from ..grading.exercise import Case, Exercise, Mistake
+from .mistakes import broken, common, like, resembles
+from ..grading.registry import register
+
+__all__ = ["CROSS_ENTROPY", "EXPECTED_CALIBRATION_ERROR", "FIT_TEMPERATURE"]
+
+
+def _sampled_labels(p, rng):
+    """One label per row of ``p``, drawn from that row (calibrated by construction)."""
+    return (np.cumsum(p, axis=1) > rng.random((p.shape[0], 1))).argmax(axis=1)
+
+
+# =================================================================================================
+# cross_entropy(z, y)
+# =================================================================================================
+def ce_double_softmax(z, y):
+    return cls.cross_entropy(sm.softmax(np.asarray(z, dtype=float), axis=-1), y)
+
+
+def ce_summed(z, y):
+    return cls.cross_entropy(z, y) * np.shape(z)[0]
+
+
+def ce_mean_over_classes(z, y):
+    z = np.asarray(z, dtype=float)
+    return cls.cross_entropy(z, y) / z.shape[-1]
+
+
+def ce_no_minus(z, y):
+    return -cls.cross_entropy(z, y)
+
+
+def _log_of_softmax(ev):
+    """+inf where a finite loss was expected, on a test where log_softmax is finite but a
+    probability underflows to 0; and never nan or -inf (those point to no max trick)."""
+    found = None
+    for name in ev.names():
+        v = ev.outcome(name).value
+        if v is None or v.dtype.kind != "f":
+            continue
+        if np.isnan(v).any() or np.isneginf(v).any():
+            return None
+        if found is None and np.isposinf(v).any() and np.isfinite(ev.expected(name)).all():
+            found = name
+    return found
+
+
+_Z3 = np.array([[1.0, 2.0, 3.0], [2.0, 0.5, -1.0], [0.0, 0.0, 4.0], [-2.0, 1.0, 1.5]])
+_Y3 = np.array([2, 0, 1, 1])
+
+
+def _hidden_ce(rng):
+    cases = []
+    for n, k, scale in ((5, 3, 1.0), (8, 10, 3.0), (3, 4, 10.0), (12, 6, 2.0)):
+        cases.append(Case("", (rng.normal(0.0, scale, (n, k)), rng.integers(0, k, n))))
+    big = rng.normal(0.0, 1.0, (4, 5))
+    big[np.arange(4), rng.integers(0, 5, 4)] += float(rng.uniform(750.0, 900.0))
+    cases.append(Case("", (big, rng.integers(0, 5, 4))))                       # exp overflows
+    cases.append(Case("", (rng.normal(0.0, 1.0, (3, 4)) - float(rng.uniform(760.0, 900.0)),
+                           rng.integers(0, 4, 3))))                              # exp underflows
+    gap = np.zeros((3, 3))
+    gap[:, 0] = rng.uniform(760.0, 900.0, 3)
+    cases.append(Case("", (gap, np.array([1, 2, 0]))))                          # p_y underflows
+    cases.append(Case("", (rng.integers(-4, 5, (4, 3)), rng.integers(0, 3, 4))))  # integers
+    return cases
+
+
+CROSS_ENTROPY = register(Exercise(
+    name="cross_entropy",
+    lesson="05",
+    params=("z", "y"),
+    reference=lambda z, y: cls.cross_entropy(z, y),
+    task="cross_entropy(z, y): the mean cross-entropy of softmax(z) for integer labels y, "
+         "computed from the logits z of shape (N, K)",
+    points=2.0,
+    rtol=1e-7,
+    atol=1e-12,
+    public=(
+        Case("seed_123", (np.array([[1.0, 2.0, 3.0]]), np.array([2])),
+             shown="z = [[1, 2, 3]], y = [2]"),
+        Case("batch", (_Z3, _Y3)),
+        Case("uniform_10", (np.zeros((4, 10)), np.array([0, 3, 7, 9])),
+             shown="z = np.zeros((4, 10)), y = [0, 3, 7, 9]"),
+        Case("two_classes", (np.array([[3.0, -1.0], [0.5, 0.5], [-2.0, 2.0]]), np.array([1, 0, 1]))),
+        Case("large", (np.array([[1000.0, 0.0, -1000.0], [0.0, 800.0, -5.0]]), np.array([0, 1]))),
+        Case("very_negative", (np.array([[-1000.0, -1000.0, -1001.0], [-900.0, -901.0, -902.0]]),
+                               np.array([2, 0]))),
+        Case("tiny_probability", (np.array([[0.0, -800.0], [5.0, -5.0]]), np.array([1, 0]))),
+        Case("confident_right", (np.array([[40.0, 0.0, 0.0], [0.0, 0.0, 40.0]]), np.array([0, 2]))),
+        Case("float32", (_Z3.astype(np.float32), _Y3), rtol=1e-5, atol=1e-7),
+        Case("int_logits", (np.array([[1, 2, 3], [3, 2, 1]]), np.array([2, 2])),
+             shown="z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), y = [2, 2]"),
+    ),
+    hidden=_hidden_ce,
+    mistakes=common("cross_entropy(z, y)") + (
+        Mistake("double softmax", like(ce_double_softmax),
+                "you apply softmax twice: for {input} your loss is {got}, the cross-entropy of "
+                "softmax(softmax(z)). z are logits: take log_softmax of z itself, "
+                "loss = mean(logsumexp(z) - z[n, y_n]). (For z = [[1, 2, 3]], y = [2] the right "
+                "loss is 0.4076, the double-softmax one 0.797.)"),
+        Mistake("summed, not averaged", like(ce_summed),
+                "for {input} your loss is {got}: the sum over the N examples, not the mean. "
+                "Divide by N (np.mean over the examples), so the loss does not grow with the "
+                "batch size."),
+        Mistake("averaged over classes too", like(ce_mean_over_classes),
+                "for {input} your loss is {got}, K times too small: np.mean(onehot * log p) "
+                "averages over all N * K entries. Sum over the classes, then average over the "
+                "N examples: -np.mean(log_p[np.arange(N), y])."),
+        Mistake("sign flipped", like(ce_no_minus),
+                "for {input} your loss is {got}, which is negative: the cross-entropy is "
+                "-log p_y, and log p_y <= 0, so the loss is >= 0. Put the minus sign in."),
+        Mistake("log of softmax", _log_of_softmax,
+                "for {input} your loss is {got}: you take np.log of a softmax, and a probability "
+                "below about 1e-308 rounds to 0, whose log is -inf. Stay in the log domain: "
+                "log p_y = (z_y - m) - log(sum(exp(z - m))) with m = max(z) of the row "
+                "(lesson 03's log_softmax).",
+                supersedes=("no max trick",)),
+        Mistake("no max trick", broken(),
+                "for {input} your loss is {got}: exp overflows to inf above about 709, or every "
+                "exp of a row underflows to 0 and log(0) = -inf. Subtract each row's max first: "
+                "logsumexp(z) = m + log(sum(exp(z - m)))."),
+    ),
+))
+
+
+# =================================================================================================
+# expected_calibration_error(p, y, n_bins=15)
+# =================================================================================================
+def _bins_ece(conf, correct, idx, n_bins, total):
+    ece = 0.0
+    for b in range(n_bins):
+        inside = idx == b
+        if inside.any():
+            ece += inside.sum() / total * abs(correct[inside].mean() - conf[inside].mean())
+    return ece
+
+
+def ece_last_edge_dropped(p, y, n_bins=15):
+    """Bins [a, b): a confidence of exactly 1.0 falls in no bin (still counted in N)."""
+    p = np.asarray(p, dtype=float)
+    conf, correct = p.max(axis=1), (p.argmax(axis=1) == np.asarray(y)).astype(float)
+    idx = np.floor(conf * n_bins).astype(int)  # conf = 1.0 -> n_bins: no such bin
+    return _bins_ece(conf, correct, idx, n_bins, len(conf))
+
+
+def ece_last_edge_dropped_kept_only(p, y, n_bins=15):
+    """The same, averaged over the binned examples only."""
+    p = np.asarray(p, dtype=float)
+    conf, correct = p.max(axis=1), (p.argmax(axis=1) == np.asarray(y)).astype(float)
+    idx = np.floor(conf * n_bins).astype(int)
+    return _bins_ece(conf, correct, idx, n_bins, max(1, int((idx < n_bins).sum())))
+
+
+def ece_left_closed(p, y, n_bins=15):
+    """Bins [a, b) with the last one closed: differs on confidences exactly on an edge."""
+    p = np.asarray(p, dtype=float)
+    conf, correct = p.max(axis=1), (p.argmax(axis=1) == np.asarray(y)).astype(float)
+    idx = np.minimum(np.floor(conf * n_bins).astype(int), n_bins - 1)
+    return _bins_ece(conf, correct, idx, n_bins, len(conf))
+
+
+def ece_true_class_confidence(p, y, n_bins=15):
+    p = np.asarray(p, dtype=float)
+    y = np.asarray(y)
+    conf = p[np.arange(len(y)), y]  # p[y], not max p
+    correct = (p.argmax(axis=1) == y).astype(float)
+    idx = np.clip(np.searchsorted(np.linspace(0, 1, n_bins + 1), conf, side="left") - 1, 0,
+                  n_bins - 1)
+    return _bins_ece(conf, correct, idx, n_bins, len(conf))
+
+
+def ece_unweighted(p, y, n_bins=15):
+    b = cal.reliability_bins(p, y, n_bins=n_bins)
+    full = b.counts > 0
+    return float(np.mean(np.abs(b.accuracy[full] - b.confidence[full])))
+
+
+def ece_signed(p, y, n_bins=15):
+    b = cal.reliability_bins(p, y, n_bins=n_bins)
+    full = b.counts > 0
+    return float(np.sum(b.counts[full] * (b.accuracy[full] - b.confidence[full])) / b.counts.sum())
+
+
+def ece_fixed_bins(p, y, n_bins=15):
+    return cal.expected_calibration_error(p, y, n_bins=15)
+
+
+def _with_confidence_one(f):
+    """``f`` on tests where some confidence is exactly 1.0; it raises elsewhere (so that
+    :func:`resembles` looks only at the tests where a dropped last edge shows)."""
+
+    def g(p, y, n_bins=15):
+        if not np.any(np.asarray(p, dtype=float).max(axis=1) == 1.0):
+            raise ValueError("no confidence of exactly 1.0 in this test")
+        return f(p, y, n_bins)
+
+    return g
+
+
+_BINNING = ("last bin drops confidence 1.0", "left-closed bins")
+
+
+def _any_of(*detectors):
+    def detect(ev):
+        for d in detectors:
+            name = d(ev)
+            if name is not None:
+                return name
+        return None
+
+    return detect
+
+
+def _planted(rng, n, k, factor, scale=1.0):
+    z = rng.normal(0.0, scale, (n, k))
+    y = _sampled_labels(sm.softmax(z), rng)
+    return sm.softmax(factor * z), y
+
+
+_P_ONE = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.2, 0.5, 0.3],
+                   [0.1, 0.05, 0.85], [1.0, 0.0, 0.0]])
+_Y_ONE = np.array([0, 1, 0, 1, 2, 1])
+_P_EDGES = np.array([[0.75, 0.25], [0.5, 0.5], [0.25, 0.75], [0.9, 0.1], [0.75, 0.25],
+                     [0.6, 0.4]])
+_Y_EDGES = np.array([0, 1, 1, 1, 1, 0])
+_P_WRONG = np.array([[0.7, 0.2, 0.1], [0.1, 0.62, 0.28], [0.45, 0.1, 0.45], [0.05, 0.05, 0.9],
+                     [0.29, 0.42, 0.29]])
+_Y_WRONG = np.array([1, 2, 0, 2, 0])
+_R = np.random.default_rng(505)
+_P_OVER, _Y_OVER = _planted(_R, 300, 10, 3.0)
+_P_RAND, _Y_RAND = _planted(_R, 60, 5, 1.0, scale=2.0)
+
+
+def _hidden_ece(rng):
+    cases = []
+    for n, k, factor, bins in ((200, 10, 3.0, 15), (150, 4, 1.0, 15), (80, 5, 0.5, 10),
+                               (120, 3, 2.0, 5)):
+        p, y = _planted(rng, n, k, factor, scale=float(rng.uniform(0.8, 2.0)))
+        cases.append(Case("", (p, y), {"n_bins": bins} if bins != 15 else {}))
+    hard = np.eye(4)[rng.integers(0, 4, 6)]                                     # confidence 1.0
+    soft = sm.softmax(rng.normal(0.0, 1.0, (6, 4)))
+    cases.append(Case("", (np.vstack([hard, soft]), rng.integers(0, 4, 12))))
+    # confidences on the edges of 4 bins: 0.75, right (underconfident), shares a bin (0.5, 0.75]
+    # with nothing, while the 0.9s above it are wrong: a bin [0.75, 1) would mix the two
+    n1, n2, n3 = (int(v) for v in rng.integers(2, 6, 3))
+    p = np.vstack([np.tile([0.75, 0.25], (n1, 1)), np.tile([0.1, 0.9], (n2, 1)),
+                   np.tile([0.5, 0.5], (n3, 1))])
+    y = np.concatenate([np.zeros(n1, int), np.zeros(n2, int), rng.integers(0, 2, n3)])
+    order = rng.permutation(len(y))
+    cases.append(Case("", (p[order], y[order]), {"n_bins": 4}))
+    return cases
+
+
+EXPECTED_CALIBRATION_ERROR = register(Exercise(
+    name="expected_calibration_error",
+    lesson="05",
+    params=("p", "y"),
+    reference=lambda p, y, n_bins=15: cal.expected_calibration_error(p, y, n_bins=n_bins),
+    task="expected_calibration_error(p, y, n_bins=15): Guo et al.'s ECE with equal-width, "
+         "right-closed bins on the confidence max(p)",
+    points=2.0,
+    rtol=1e-9,
+    atol=1e-12,
+    public=(
+        Case("two_bins", (np.array([[0.9, 0.1], [0.9, 0.1], [0.15, 0.85], [0.15, 0.85]]),
+                          np.array([0, 0, 1, 0]))),
+        Case("perfect", (np.eye(3)[[0, 1, 2, 1]], np.array([0, 1, 2, 1])),
+             shown="p = np.eye(3)[[0, 1, 2, 1]] (one-hot), y = [0, 1, 2, 1]"),
+        Case("confidence_one", (_P_ONE, _Y_ONE),
+             shown="p = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.2, 0.5, 0.3], [0.1, 0.05, 0.85], "
+                   "[1, 0, 0]], y = [0, 1, 0, 1, 2, 1]"),
+        Case("edges_4_bins", (_P_EDGES, _Y_EDGES), {"n_bins": 4}),
+        Case("wrong_predictions", (_P_WRONG, _Y_WRONG)),
+        Case("overconfident", (_P_OVER, _Y_OVER),
+             shown="p = softmax(3 z) for 300 examples, 10 classes, labels drawn from softmax(z)"),
+        Case("random_10_bins", (_P_RAND, _Y_RAND), {"n_bins": 10},
+             shown="p: 60 examples, 5 classes (labels drawn from p), n_bins = 10"),
+        Case("lists", ([[0.65, 0.35], [0.3, 0.7], [0.95, 0.05]], [0, 0, 0])),
+    ),
+    hidden=_hidden_ece,
+    # no integer or in-place traps here: p is read, never written, and integer p is unusual
+    mistakes=common("expected_calibration_error(p, y, n_bins=15)")[:3] + (
+        Mistake("last bin drops confidence 1.0",
+                _any_of(resembles(_with_confidence_one(ece_last_edge_dropped)),
+                        resembles(_with_confidence_one(ece_last_edge_dropped_kept_only))),
+                "for {input} you get {got}: examples with confidence exactly 1.0 fall in no bin. "
+                "With floor(conf * n_bins) they get index n_bins, one past the last bin; with "
+                "lo <= conf < hi the last bin stops short of 1. Use right-closed bins "
+                "lo < conf <= hi, the first one also taking 0 (or clip the index to n_bins - 1).",
+                supersedes=("left-closed bins",)),
+        Mistake("left-closed bins", resembles(ece_left_closed),
+                "for {input} you get {got}: a confidence exactly on a bin edge (0.5, 0.75 with 4 "
+                "bins) lands in the bin above it. Guo et al.'s bins are right-closed, "
+                "((m - 1)/M, m/M]: 0.75 belongs to (0.5, 0.75]. Use lo < conf <= hi, or "
+                "np.searchsorted(edges, conf, side='left') - 1."),
+        Mistake("confidence of the true class", like(ece_true_class_confidence),
+                "for {input} you get {got}: your confidence is p[n, y_n], the probability of the "
+                "true class. The confidence is what the model claims for its own prediction: "
+                "conf = p.max(axis=1), with prediction p.argmax(axis=1).",
+                supersedes=_BINNING),
+        Mistake("unweighted mean of bins", like(ece_unweighted),
+                "for {input} you get {got}: a plain mean of |accuracy - confidence| over the "
+                "bins, so a bin of 1 example counts as much as a bin of 1000. Weight each gap by "
+                "the share of examples in its bin, |B_m| / N.",
+                supersedes=_BINNING),
+        Mistake("signed gaps", like(ece_signed),
+                "for {input} you get {got}: overconfident and underconfident bins cancel. The "
+                "ECE adds the absolute gaps |acc(B_m) - conf(B_m)|.",
+                supersedes=_BINNING),
+        Mistake("n_bins ignored", like(ece_fixed_bins),
+                "for {input} you get {got}: the same as with 15 bins. Use the n_bins argument "
+                "for the number of bins.",
+                supersedes=_BINNING),
+    ),
+))
+
+
+# =================================================================================================
+# fit_temperature(z, y)
+# =================================================================================================
+def _maps_to_expected(transform, rtol=1e-2):
+    """Detect outcomes that, once transformed, agree with the expected value on every test."""
+
+    def detect(ev):
+        evidence = None
+        for name in ev.names():
+            o, expected = ev.outcome(name), np.asarray(ev.expected(name), dtype=float)
+            v = o.value
+            if v is None or v.shape != expected.shape or v.dtype.kind not in "iuf":
+                return None
+            with np.errstate(all="ignore"):
+                t = transform(v.astype(float))
+            if not np.all(np.isfinite(t)) or not np.allclose(t, expected, rtol=rtol, atol=0):
+                return None
+            if evidence is None and not ev.right(name):
+                evidence = name
+        return evidence
+
+    return detect
+
+
+def _same_for_every_input(ev):
+    """Every test returns the same number, though the right temperatures differ."""
+    values, expected, evidence = [], [], None
+    for name in ev.names():
+        v = ev.outcome(name).value
+        if v is None or v.size != 1 or v.dtype.kind not in "iuf":
+            return None
+        values.append(float(v.ravel()[0]))
+        expected.append(float(np.ravel(ev.expected(name))[0]))
+        if evidence is None and not ev.right(name):
+            evidence = name
+    if len(values) < 3 or np.ptp(expected) == 0 or np.ptp(values) > 1e-9 * max(1.0, abs(values[0])):
+        return None
+    return evidence
+
+
+def _roughly_right(ev):
+    """Within a few percent on every test, but not to the tolerance: a coarse search."""
+    evidence = None
+    for name in ev.names():
+        v = ev.outcome(name).value
+        expected = float(np.ravel(ev.expected(name))[0])
+        if v is None or v.size != 1 or v.dtype.kind not in "iuf":
+            return None
+        if abs(float(v.ravel()[0]) - expected) > 0.1 * expected:
+            return None
+        if evidence is None and not ev.right(name):
+            evidence = name
+    return evidence
+
+
+def _range_too_narrow(ev):
+    """Right where the temperature is moderate, wrong where it is far from 1."""
+    evidence = None
+    for name in ev.names():
+        expected = float(np.ravel(ev.expected(name))[0])
+        if 0.2 <= expected <= 5.0:
+            if not ev.right(name):
+                return None
+        elif evidence is None and not ev.right(name):
+            evidence = name
+    return evidence
+
+
+def _temperature_case(rng, n, k, planted, scale=1.0):
+    z = rng.normal(0.0, scale, (n, k))
+    return planted * z, _sampled_labels(sm.softmax(z), rng)
+
+
+_T = np.random.default_rng(2017)
+_Z_T3, _Y_T3 = _temperature_case(_T, 1500, 5, 3.0)
+_Z_HALF, _Y_HALF = _temperature_case(_T, 1500, 10, 0.5, scale=2.0)
+_Z_ONE, _Y_ONE_T = _temperature_case(_T, 1000, 4, 1.0, scale=1.5)
+_Z_40, _Y_40 = _temperature_case(_T, 800, 3, 40.0)
+_Z_BIN, _Y_BIN = _temperature_case(_T, 600, 2, 2.0, scale=2.0)
+_Z_SMALL = np.array([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 3.0], [0.0, 2.0, 1.0],
+                     [1.0, 1.5, 0.0], [3.0, 0.0, 1.0]])
+_Y_SMALL = np.array([0, 1, 2, 2, 0, 1])
+_Z_INT = np.array([[3, 0, 1], [0, 2, 0], [1, 0, 4], [2, 2, 0], [0, 1, 3], [4, 0, 0]])
+_Y_INT = np.array([0, 1, 2, 0, 1, 0])
+
+
+def _hidden_temperature(rng):
+    cases = []
+    for planted, n, k in ((float(np.exp(rng.uniform(np.log(1.5), np.log(4.0)))), 1200, 5),
+                          (float(np.exp(rng.uniform(np.log(0.3), np.log(0.7)))), 1000, 8),
+                          (float(rng.uniform(0.9, 1.1)), 800, 3),
+                          (float(rng.uniform(20.0, 60.0)), 600, 4),
+                          (float(rng.uniform(1.5, 3.0)), 500, 2)):
+        z, y = _temperature_case(rng, n, k, planted, scale=float(rng.uniform(1.0, 2.0)))
+        cases.append(Case("", (z, y)))
+    z = rng.integers(-3, 4, (40, 3))
+    y = np.where(rng.random(40) < 0.7, z.argmax(axis=1), rng.integers(0, 3, 40))  # integers
+    cases.append(Case("", (z, y)))
+    return cases
+
+
+FIT_TEMPERATURE = register(Exercise(
+    name="fit_temperature",
+    lesson="05",
+    params=("z", "y"),
+    reference=lambda z, y: cal.fit_temperature(z, y),
+    task="fit_temperature(z, y): the T > 0 minimising the mean NLL of softmax(z / T), to a "
+         "relative accuracy of 1e-3",
+    points=2.0,
+    rtol=1e-3,
+    atol=0.0,
+    public=(
+        Case("planted_3", (_Z_T3, _Y_T3),
+             shown="z = 3 z0 for 1500 examples, 5 classes, labels drawn from softmax(z0)"),
+        Case("planted_half", (_Z_HALF, _Y_HALF),
+             shown="z = z0 / 2 for 1500 examples, 10 classes, labels drawn from softmax(z0)"),
+        Case("calibrated", (_Z_ONE, _Y_ONE_T),
+             shown="z = z0 for 1000 examples, 4 classes, labels drawn from softmax(z0)"),
+        Case("planted_40", (_Z_40, _Y_40),
+             shown="z = 40 z0 for 800 examples, 3 classes, labels drawn from softmax(z0)"),
+        Case("two_classes", (_Z_BIN, _Y_BIN),
+             shown="z = 2 z0 for 600 examples, 2 classes, labels drawn from softmax(z0)"),
+        Case("small", (_Z_SMALL, _Y_SMALL)),
+        Case("int_logits", (_Z_INT, _Y_INT),
+             shown="z = np.array([[3, 0, 1], [0, 2, 0], ...]) (integers, 6 x 3), "
+                   "y = [0, 1, 2, 0, 1, 0]"),
+    ),
+    hidden=_hidden_temperature,
+    mistakes=common("fit_temperature(z, y)") + (
+        Mistake("temperature multiplied", _maps_to_expected(lambda t: 1.0 / t),
+                "for {input} you return {got}, the inverse of the right temperature: you scale "
+                "the logits by z * T. The temperature divides: p = softmax(z / T), so T > 1 "
+                "flattens the probabilities."),
+        Mistake("returns log T", _maps_to_expected(np.exp),
+                "for {input} you return {got}, the logarithm of the right temperature. Searching "
+                "over log T is a good idea; return T = exp(log T) at the end."),
+        Mistake("fitted on accuracy", _same_for_every_input,
+                "you return {got} whatever the data: the argmax, hence the accuracy, is the "
+                "same for every T > 0, so a search that scores T by accuracy (or returns a "
+                "fixed value) never moves. Score T by the mean negative log-likelihood "
+                "-mean(log_softmax(z / T)[n, y_n]) and return the T that minimises it."),
+        Mistake("search range too narrow", _range_too_narrow,
+                "for {input} you return {got}: the best temperature there is far from 1, outside "
+                "the range you search. Search log T over a wide range (say T from 1e-3 to 1e3), "
+                "or expand the bracket until the NLL rises on both sides."),
+        Mistake("not precise enough", _roughly_right,
+                "for {input} you return {got}: close, but not within 0.1 %. A coarse grid "
+                "cannot do better than its step; refine around the best point (golden-section "
+                "search on log T), or solve d NLL / dT = 0 by bisection.",
+                supersedes=("search range too narrow",)),
+    ),
+))

@@ -1,0 +1,270 @@
+"""Lesson 07, softmax policies: ``boltzmann_policy`` and ``gradient_bandit_step``.
+
+``boltzmann_policy(h, temperature=1.0)`` is the softmax of the preferences divided by the
+temperature, along the last axis (one row per state). ``gradient_bandit_step(h, action, reward,
+baseline, alpha)`` is one update of Sutton & Barto's gradient-bandit algorithm at temperature 1:
+``h + alpha * (reward - baseline) * (onehot(action) - softmax(h))``, returned as a new array.
+Updating only the chosen arm still learns, so the tests look at single updates, where it shows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import softmax as sm
+from ..policies import boltzmann_policy as _policy
+from ..policies import gradient_bandit_step as _step
+from ..grading.exercise import Case, Exercise, Mistake
+from .lesson01 import MAX_TRICK_HINT
+from .mistakes import broken, common, like, resembles, unnormalised
+from ..grading.registry import register
+
+__all__ = ["BOLTZMANN_POLICY", "GRADIENT_BANDIT_STEP"]
+
+
+INTEGER_HINT = (
+    "for integer preferences {input} your function gives {got}. An integer array keeps its "
+    "dtype through in-place operations (`x /= tau`, `new -= ...`): it cannot store fractions. "
+    "Convert first, before any arithmetic: `h = np.asarray(h, dtype=float)` (a new array)."
+)
+
+
+def _with_hints(mistakes, **hints):
+    """``mistakes`` with the hints of those named (spaces as underscores) replaced."""
+    return tuple(Mistake(m.name, m.detect, hints[m.name.replace(" ", "_")], m.supersedes)
+                 if m.name.replace(" ", "_") in hints else m for m in mistakes)
+
+
+# --- boltzmann_policy: known-wrong implementations ----------------------------------------------
+def greedy_policy(h, temperature=1.0):
+    h = np.asarray(h, dtype=float)
+    return (np.arange(h.shape[-1]) == np.argmax(h, axis=-1)[..., None]).astype(float)
+
+
+def policy_temperature_multiplied(h, temperature=1.0):
+    return sm.softmax(np.asarray(h, dtype=float) * temperature, axis=-1)
+
+
+def policy_temperature_ignored(h, temperature=1.0):
+    return sm.softmax(np.asarray(h, dtype=float), axis=-1)
+
+
+def policy_first_axis(h, temperature=1.0):
+    h = np.asarray(h, dtype=float)
+    if h.ndim < 2:
+        raise ValueError("only defined for 2-D input")
+    return sm.softmax(h, axis=0, temperature=temperature)
+
+
+def policy_whole_array(h, temperature=1.0):
+    h = np.asarray(h, dtype=float)
+    if h.ndim < 2:
+        raise ValueError("only defined for 2-D input")
+    return sm.softmax(h, axis=None, temperature=temperature)
+
+
+def POLICY_REFERENCE(h, temperature=1.0):
+    """softmax(h / temperature) along the last axis: the course's own."""
+    return _policy(h, temperature)
+
+
+H2 = np.array([[1.0, 2.0, 3.0], [3.0, 0.0, 0.0]])
+
+
+def _hidden_policy(rng):
+    cases = []
+    for shape in ((5,), (10,), (3, 4), (2, 6), (4, 3)):
+        h = rng.normal(0.0, 2.0, shape)
+        tau = float(np.exp(rng.uniform(np.log(0.05), np.log(20.0))))
+        cases.append(Case("", (h, tau)))
+    cases.append(Case("", (rng.normal(0.0, 2.0, 6),)))                      # default temperature
+    cases.append(Case("", (rng.normal(0.0, 3.0, 6), 0.002)))                # h / tau overflows
+    cases.append(Case("", (rng.normal(0.0, 1.0, 6), 500.0)))                # nearly uniform
+    cases.append(Case("", (rng.normal(900.0, 5.0, 4), 1.0)))                # exp(h) overflows
+    cases.append(Case("", (rng.integers(-5, 6, 5), int(rng.integers(2, 5)))))
+    return cases
+
+
+BOLTZMANN_POLICY = register(Exercise(
+    name="boltzmann_policy",
+    lesson="07",
+    params=("h", "temperature"),
+    reference=POLICY_REFERENCE,
+    task="boltzmann_policy(h, temperature=1.0): softmax(h / temperature) along the last axis",
+    points=2.0,
+    rtol=1e-6,
+    atol=1e-12,
+    public=(
+        Case("default_tau", ([1.0, 2.0, 3.0],)),
+        Case("tau_1", ([1.0, 2.0, 3.0], 1.0)),
+        Case("tau_2", ([1.0, 2.0, 3.0], 2.0)),
+        Case("tau_half", (np.array([0.5, -1.0, 2.0, 0.0]), 0.5)),
+        Case("cold", ([0.5, 2.0, 1.0, 1.9], 0.01)),
+        Case("hot", ([0.5, 2.0, 1.0, 1.9], 100.0)),
+        Case("large_preferences", (np.array([1000.0, 0.0, -5.0]), 1.0)),
+        Case("tiny_tau", (np.array([3.0, 1.0, 2.0]), 0.001)),
+        Case("states", (H2, 1.0)),
+        Case("states_hot", (H2, 4.0)),
+        Case("int_array", (np.array([1, 2, 3]), 2),
+             shown="h = np.array([1, 2, 3]) (integers), temperature = 2"),
+    ),
+    hidden=_hidden_policy,
+    mistakes=_with_hints(
+        common("boltzmann_policy(h, temperature=1.0)"), integer_input=INTEGER_HINT,
+        modifies_its_input="your function changed the preferences it was given, for {input}: "
+        "`h -= h.max()` or `h /= temperature` writes into the caller's array, and an agent "
+        "would lose what it learned. Make new arrays: `h = h / temperature`, `d = h - h.max(...)`.",
+    ) + (
+        Mistake("greedy one-hot policy", like(greedy_policy),
+                "your policy puts all its probability on the best arm: for {input} you get {got}. "
+                "That is the limit tau -> 0, a policy that never explores. Return the softmax "
+                "of h / temperature: every arm gets a positive probability, and acting means "
+                "sampling from it, not taking the argmax.",
+                supersedes=("not normalised",)),
+        Mistake("temperature multiplied", like(policy_temperature_multiplied),
+                "you multiply the preferences by the temperature instead of dividing: for "
+                "{input} you get {got}. A higher temperature must explore more (flatter), so "
+                "use h / temperature.",
+                supersedes=("no max trick",)),
+        Mistake("temperature ignored", like(policy_temperature_ignored),
+                "your policy does not depend on the temperature: for {input} you get the plain "
+                "softmax {got}. Divide the preferences by it: softmax(h / temperature)."),
+        Mistake("normalised over the whole array", resembles(policy_whole_array),
+                "for a 2-D h (one row of preferences per state) your probabilities sum to 1 "
+                "over the whole array: for {input} you get {got}. Each row is its own policy: "
+                "take the max and the sum along the last axis, with keepdims=True.",
+                supersedes=("not normalised",)),
+        Mistake("wrong axis", resembles(policy_first_axis),
+                "your policy is normalised down each column: for {input} you get {got}. The "
+                "actions are the last axis (each row is one state's policy): use axis=-1, "
+                "keepdims=True for the max and the sum.",
+                supersedes=("not normalised",)),
+        Mistake("no max trick", broken(),
+                MAX_TRICK_HINT.replace("your softmax", "your policy")
+                + " Preferences grow as an agent learns, and a small temperature makes "
+                "h / tau huge: subtract the max of h / tau along the last axis."),
+        Mistake("not normalised", unnormalised(lambda case: -1),
+                "for {input} your values have the right proportions but do not sum to 1 along "
+                "the last axis: divide by their sum there."),
+    ),
+))
+
+
+# --- gradient_bandit_step: known-wrong implementations ------------------------------------------
+def _pi(h):
+    return sm.softmax(np.asarray(h, dtype=float))
+
+
+def step_sign_flipped(h, action, reward, baseline, alpha):
+    h = np.asarray(h, dtype=float)
+    return h - alpha * (reward - baseline) * (np.eye(h.size)[action] - _pi(h))
+
+
+def step_baseline_ignored(h, action, reward, baseline, alpha):
+    h = np.asarray(h, dtype=float)
+    return h + alpha * reward * (np.eye(h.size)[action] - _pi(h))
+
+
+def step_greedy_policy(h, action, reward, baseline, alpha):
+    h = np.asarray(h, dtype=float)
+    greedy = np.eye(h.size)[np.argmax(h)]
+    return h + alpha * (reward - baseline) * (np.eye(h.size)[action] - greedy)
+
+
+def _only_chosen_arm(ev):
+    """A wrong result that changes h only at the chosen action: the other arms kept their
+    preferences (they must move by -alpha (R - b) pi(a))."""
+    for name in ev.names():
+        o, case = ev.outcome(name), ev.cases[name]
+        if o.value is None or ev.right(name):
+            continue
+        h = np.asarray(case.args[0], dtype=float)
+        a = int(case.args[1])
+        if o.value.shape != h.shape or o.value.dtype.kind not in "biuf":
+            continue
+        v = o.value.astype(float)
+        others = np.arange(h.size) != a
+        if np.array_equal(v[others], h[others]) and v[a] != h[a]:
+            return name
+    return None
+
+
+def STEP_REFERENCE(h, action, reward, baseline, alpha):
+    """h + alpha (reward - baseline) (onehot(action) - softmax(h)): the course's own."""
+    return _step(h, action, reward, baseline, alpha)
+
+
+def _hidden_step(rng):
+    cases = []
+    for k in (3, 4, 5, 8, 10, 10):
+        h = rng.normal(0.0, 2.0, k)
+        cases.append(Case("", (h, int(rng.integers(k)), float(rng.normal(4.0, 1.0)),
+                               float(rng.normal(4.0, 0.5)), float(rng.uniform(0.05, 0.5)))))
+    cases.append(Case("", (np.zeros(6), int(rng.integers(6)), float(rng.normal(4.0, 1.0)), 0.0,
+                           0.1)))
+    h = rng.normal(0.0, 1.0, 5)
+    h[int(rng.integers(5))] = float(rng.uniform(750.0, 900.0))                 # exp(h) overflows
+    cases.append(Case("", (h, int(rng.integers(5)), float(rng.normal(1.0, 1.0)), 0.5, 0.1)))
+    k = int(rng.integers(3, 6))
+    cases.append(Case("", (rng.integers(-3, 4, k), int(rng.integers(k)),
+                           float(rng.normal(2.0, 1.0)), 1.0, 0.5)))
+    return cases
+
+
+GRADIENT_BANDIT_STEP = register(Exercise(
+    name="gradient_bandit_step",
+    lesson="07",
+    params=("h", "action", "reward", "baseline", "alpha"),
+    reference=STEP_REFERENCE,
+    task="gradient_bandit_step(h, action, reward, baseline, alpha): the new preferences "
+         "h + alpha (reward - baseline) (onehot(action) - softmax(h)), h left unchanged",
+    points=2.0,
+    rtol=1e-9,
+    atol=1e-12,
+    public=(
+        Case("zero_start", (np.zeros(4), 2, 5.0, 1.0, 0.5)),
+        Case("worse_than_baseline", (np.zeros(4), 1, 0.0, 1.0, 0.5)),
+        Case("equal_to_baseline", (np.array([0.5, -0.5, 0.0]), 0, 2.0, 2.0, 0.1)),
+        Case("learned", (np.array([1.0, -0.5, 2.0, 0.0]), 0, 4.5, 4.0, 0.1)),
+        Case("not_the_favourite", (np.array([1.0, -0.5, 2.0, 0.0]), 3, 3.0, 4.0, 0.4)),
+        Case("no_baseline", (np.array([0.2, 0.1, -0.3]), 1, 4.0, 0.0, 0.1)),
+        Case("large_preferences", (np.array([1000.0, 0.0, -1000.0]), 1, 1.0, 0.5, 0.1)),
+        Case("ten_arms", (np.linspace(-1.0, 1.0, 10), 7, 5.2, 4.1, 0.1)),
+        Case("int_array", (np.array([1, 0, -1]), 2, 2.5, 1.0, 0.5),
+             shown="h = np.array([1, 0, -1]) (integers), action = 2, reward = 2.5, "
+                   "baseline = 1, alpha = 0.5"),
+    ),
+    hidden=_hidden_step,
+    mistakes=_with_hints(
+        common("gradient_bandit_step(h, action, reward, baseline, alpha)"),
+        integer_input=INTEGER_HINT,
+        modifies_its_input="your function changed the preferences it was given, for {input}: "
+        "`h += ...` or `h[action] += ...` writes into the caller's array. Return a new array: "
+        "`new_h = h + alpha * (reward - baseline) * (onehot - pi)`.",
+    ) + (
+        Mistake("sign error", like(step_sign_flipped),
+                "your update goes the wrong way: for {input} you get {got}. A reward above the "
+                "baseline must raise the chosen arm's preference (and lower the others): "
+                "h + alpha * (reward - baseline) * (onehot - pi), with a plus. With the sign "
+                "flipped the agent learns to avoid its best arm."),
+        Mistake("baseline ignored", like(step_baseline_ignored),
+                "your update does not use the baseline: for {input} you get {got}, the update "
+                "for baseline 0. Use (reward - baseline): an arm is reinforced only when it "
+                "does better than the average so far."),
+        Mistake("greedy policy in the update", like(step_greedy_policy),
+                "your update uses a one-hot vector at the argmax of h where the policy pi "
+                "belongs: for {input} you get {got}. Use pi = softmax(h), the probabilities "
+                "the action was drawn with: every arm moves by -alpha (R - b) pi(a), the "
+                "chosen one by +alpha (R - b) (1 - pi(A))."),
+        Mistake("only the chosen arm updated", _only_chosen_arm,
+                "your update changes only the chosen arm's preference: for {input} you get "
+                "{got}. Every arm moves: the others by -alpha (reward - baseline) pi(a). "
+                "(Such an agent still learns, but it is not the gradient, and the "
+                "preferences no longer keep their sum.) Use onehot(action) - softmax(h) for "
+                "the whole vector."),
+        Mistake("no max trick", broken(),
+                "your update gives {got} for {input}: exp(h) overflows to inf above about 709, "
+                "and inf / inf is nan. Compute pi = softmax(h) with the max trick "
+                "(exp(h - max(h)) / sum), as in exercises 03."),
+    ),
+))

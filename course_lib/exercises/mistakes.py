@@ -1,0 +1,266 @@
+"""Symptom detectors for known mistakes, shared by the exercises of every lesson.
+
+A detector is a function ``detect(ev) -> str or None`` over an :class:`~.exercise.Evidence` view:
+it returns the name of the test whose outcome shows the mistake. Two kinds:
+
+* **symptoms** -- "some large-logit test came back nan, inf or raised OverflowError"
+  (:func:`broken`), "an argument array was changed" (:func:`mutated`), "the call raised this
+  kind of error" (:func:`raised`);
+* **look-alikes** -- "the outcomes agree, test by test, with those of this known-wrong
+  implementation" (:func:`like`). It names a mistake exactly, whatever the student's code looks
+  like, because it looks only at what the code returns.
+
+Detectors see outcomes only (plain data), so they work the same in the learner's kernel and in
+the instructor's grader.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from ..grading.exercise import Mistake
+
+__all__ = ["broken", "mutated", "raised", "like", "resembles", "unnormalised", "common"]
+
+_ARITHMETIC = {"OverflowError", "ZeroDivisionError", "FloatingPointError"}
+
+
+def _value(result):
+    """A wrong implementation's result as the checker reads it: an array, or a tuple of them."""
+    return tuple(np.asarray(v) for v in result) if isinstance(result, tuple) else np.asarray(result)
+
+
+def _nonfinite_where_finite(value, expected) -> bool:
+    if isinstance(expected, tuple):
+        return (isinstance(value, tuple) and len(value) == len(expected)
+                and any(map(_nonfinite_where_finite, value, expected)))
+    if value is None or isinstance(value, tuple) or value.shape != np.shape(expected) or value.dtype.kind not in "fc":
+        return False
+    bad = ~np.isfinite(value) & np.isfinite(expected)
+    return bool(bad.any())
+
+
+def _is_broken(outcome, expected) -> bool:
+    if outcome.not_implemented:
+        return False
+    if outcome.error is not None:
+        return outcome.error_type in _ARITHMETIC
+    return _nonfinite_where_finite(outcome.value, expected)
+
+
+def broken():
+    """Detect nan/inf results (or OverflowError, ZeroDivisionError) where numbers were expected."""
+
+    def detect(ev):
+        for name in ev.names():
+            if _is_broken(ev.outcome(name), ev.expected(name)):
+                return name
+        return None
+
+    return detect
+
+
+def mutated():
+    """Detect a call that changed an array it was given."""
+
+    def detect(ev):
+        for name in ev.names():
+            if ev.outcome(name).mutated:
+                return name
+        return None
+
+    return detect
+
+
+def raised(*types, containing=""):
+    """Detect a test that raised one of ``types`` (names), its message containing ``containing``."""
+
+    def detect(ev):
+        for name in ev.names():
+            o = ev.outcome(name)
+            if o.error_type in types and containing in o.error:
+                return name
+        return None
+
+    return detect
+
+
+def _agrees(outcome, wrong, expected, rtol) -> bool:
+    """Does the student's outcome agree with the wrong implementation's on one test?"""
+    if outcome.not_implemented:
+        return False
+    if isinstance(wrong, BaseException):
+        return outcome.error is not None
+    if outcome.error is not None:
+        return _nonfinite_where_finite(wrong, expected) and outcome.error_type in _ARITHMETIC
+    value = outcome.value
+    if isinstance(wrong, tuple) or isinstance(value, tuple):
+        return (isinstance(wrong, tuple) and isinstance(value, tuple) and len(value) == len(wrong)
+                and all(_agrees(type(outcome)(value=v), w, e, rtol)
+                        for v, w, e in zip(value, wrong, expected)))
+    if value.shape != wrong.shape or value.dtype.kind not in "biuf" or wrong.dtype.kind not in "biuf":
+        return False
+    value, wrong = value.astype(float), wrong.astype(float)
+    finite = np.isfinite(wrong)
+    if not np.array_equal(np.isfinite(value), finite):
+        return False
+    return bool(np.allclose(value[finite], wrong[finite], rtol=rtol, atol=1e-12))
+
+
+def _differs(wrong, expected, rtol) -> bool:
+    if isinstance(wrong, BaseException):
+        return True
+    if isinstance(wrong, tuple) or isinstance(expected, tuple):
+        return not (isinstance(wrong, tuple) and isinstance(expected, tuple)
+                    and len(wrong) == len(expected)) or any(
+            _differs(w, e, rtol) for w, e in zip(wrong, expected))
+    if wrong.shape != np.shape(expected):
+        return True
+    with np.errstate(invalid="ignore"):
+        return not np.allclose(wrong.astype(float), np.asarray(expected, float), rtol=rtol,
+                               atol=1e-12, equal_nan=True)
+
+
+def like(wrong, *, rtol=1e-6):
+    """Detect outcomes that agree, on every test, with those of a known-wrong implementation.
+
+    Parameters
+    ----------
+    wrong : callable
+        The wrong implementation, called with the test's arguments.
+    rtol : float
+        Relative tolerance of the agreement.
+
+    Returns
+    -------
+    callable
+        A detector whose evidence is the first test on which ``wrong`` is wrong. It fires only
+        when ``wrong`` is wrong somewhere and the student's outcomes agree with it everywhere
+        (an exception agrees with an exception; OverflowError agrees with nan or inf). Tests
+        with float32 or float16 input are skipped: there the result depends on the dtype a
+        correct or wrong implementation happens to compute in.
+    """
+
+    def detect(ev):
+        evidence = None
+        for name in ev.names():
+            case = ev.cases[name]
+            if _narrow_floats(case):  # float32 results depend on the dtype the student computes in
+                continue
+            try:
+                with np.errstate(all="ignore"):
+                    w = _value(wrong(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
+            except Exception as exc:  # the wrong implementation fails here, like the student's may
+                w = exc
+            expected = ev.expected(name)
+            if not _agrees(ev.outcome(name), w, expected, rtol):
+                return None
+            if evidence is None and _differs(w, expected, rtol):
+                evidence = name
+        return evidence
+
+    return detect
+
+
+def unnormalised(ev_axis=lambda case: case.kwargs.get("axis", -1)):
+    """Detect results proportional to the right ones along the axis, but not summing to 1."""
+
+    def detect(ev):
+        for name in ev.names():
+            o = ev.outcome(name)
+            expected = ev.expected(name)
+            if not isinstance(o.value, np.ndarray) or ev.right(name) or o.value.shape != expected.shape:
+                continue
+            if o.value.dtype.kind not in "biuf" or not np.all(np.isfinite(o.value)):
+                continue
+            axis = ev_axis(ev.cases[name])
+            with np.errstate(all="ignore"):
+                s = o.value.astype(float).sum(axis=axis, keepdims=True)
+                if np.all(s > 0) and np.allclose(o.value / s, expected, rtol=1e-6, atol=1e-12):
+                    return name
+        return None
+
+    return detect
+
+
+def _has_integers(case) -> bool:
+    """Do the test's logits (its first argument) consist of integers?"""
+    z = case.args[0] if case.args else None
+    if isinstance(z, np.ndarray):
+        return z.dtype.kind in "biu"
+    return isinstance(z, (list, tuple)) and len(z) > 0 and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in z)
+
+
+def _narrow_floats(case) -> bool:
+    """Does the test pass float32 or float16 arrays (whose results depend on the dtype used)?"""
+    return any(isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float16)
+               for a in (*case.args, *case.kwargs.values()))
+
+
+def common(function):
+    """The mistakes every exercise diagnoses: a wrong signature, no ``return``, a result that is
+    not numbers, a changed argument, and integer input that breaks in-place arithmetic.
+
+    Parameters
+    ----------
+    function : str
+        How the function is called, for the signature hint (``"softmax_axis(z, axis=-1)"``).
+    """
+    def integer(ev):
+        int_tests = [n for n in ev.names() if _has_integers(ev.cases[n])]
+        ints = [n for n in int_tests if not ev.right(n)]
+        for name in ints:  # the telltale signs: a failed cast, or integers returned
+            o = ev.outcome(name)
+            if (o.error is not None and ("Cannot cast" in o.error or "casting" in o.error)) or (
+                    isinstance(o.value, np.ndarray) and o.value.dtype.kind in "biu"):
+                return name
+        others = [n for n in ev.names() if n not in int_tests]
+        if ints and others and all(ev.right(n) for n in others):
+            return ints[0]
+        return None
+
+    return (
+        Mistake("wrong signature", raised("SignatureError"),
+                f"check calls your function as {function}, and Python says: {{got}}. "
+                f"Define it with exactly these parameters: def {function}:"),
+        Mistake("no return", raised("ReturnedNone"),
+                "your function returned None for {input}: a function that ends without "
+                "`return` gives None. End it with `return p` (your result)."),
+        Mistake("result is not numbers", raised("NotNumbers"),
+                "for {input} your function {got}. Return a numpy array (or a list of floats)."),
+        Mistake("modifies its input", mutated(),
+                "your function changed the array it was given, for {input}: `z -= z.max()` or "
+                "`z /= s` writes into the caller's array, so the caller's logits are gone. "
+                "Make a new array instead: `z = z - z.max()`."),
+        Mistake("integer input", integer,
+                "for integer logits {input} your function gives {got}. An integer array keeps "
+                "its dtype through in-place operations: `e /= e.sum()` cannot store fractions in "
+                "it. Convert first, before any arithmetic: `z = np.asarray(z, dtype=float)`."),
+    )
+
+
+def resembles(wrong, *, rtol=1e-6):
+    """Detect a test on which the student's outcome agrees with a known-wrong implementation
+    where that implementation is wrong (a single such test suffices, unlike :func:`like`).
+
+    Use it for mistakes that need not show on every test, such as reducing the other axis of a
+    2-D input; ``wrong`` may raise on tests where it is not defined (those are skipped).
+    """
+
+    def detect(ev):
+        for name in ev.names():
+            case = ev.cases[name]
+            try:
+                with np.errstate(all="ignore"):
+                    w = _value(wrong(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
+            except Exception:
+                continue
+            expected = ev.expected(name)
+            if _differs(w, expected, rtol) and _agrees(ev.outcome(name), w, expected, rtol):
+                return name
+        return None
+
+    return detect
