@@ -147,7 +147,7 @@ def top_p_probs(p, top_p):
     if not 0.0 < float(top_p) <= 1.0:
         raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
     x = _probabilities(p)
-    x = x / x.sum(axis=-1, keepdims=True)
+    total = x.sum(axis=-1, keepdims=True)                   # 1, unless p is not normalised
     order = np.argsort(-x, axis=-1, kind="stable")
     s = np.take_along_axis(x, order, axis=-1)
     before = np.cumsum(s, axis=-1) - s                      # mass of the tokens ranked above
@@ -156,7 +156,7 @@ def top_p_probs(p, top_p):
     idx = np.where(first, np.arange(s.shape[-1]), 0)
     above = np.take_along_axis(before, np.maximum.accumulate(idx, axis=-1), axis=-1)
     # top_p = 1 keeps every token: a sum of 1 - p_i may round to 1 for a tiny p_i
-    keep_sorted = ((above < top_p) | (top_p >= 1.0)) & (s > 0)
+    keep_sorted = ((above < top_p * total) | (top_p >= 1.0)) & (s > 0)
     keep = np.empty_like(keep_sorted)
     np.put_along_axis(keep, order, keep_sorted, axis=-1)
     return _renormalise(x, keep)

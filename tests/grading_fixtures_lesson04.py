@@ -150,3 +150,168 @@ RIGHT = [
     ("sample_with_temperature", sample_comparison_matrix),
     ("sample_with_temperature", sample_digitize),
 ]
+
+
+# --- top_p_filter(p, top_p) ---------------------------------------------------------------------
+# Right: the mass strictly above each token, by comparison matrix, by loop, or by a sort whose
+# tied tokens share the mass above the first of them; wrong: the mistakes the checker names.
+def top_p_matrix(p, top_p):
+    p = np.asarray(p, dtype=float)
+    above = (p[..., None, :] * (p[..., None, :] > p[..., :, None])).sum(axis=-1)
+    q = np.where((above < top_p) | (top_p >= 1), p, 0.0)
+    return q / q.sum(axis=-1, keepdims=True)
+
+
+def _top_p_row_loop(row, top_p):
+    out = []
+    for pi in row:
+        above = sum(pj for pj in row if pj > pi)
+        out.append(pi if above < top_p or top_p == 1 else 0.0)
+    s = sum(out)
+    return [x / s for x in out]
+
+
+def top_p_loop(p, top_p):
+    p = np.asarray(p, dtype=float)
+    if p.ndim == 1:
+        return _top_p_row_loop(list(p), top_p)
+    return [_top_p_row_loop(list(row), top_p) for row in p]
+
+
+def top_p_sort_with_ties(p, top_p):
+    rows = np.array(p, dtype=float, ndmin=2)
+    out = np.zeros_like(rows)
+    for n, row in enumerate(rows):
+        s = np.sort(row)[::-1]
+        before = np.cumsum(s) - s
+        if top_p >= 1:
+            cut = s[-1]
+        else:
+            cut = s[before < top_p][-1]      # the smallest kept probability
+        out[n] = np.where(row >= cut, row, 0.0)
+        out[n] /= out[n].sum()
+    return out if np.ndim(p) == 2 else out[0]
+
+
+def top_p_course_lib(p, top_p):
+    from course_lib.sampling import top_p_probs
+
+    return top_p_probs(p, top_p)
+
+
+def top_p_cumsum_le(p, top_p):
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(p)[::-1]
+    c = np.cumsum(p[order])
+    q = np.zeros_like(p)
+    q[order[c <= top_p]] = p[order[c <= top_p]]
+    return q / q.sum()
+
+
+def top_p_searchsorted_off_by_one(p, top_p):
+    rows = np.array(p, dtype=float, ndmin=2)
+    out = np.zeros_like(rows)
+    for n, row in enumerate(rows):
+        order = np.argsort(-row)
+        c = np.cumsum(row[order])
+        k = max(int(np.searchsorted(c, top_p)), 1)     # the crossing token is at index k: not kept
+        out[n, order[:k]] = row[order[:k]]
+        out[n] /= out[n].sum()
+    return out if np.ndim(p) == 2 else out[0]
+
+
+def top_p_argsort_cut(p, top_p):
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(-p, axis=-1, kind="stable")
+    s = np.take_along_axis(p, order, axis=-1)
+    keep_sorted = (np.cumsum(s, axis=-1) - s < top_p) | (top_p >= 1)   # ties split by position
+    keep = np.zeros_like(keep_sorted)
+    np.put_along_axis(keep, order, keep_sorted, axis=-1)
+    q = np.where(keep, p, 0.0)
+    return q / q.sum(axis=-1, keepdims=True)
+
+
+def top_p_no_sort(p, top_p):
+    p = np.asarray(p, dtype=float)
+    c = np.cumsum(p, axis=-1)
+    q = np.where((c - p < top_p) | (top_p >= 1), p, 0.0)
+    return q / q.sum(axis=-1, keepdims=True)
+
+
+def top_p_left_sorted(p, top_p):
+    p = np.asarray(p, dtype=float)
+    s = -np.sort(-p, axis=-1)
+    above = (s[..., None, :] * (s[..., None, :] > s[..., :, None])).sum(axis=-1)
+    q = np.where((above < top_p) | (top_p >= 1), s, 0.0)
+    return q / q.sum(axis=-1, keepdims=True)
+
+
+def top_p_no_exception_at_one(p, top_p):
+    p = np.asarray(p, dtype=float)
+    above = (p[..., None, :] * (p[..., None, :] > p[..., :, None])).sum(axis=-1)
+    q = np.where(above < top_p, p, 0.0)
+    return q / q.sum(axis=-1, keepdims=True)
+
+
+def top_p_forgot_keepdims(p, top_p):
+    q = np.asarray(top_p_matrix(p, top_p)) * np.asarray(p, dtype=float)
+    q = np.where(q > 0, np.asarray(p, dtype=float), 0.0)
+    return q / q.sum(axis=-1)
+
+
+def top_p_zeros_only(p, top_p):
+    p = np.asarray(p, dtype=float)
+    above = (p[..., None, :] * (p[..., None, :] > p[..., :, None])).sum(axis=-1)
+    return np.where((above < top_p) | (top_p >= 1), p, 0.0)
+
+
+def top_p_in_place(p, top_p):
+    keep = np.asarray(top_p_matrix(p, top_p)) > 0
+    p = np.asarray(p, dtype=float)               # no copy for a float array: the caller's
+    p[~keep] = 0.0
+    p /= p.sum(axis=-1, keepdims=True)
+    return p
+
+
+def top_p_int_copy(p, top_p):
+    keep = np.asarray(top_p_matrix(p, top_p)) > 0
+    q = np.array(p)                              # a copy, but integer input stays integer
+    q[~keep] = 0
+    q /= q.sum(axis=-1, keepdims=True)           # integer q: cannot cast
+    return q
+
+
+def top_p_wrong_parameters(p):
+    return top_p_matrix(p, 0.9)
+
+
+def top_p_forgot_return(p, top_p):
+    top_p_matrix(p, top_p)
+
+
+def top_p_returns_text(p, top_p):
+    return str(np.round(top_p_matrix(p, top_p), 3))
+
+
+WRONG += [
+    ("top_p_filter", "token that reaches top_p dropped", top_p_cumsum_le),
+    ("top_p_filter", "token that reaches top_p dropped", top_p_searchsorted_off_by_one),
+    ("top_p_filter", "ties split", top_p_argsort_cut),
+    ("top_p_filter", "not sorted", top_p_no_sort),
+    ("top_p_filter", "returned in sorted order", top_p_left_sorted),
+    ("top_p_filter", "top_p = 1 drops a token", top_p_no_exception_at_one),
+    ("top_p_filter", "sum without keepdims", top_p_forgot_keepdims),
+    ("top_p_filter", "not normalised", top_p_zeros_only),
+    ("top_p_filter", "modifies its input", top_p_in_place),
+    ("top_p_filter", "integer input", top_p_int_copy),
+    ("top_p_filter", "wrong signature", top_p_wrong_parameters),
+    ("top_p_filter", "no return", top_p_forgot_return),
+    ("top_p_filter", "result is not numbers", top_p_returns_text),
+]
+
+RIGHT += [
+    ("top_p_filter", top_p_matrix),
+    ("top_p_filter", top_p_loop),
+    ("top_p_filter", top_p_sort_with_ties),
+    ("top_p_filter", top_p_course_lib),
+]

@@ -249,3 +249,176 @@ SAMPLE_WITH_TEMPERATURE = register(Exercise(
                 "logit first (lesson 03's max trick): x = z / temperature, e = exp(x - max(x))."),
     ),
 ))
+
+
+# --- top_p_filter --------------------------------------------------------------------------------
+# Nucleus (top-p) filtering: keep token i when the tokens strictly more likely than it add up to
+# less than top_p (top_p = 1 keeps every token), zero the others and renormalise each row.
+# The rule depends only on the probabilities, never on the tokens' positions: tied tokens are
+# kept or dropped together.
+
+from .. import sampling as _sampling  # noqa: E402  (appended section)
+from .mistakes import resembles  # noqa: E402
+
+
+def TOP_P_REFERENCE(p, top_p):
+    """Nucleus filtering of each row of p: the course's own."""
+    return _sampling.top_p_probs(p, top_p)
+
+
+def _top_p_sorted(p, top_p, *, keep_rule, scatter=True, sort=True, by_position=True):
+    """A top-p filter built the way students build one: sort, running sum, keep, put back."""
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(-p, axis=-1, kind="stable") if sort else np.broadcast_to(
+        np.arange(p.shape[-1]), p.shape)
+    s = np.take_along_axis(p, order, axis=-1)
+    c = np.cumsum(s, axis=-1)
+    keep = keep_rule(c, s, top_p)
+    q = s * keep
+    if scatter:
+        out = np.empty_like(q)
+        np.put_along_axis(out, order, q, axis=-1)
+        q = out
+    return q / q.sum(axis=-1, keepdims=True)
+
+
+def top_p_crossing_dropped(p, top_p):
+    return _top_p_sorted(p, top_p, keep_rule=lambda c, s, t: c <= t)
+
+
+def top_p_position_ties(p, top_p):
+    return _top_p_sorted(p, top_p, keep_rule=lambda c, s, t: (c - s < t) | (t >= 1))
+
+
+def top_p_unsorted(p, top_p):
+    return _top_p_sorted(p, top_p, keep_rule=lambda c, s, t: (c - s < t) | (t >= 1), sort=False)
+
+
+def top_p_sorted_order(p, top_p):
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(-TOP_P_REFERENCE(p, top_p) - 2 * p, axis=-1, kind="stable")
+    return np.take_along_axis(TOP_P_REFERENCE(p, top_p), order, axis=-1)
+
+
+def top_p_not_renormalised(p, top_p):
+    p = np.asarray(p, dtype=float)
+    return np.where(TOP_P_REFERENCE(p, top_p) > 0, p, 0.0)
+
+
+def top_p_sum_without_keepdims(p, top_p):
+    p = np.asarray(p, dtype=float)
+    q = np.where(TOP_P_REFERENCE(p, top_p) > 0, p, 0.0)
+    return q / q.sum(axis=-1)
+
+
+def _drops_a_token_at_one(ev):
+    """A test with top_p = 1 whose result is exactly 0 where a probability was expected (the
+    difference can be far below any tolerance: 1e-20 against 0)."""
+    for name in ev.names():
+        o, case = ev.outcome(name), ev.cases[name]
+        expected = ev.expected(name)
+        if (float(case.args[1]) >= 1 and isinstance(o.value, np.ndarray)
+                and o.value.shape == expected.shape and o.value.dtype.kind == "f"
+                and np.any((o.value == 0) & (expected > 0))):
+            return name
+    return None
+
+
+def _ties(rng):
+    """A row whose boundary falls inside a tie: 1/2, then three tokens of 1/8, then the rest."""
+    p = np.array([0.5, 0.125, 0.125, 0.125, 0.0625, 0.0625])
+    return rng.permutation(p), float(rng.uniform(0.55, 0.74))   # needs one 1/8, keeps all three
+
+
+def _hidden_top_p(rng):
+    cases = []
+    for rows in (1, 3, 4):
+        k = int(rng.integers(5, 9))
+        scales = rng.permutation(np.array([0.1, 1.0, 8.0, 2.0])[:max(rows, 2)])[:rows]
+        z = rng.normal(0.0, 1.0, (rows, k)) * scales[:, None]      # flat, moderate and peaked rows
+        p = sm.softmax(z, axis=-1)
+        cases.append(Case("", (p[0] if rows == 1 else p, float(rng.uniform(0.3, 0.95)))))
+    square = sm.softmax(rng.normal(0.0, 2.0, (4, 4)), axis=-1)
+    cases.append(Case("", (square, float(rng.uniform(0.5, 0.9)))))
+    p, t = _ties(rng)
+    cases.append(Case("", (p, t)))
+    q, _ = _ties(rng)
+    cases.append(Case("", (np.stack([q, rng.permutation(q)]), t)))
+    tiny = rng.permutation(np.array([1.0 - 3e-18, 2e-18, 1e-18]))
+    cases.append(Case("", (tiny, 1.0), atol=0.0))
+    cases.append(Case("", (sm.softmax(rng.normal(0.0, 1.0, 6)), 1.0)))
+    one_hot = np.zeros(5, dtype=np.int64)
+    one_hot[rng.integers(5)] = 1
+    cases.append(Case("", (one_hot, float(rng.uniform(0.2, 0.9)))))
+    return cases
+
+
+_P4 = np.array([0.1, 0.5, 0.15, 0.25])
+_BATCH = np.array([[0.05, 0.6, 0.1, 0.25], [0.25, 0.25, 0.25, 0.25], [0.97, 0.01, 0.01, 0.01]])
+_SQUARE = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3], [0.25, 0.25, 0.5]])
+
+TOP_P_FILTER = register(Exercise(
+    name="top_p_filter",
+    lesson="04",
+    params=("p", "top_p"),
+    reference=TOP_P_REFERENCE,
+    task="top_p_filter(p, top_p): keep each row's most likely tokens until their probabilities "
+         "reach top_p (ties kept together, top_p = 1 keeps all), zero the rest, renormalise",
+    points=2.0,
+    rtol=1e-9,
+    atol=1e-12,
+    public=(
+        Case("basic", (_P4, 0.7)),
+        Case("first_token_enough", (_P4, 0.4)),
+        Case("exactly_reached", (np.array([0.5, 0.25, 0.125, 0.125]), 0.75)),
+        Case("tie_at_boundary", (np.array([0.125, 0.5, 0.125, 0.25]), 0.6)),
+        Case("top_p_one", (np.array([0.2, 0.5, 0.3]), 1.0)),
+        Case("top_p_one_tiny", (np.array([1.0, 1e-20]), 1.0), atol=0.0),
+        Case("batch", (_BATCH, 0.8)),
+        Case("square_batch", (_SQUARE, 0.65)),
+        Case("list", ([0.3, 0.7], 0.5)),
+        Case("int_one_hot", (np.array([0, 0, 1, 0]), 0.9),
+             shown="p = np.array([0, 0, 1, 0]) (integers), top_p = 0.9"),
+    ),
+    hidden=_hidden_top_p,
+    mistakes=common("top_p_filter(p, top_p)") + (
+        Mistake("token that reaches top_p dropped", resembles(top_p_crossing_dropped),
+                hint="you keep only the tokens whose running total stays at or below top_p, so "
+                     "the token that carries the total to top_p or past it is dropped: for "
+                     "{input} you get {got}. Keep a token when the tokens *before* it (strictly "
+                     "more likely) add up to less than top_p: the most likely token is always "
+                     "kept, and so is the one that crosses the threshold.",
+                supersedes=("not normalised",)),
+        Mistake("ties split", like(top_p_position_ties),
+                hint="at a tie on the boundary you keep some of the tied tokens and drop others, "
+                     "by their position: for {input} you get {got}. Tokens of equal probability "
+                     "must share one fate: compare with the mass of the tokens *strictly* more "
+                     "likely than the token (`p[p > p[i]].sum()`), not with a running sum in "
+                     "sorted order."),
+        Mistake("not sorted", like(top_p_unsorted),
+                hint="you add up the probabilities in the order they come, not from the most "
+                     "likely down: for {input} you get {got}. The nucleus is the set of the "
+                     "*most likely* tokens: the tokens before token i are those with a larger "
+                     "probability, wherever they sit."),
+        Mistake("returned in sorted order", like(top_p_sorted_order),
+                hint="your result is in sorted order, not in the tokens' own order: for {input} "
+                     "you get {got}. Entry i of the result must belong to token i: put the "
+                     "values back where they came from (or never move them)."),
+        Mistake("top_p = 1 drops a token", _drops_a_token_at_one,
+                hint="with top_p = 1 you drop a token of tiny probability: for {input} you get "
+                     "{got}. The mass above it is 1 - p_i, which rounds to exactly 1.0 when "
+                     "p_i is below about 1e-16, and 1.0 < 1 is False. top_p = 1 must keep every "
+                     "token: treat it as a case of its own.",
+                supersedes=("not normalised",)),
+        Mistake("sum without keepdims", like(top_p_sum_without_keepdims),
+                hint="for a batch {input} your function gives {got}: q.sum(axis=-1) drops the "
+                     "axis, so dividing by it lines the sums up against the wrong entries (or "
+                     "fails to broadcast). Use q.sum(axis=-1, keepdims=True).",
+                supersedes=("not normalised",)),
+        Mistake("not normalised", unnormalised(),
+                hint="for {input} you keep the right tokens but your row does not sum to 1: "
+                     "divide the kept probabilities by their sum, row by row (axis=-1, "
+                     "keepdims=True)."),
+    ),
+))
+__all__ += ["TOP_P_FILTER"]
