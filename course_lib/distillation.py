@@ -20,7 +20,7 @@ import numpy as np
 from .classification import MLP, _labels, cross_entropy, cross_entropy_grad
 from .softmax import _as_real_array, _temperature, log_softmax, softmax
 
-__all__ = ["distillation_loss", "distillation_grad", "distill_mlp"]
+__all__ = ["distillation_loss", "distillation_grad", "weight_gradients", "distill_mlp"]
 
 
 def _pair(z, v):
@@ -54,7 +54,7 @@ def distillation_loss(z, v, temperature):
     >>> from course_lib.distillation import distillation_loss
     >>> v = np.array([[2.0, 0.0, -1.0]])
     >>> round(distillation_loss(v, v, 2.0), 6)      # equal logits: the entropy of q
-    1.005889
+    0.905959
     """
     z, v = _pair(z, v)
     T = _temperature(temperature)
@@ -77,8 +77,34 @@ def distillation_grad(z, v, temperature):
     return (softmax(z, temperature=T) - softmax(v, temperature=T)) / (z.shape[0] * T)
 
 
-def _backprop(model, X, dz):
-    """The gradients of the weights of ``model`` for a gradient ``dz`` at its logits."""
+def weight_gradients(model, X, dz):
+    """Backpropagate a gradient ``dz`` at the logits of ``model`` to its weights.
+
+    Parameters
+    ----------
+    model : MLP
+    X : array_like, shape (N, D)
+        The inputs the logits were computed from.
+    dz : array_like, shape (N, K)
+        The gradient of a loss with respect to ``model.logits(X)``.
+
+    Returns
+    -------
+    dict of ndarray
+        ``{"W1": dL/dW1, "b1": ..., "W2": ..., "b2": ...}``, each of its weight's shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from course_lib.classification import MLP, cross_entropy_grad
+    >>> from course_lib.distillation import weight_gradients
+    >>> model = MLP.init(3, 4, 2, np.random.default_rng(0))
+    >>> X, y = np.ones((5, 3)), np.array([0, 1, 0, 1, 1])
+    >>> g = weight_gradients(model, X, cross_entropy_grad(model.logits(X), y))
+    >>> all(np.allclose(g[n], model.gradients(X, y)[1][n]) for n in model.NAMES)
+    True
+    """
+    dz = _as_real_array(dz, "dz")
     X, h, _ = model._forward(X)
     dh = (dz @ model.W2.T) * (1.0 - h * h)
     return {"W1": X.T @ dh, "b1": dh.sum(axis=0), "W2": h.T @ dz, "b2": dz.sum(axis=0)}
@@ -144,7 +170,7 @@ def distill_mlp(X, v, y, *, temperature, alpha=0.5, scale_by_t2=True, hidden=16,
         model.losses.append(alpha * s * distillation_loss(z, v, T)
                             + (1 - alpha) * float(cross_entropy(z, y)))
         dz = alpha * s * distillation_grad(z, v, T) + (1 - alpha) * cross_entropy_grad(z, y)
-        grads = _backprop(model, X, dz)
+        grads = weight_gradients(model, X, dz)
         for n, w in model.params.items():
             m[n] = b1 * m[n] + (1 - b1) * grads[n]
             u[n] = b2 * u[n] + (1 - b2) * grads[n] ** 2
