@@ -105,6 +105,21 @@ def _scipy_logsumexp_uses_log1p():
         getattr(scipy_logsumexp, "_logsumexp", scipy_logsumexp.logsumexp))
 
 
+def _bfloat16_limits():
+    """bfloat16's largest value, smallest normal, smallest subnormal and epsilon, read off the
+    bit patterns: a bfloat16 is the upper 16 bits of a float32."""
+    bits = np.array([0x7F7F0000, 0x00800000, 0x00010000, 0x3F810000], dtype=np.uint32)
+    largest, tiny, smallest, one_plus_eps = bits.view(np.float32).astype(float)
+    return largest, tiny, smallest, one_plus_eps - 1.0
+
+
+def _to_bfloat16(x):
+    """Round float32 values to the nearest bfloat16 (ties to even), returned as float32."""
+    bits = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return rounded.astype(np.uint32).view(np.float32)
+
+
 def _stated_03():
     f64 = np.finfo(np.float64)
     log_max = {dt: f"{np.log(float(np.finfo(dt).max)):.2f}" for dt in (np.float16, np.float32, np.float64)}
@@ -129,6 +144,8 @@ def _stated_03():
         # "now preserves precision when one element of the sum has magnitude much bigger than
         # the rest"): the installed scipy uses it exactly when it is 1.15 or later
         "1.15": _scipy_logsumexp_uses_log1p() == (_scipy_version() >= (1, 15)),
+        # bfloat16's epsilon, 2^-7 (7 stored fraction bits)
+        "0.0078": f"{_bfloat16_limits()[3]:.4f}" == "0.0078" and _bfloat16_limits()[3] == 2.0**-7,
     }
 
 
@@ -289,3 +306,67 @@ def test_start_here_demonstrates_check_on_a_wrong_and_a_right_softmax():
     assert "Likely mistake, no max trick" in shown["check-wrong"]
     assert "✓ softmax: all 10 tests passed" in shown["check-right"]
     assert "not implemented yet" in shown["check-stub"]
+
+
+# --- lesson 03: the formats table, the error figure, the range of log-softmax ---------------------
+def _lesson_03_namespace(*cell_ids):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ns = {}
+    for cell_id in ("setup", *cell_ids):
+        exec(_cell("03_max_trick", cell_id), ns)
+    return ns
+
+
+def test_lesson_03_formats_table_computes_bfloat16_from_its_layout():
+    """The table's limits() gives numpy's finfo for float16/32/64 (asserted in the cell) and,
+    for bfloat16, the values of its bit patterns; bfloat16 shares float32's range, not its
+    precision (257 rounds to 256, as the text says)."""
+    import matplotlib.pyplot as plt
+
+    ns = _lesson_03_namespace("limits-table")
+    plt.close("all")
+    assert ns["LAYOUTS"]["bfloat16"] == (8, 7)
+    assert ns["limits"](8, 7) == _bfloat16_limits()
+    assert f"{np.log(_bfloat16_limits()[0]):.2f}" == f"{np.log(float(np.finfo(np.float32).max)):.2f}" == "88.72"
+    assert float(_to_bfloat16(257.0)) == 256.0 and float(_to_bfloat16(256.0)) == 256.0
+    text = _markdown("03_max_trick")
+    assert "cannot even tell 256 from 257" in text and "88.72 (float32 and" in text
+
+
+def test_lesson_03_error_figure_counts_every_entry_and_states_the_bound():
+    """The right panel's claims, recomputed: the naive formula stays within 5 eps where it is
+    finite; the max trick within (d/2 + 5) eps at every gap d, and its error grows with the gap
+    (its mean at gaps 100-700 is tens of eps in float64, far above its mean at gaps below 1)."""
+    import matplotlib.pyplot as plt
+
+    ns = _lesson_03_namespace("figure")
+    plt.close("all")
+    for label, (f, dtype, *_) in ns["runs"].items():
+        _, gaps, errors = ns["measure"](f, dtype)
+        assert gaps.size > 50_000
+        bound = gaps / 2 + 5 if f is ns["stable_rows"] else 5
+        assert np.all(errors <= bound), label
+        if label == "max trick, float64":
+            assert errors[gaps < 1].mean() < 2 and 10 < errors[(gaps > 100) & (gaps < 700)].mean() < 350
+        if label == "max trick, float32":
+            assert 3 < errors[(gaps > 20) & (gaps < 87)].mean() < 44
+    assert "never beyond the dashed line $d/2$" in _markdown("03_max_trick")
+
+
+def test_log_softmax_range_is_stated_as_it_is():
+    """log-softmax of [1e308, -1e308] is -2e308, beyond float64: -inf is the right rounding,
+    while softmax and logsumexp stay finite; the lesson and the exercises say so."""
+    with np.errstate(over="ignore"):
+        assert np.isneginf(log_softmax(np.array([1e308, -1e308]))[1])
+    assert np.all(np.isfinite(softmax(np.array([1e308, -1e308]))))
+    assert np.isfinite(logsumexp(np.array([1e308, -1e308])))
+    exercises = _cell("03_max_trick", "exercises")
+    assert "each along an `axis` and finite for any finite logits" not in exercises   # the old claim
+    assert "The\nfirst two are finite for any finite logits" in exercises
+    assert "$-2 \\times 10^{308}$" in _cell("03_max_trick", "exercises")
+    solutions = nbformat.read(ROOT / "solutions" / "03_max_trick.ipynb", as_version=4)
+    intro = solutions.cells[0].source
+    assert "finite for any finite logits" not in intro and "[1e308, -1e308]" in intro
+
