@@ -352,7 +352,19 @@ def test_lesson_03_error_figure_counts_every_entry_and_states_the_bound():
             assert errors[gaps < 1].mean() < 2 and 10 < errors[(gaps > 100) & (gaps < 700)].mean() < 350
         if label == "max trick, float32":
             assert 3 < errors[(gaps > 20) & (gaps < 87)].mean() < 44
+        worst_top = 0.0                          # the largest entry (d = 0): a few eps
+        for s in ns["scales"]:
+            z = (s * ns["X"]).astype(dtype)
+            with np.errstate(over="ignore", invalid="ignore"):
+                p = f(z).astype(np.float64)
+            exact = softmax(z.astype(np.float64), axis=1, precise=True)
+            top = (np.arange(len(z)), z.argmax(axis=1))
+            fine = ~np.isnan(p).any(axis=1)
+            err = np.abs(p[top] - exact[top]) / exact[top] / np.finfo(dtype).eps
+            worst_top = max(worst_top, float(err[fine].max()) if fine.any() else 0.0)
+        assert worst_top <= 5, label
     assert "never beyond the dashed line $d/2$" in _markdown("03_max_trick")
+    assert "is accurate to a few $\\varepsilon$\nin both formulas" in _markdown("03_max_trick")
 
 
 def test_log_softmax_range_is_stated_as_it_is():
