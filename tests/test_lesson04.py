@@ -172,7 +172,7 @@ def _run_cells(*cell_ids):
     import matplotlib.pyplot as plt
 
     ns, printed = {}, io.StringIO()
-    with contextlib.redirect_stdout(printed):
+    with contextlib.redirect_stdout(printed), np.printoptions():    # the set-up sets print options
         for cell_id in ("setup", *cell_ids):
             exec(CODE[cell_id], ns)
     plt.close("all")
