@@ -382,3 +382,16 @@ def test_log_softmax_range_is_stated_as_it_is():
     intro = solutions.cells[0].source
     assert "finite for any finite logits" not in intro and "[1e308, -1e308]" in intro
 
+
+
+def test_the_log1p_exercise_states_its_examples_right():
+    from course_lib.exercises.lesson03 import LOG1P_REFERENCE
+
+    solutions = nbformat.read(ROOT / "solutions" / "03_max_trick.ipynb", as_version=4)
+    text = "\n".join(c.source for c in solutions.cells if c.cell_type == "markdown")
+    assert f"{float(LOG1P_REFERENCE([0.0, -50.0])):.2e}" == "1.93e-22" and "1.93 \\times 10^{-22}" in text
+    assert 1.0 + np.exp(-50.0) == 1.0 and np.log1p(np.exp(-50.0)) > 0
+    assert abs(float(LOG1P_REFERENCE([-40.0, 0.0, 0.0])) - np.log(2)) < 1e-15
+    assert "for `[-40, 0, 0]` the answer is about $\\log 2$" in text
+    assert f"{float(LOG1P_REFERENCE([1, 2, 3])):.8f}" == "3.40760596" and "`3.40760596`" in text
+    assert "`logsumexp_log1p`" in _cell("03_max_trick", "exercises")

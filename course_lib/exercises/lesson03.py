@@ -189,3 +189,115 @@ LOG_SOFTMAX = register(Exercise(
                 "= (z - m) - log(sum(exp(z - m))) with m = max(z)."),
     ),
 ))
+
+
+# --- logsumexp_log1p ----------------------------------------------------------------------------
+# Section 4's refinement: take one largest term out of the sum, m + log1p(t) with t the sum of
+# exp(z_j - m) over the other entries. When one logit dominates, t is tiny and log(1 + t) would
+# round it away; log1p keeps it. Tied maxima stay in t (each adds exactly 1).
+
+
+def LOG1P_REFERENCE(z):
+    """m + log1p(sum of the other terms), for a 1-D z: the course's own logsumexp."""
+    return sm.logsumexp(np.asarray(z, dtype=float))
+
+
+def lse_log_not_log1p(z):
+    z = np.asarray(z, dtype=float)
+    m = z.max()
+    return m + np.log(np.exp(z - m).sum())
+
+
+def lse_max_term_kept(z):
+    z = np.asarray(z, dtype=float)
+    m = z.max()
+    return m + np.log1p(np.exp(z - m).sum())
+
+
+def lse_every_max_removed(z):
+    z = np.asarray(z, dtype=float)
+    m = z.max()
+    return m + np.log1p(np.exp(z[z < m] - m).sum())
+
+
+def _like_to_the_last_digits(wrong):
+    """Like :func:`~.mistakes.like`, without an absolute tolerance: log(1 + t) and log1p(t)
+    differ by about 1e-22 where one logit dominates, far below the usual ``atol``."""
+
+    def detect(ev):
+        evidence = None
+        for name in ev.names():
+            o, case = ev.outcome(name), ev.cases[name]
+            if o.value is None or o.value.dtype.kind not in "iuf" or o.value.shape != ():
+                return None
+            w, expected = float(wrong(*case.args)), float(ev.expected(name))
+            if not np.isclose(float(o.value), w, rtol=1e-9, atol=0.0):
+                return None
+            if evidence is None and not np.isclose(w, expected, rtol=1e-12, atol=0.0):
+                evidence = name
+        return evidence
+
+    return detect
+
+
+def _hidden_log1p(rng):
+    cases = []
+    for k in (4, 7, 10):
+        cases.append(Case("", (rng.normal(0.0, 3.0, k),)))
+    for gap in (40.0, 60.0, 300.0):      # one logit, 0, far above the others: the result is ~t
+        z = rng.normal(0.0, 1.0, int(rng.integers(3, 7))) - gap
+        z[rng.integers(z.size)] = 0.0
+        cases.append(Case("", (z,), rtol=1e-12, atol=0.0))
+    tied = rng.normal(0.0, 1.0, 5) - 45.0                   # two tied maxima far above the rest
+    i, j = rng.choice(5, size=2, replace=False)
+    tied[[i, j]] = float(rng.uniform(-3.0, 3.0))
+    cases.append(Case("", (tied,), rtol=1e-12, atol=0.0))
+    cases.append(Case("", (rng.normal(0.0, 1.0, 6) + 800.0,)))   # exp(z) overflows
+    cases.append(Case("", (rng.integers(-5, 6, 5),)))
+    return cases
+
+
+LOGSUMEXP_LOG1P = register(Exercise(
+    name="logsumexp_log1p",
+    lesson="03",
+    params=("z",),
+    reference=LOG1P_REFERENCE,
+    task="logsumexp_log1p(z): log(sum(exp(z))) of a 1-D z as m + log1p(t), t the sum of "
+         "exp(z_j - m) over every entry but one largest",
+    points=2.0,
+    rtol=1e-12,
+    atol=0.0,
+    public=(
+        Case("seed_123", ([1.0, 2.0, 3.0],)),
+        Case("pair_1000", (np.array([1000.0, 1000.0]),)),
+        Case("dominant", (np.array([0.0, -50.0]),)),
+        Case("dominant_three", (np.array([-60.0, 2.0, -45.0]),)),
+        Case("tied_dominant", (np.array([-40.0, 0.0, 0.0]),)),
+        Case("very_negative", (np.array([-1000.0, -1000.0, -1000.0]),)),
+        Case("single", (np.array([7.5]),)),
+        Case("large", (np.array([1000.0, 0.0, 0.0]),)),
+        Case("int_array", (np.array([3, 1, 2]),), shown="z = np.array([3, 1, 2]) (integers)"),
+    ),
+    hidden=_hidden_log1p,
+    mistakes=common("logsumexp_log1p(z)") + (
+        Mistake("log instead of log1p", _like_to_the_last_digits(lse_log_not_log1p),
+                hint="you compute log(1 + t) (or log of the whole sum): when one logit towers "
+                     "over the others, t is below 1e-16, 1 + t rounds to exactly 1 and the log "
+                     "is 0, so for {input} you get {got}. Call np.log1p(t), which is accurate "
+                     "for tiny t."),
+        Mistake("largest term kept in t", like(lse_max_term_kept),
+                hint="your t still contains the largest term, exp(m - m) = 1, so you add log 2 "
+                     "too much where one logit dominates: for {input} you get {got}. Leave out "
+                     "exactly one largest entry when you add up t (np.delete(z, np.argmax(z)))."),
+        Mistake("every tied maximum removed", like(lse_every_max_removed),
+                hint="you leave out *every* entry equal to the max, so tied maxima are lost: "
+                     "for {input} you get {got}. Leave out only one of them (at np.argmax(z)); "
+                     "each other one adds exactly 1 to t.",
+                supersedes=("log instead of log1p",)),
+        Mistake("no max trick", broken(),
+                "your function gives {got} for {input}: exp overflows to inf above about 709, or "
+                "every term underflows to 0 and log(0) = -inf. Subtract the max first: "
+                "m + log1p(t) with t = sum of exp(z_j - m) over the other entries."),
+    ),
+))
+__all__ += ["LOGSUMEXP_LOG1P"]
