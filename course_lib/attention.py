@@ -338,7 +338,7 @@ def softmax_state(s, v):
     s = _as_real_array(s, "s").astype(np.float64)
     v = _as_real_array(v, "v").astype(np.float64)
     if s.ndim < 1:
-        raise ValueError(f"s must have a last axis of scores (..., n), got a scalar")
+        raise ValueError("s must have a last axis of scores (..., n), got a scalar")
     if v.ndim < 2 or v.shape[-2] != s.shape[-1]:
         raise ValueError(f"v must have one row per score, shape (..., {s.shape[-1]}, d_v), got "
                          f"shape {v.shape}")
