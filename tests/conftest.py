@@ -29,3 +29,12 @@ settings.register_profile("ci", max_examples=60, **_common)
 settings.register_profile("dev", max_examples=15, **_common)
 settings.register_profile("thorough", max_examples=1000, **_common)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One summary line for the browser tests skipped without Chromium (tests/test_browser.py)."""
+    reasons = [r.longrepr[2] for r in terminalreporter.stats.get("skipped", [])
+               if isinstance(r.longrepr, tuple) and "browser tests skipped" in r.longrepr[2]]
+    if reasons:
+        reason = reasons[0].removeprefix("Skipped: ")
+        terminalreporter.write_line(f"{len(reasons)} {reason}", yellow=True)
