@@ -32,9 +32,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_terminal_summary(terminalreporter):
-    """One summary line for the browser tests skipped without Chromium (tests/test_browser.py)."""
-    reasons = [r.longrepr[2] for r in terminalreporter.stats.get("skipped", [])
-               if isinstance(r.longrepr, tuple) and "browser tests skipped" in r.longrepr[2]]
-    if reasons:
-        reason = reasons[0].removeprefix("Skipped: ")
-        terminalreporter.write_line(f"{len(reasons)} {reason}", yellow=True)
+    """One summary line per opt-in group skipped here (tests/test_browser.py without Chromium,
+    tests/test_fresh_clone.py outside CI): what was skipped and how to run it."""
+    reasons = [r.longrepr[2].removeprefix("Skipped: ")
+               for r in terminalreporter.stats.get("skipped", []) if isinstance(r.longrepr, tuple)]
+    for reason in dict.fromkeys(r for r in reasons if " skipped: " in r and "SOFTMAX_COURSE_" in r):
+        terminalreporter.write_line(f"{reasons.count(reason)} {reason}", yellow=True)
