@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SKIP_REASON = ("fresh-clone check skipped: it takes minutes (a clean clone, the README's commands "
                "in a new venv); CI runs it; run it with SOFTMAX_COURSE_FRESH_CLONE=1 "
                "python -m pytest tests/test_fresh_clone.py")
-SERVER_START = 180
+SERVER_START = 900   # seconds for the start command: a pip install into a new venv, then the lab
 
 
 def fresh_clone_wanted(environ=os.environ):
@@ -105,7 +105,7 @@ def wait_for_lab(url, proc, log, timeout=SERVER_START):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            return f"the start command exited with {proc.returncode}:\n{log.read_text(errors='replace')}"
+            return f"the start command exited with {proc.returncode}:\n{log.read_text(errors='replace')[-4000:]}"
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
                 if r.status == 200:
@@ -113,7 +113,7 @@ def wait_for_lab(url, proc, log, timeout=SERVER_START):
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(1)
-    return f"no answer from {url} in {timeout} s:\n{log.read_text(errors='replace')}"
+    return f"no answer from {url} in {timeout} s:\n{log.read_text(errors='replace')[-4000:]}"
 
 
 def notebook_imports(root):
