@@ -159,7 +159,8 @@ def spread_sets(seed=0):
 PORTABLE_U = {np.dtype(np.float64): 1.0, np.dtype(np.float32): 3.0}
 
 
-def _max_ulp(fn, exact, x):
+def max_ulp_error(fn, exact, x):
+    """Largest error of ``fn(x)`` in ULPs of ``x``'s dtype against mpmath's ``exact``."""
     y = fn(x)
     worst = 0.0
     for xi, yi in zip(x.tolist(), y.tolist()):
@@ -184,8 +185,8 @@ def elementary_errors(dtype=np.float64, n=3000, seed=0):
     lo = float(np.log(np.finfo(dtype).tiny))
     x = np.concatenate([3 * rng.standard_normal(n), rng.uniform(-30, 0, n), rng.uniform(lo, hi, n)])
     t = np.concatenate([rng.random(n), np.exp(rng.uniform(np.log(1e-8), np.log(1e3), n))])
-    return {"exp": _max_ulp(np.exp, mpmath.exp, x.astype(dtype)),
-            "log1p": _max_ulp(np.log1p, mpmath.log1p, t.astype(dtype))}
+    return {"exp": max_ulp_error(np.exp, mpmath.exp, x.astype(dtype)),
+            "log1p": max_ulp_error(np.log1p, mpmath.log1p, t.astype(dtype))}
 
 
 def softmax_limit(u):

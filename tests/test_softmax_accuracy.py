@@ -14,6 +14,7 @@ asserted too where the goal is "better than scipy", so a test shows the defect i
 
 import functools
 
+import mpmath
 import numpy as np
 import pytest
 import scipy.special as sp
@@ -22,6 +23,7 @@ from accuracy import (
     PORTABLE_U,
     elementary_errors,
     log_softmax_limit,
+    max_ulp_error,
     logsumexp_row_limits,
     online_softmax_limit,
     reference,
@@ -61,8 +63,14 @@ def test_this_machines_exp_and_log1p_meet_the_portable_assumption(record_propert
             f"this machine's np.exp({np.dtype(dtype).name}) is off by {u['exp']:.2f} ULP, more "
             f"than the {assumed} the accuracy promises assume: they are scaled to it here")
     assert machine_u(np.float64)["log1p"] <= PORTABLE_U[np.dtype(np.float64)]
-    # the measurement can tell a correctly rounded function from a faithful one
-    assert 0.5 <= machine_u(np.float64)["exp"] < 1.0
+
+
+def test_the_measurement_sees_an_exp_one_ulp_off():
+    # the measured u scales every promise here: it must not hide an exp that is worse
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-30, 30, 500)
+    assert max_ulp_error(np.exp, mpmath.exp, x) <= PORTABLE_U[np.dtype(np.float64)]
+    assert max_ulp_error(lambda v: np.nextafter(np.exp(v), np.inf), mpmath.exp, x) > 1.0
 
 
 def log_limits(log_path):
