@@ -5,10 +5,14 @@ import importlib
 import os
 import re
 import stat
-import tomllib
 from pathlib import Path
 
 import pytest
+
+try:
+    import tomllib  # Python 3.11 and later
+except ModuleNotFoundError:  # Python 3.10, which the README supports: the test extra has tomli
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
