@@ -6,7 +6,8 @@ here is therefore a promise stated for an ``exp`` and ``log1p`` within ``u`` ULP
 and their derivation are in ``tests/accuracy.py``), checked with ``u`` measured on this
 machine's own functions; ``test_this_machines_exp_and_log1p_meet_the_portable_assumption``
 checks that this ``u`` is within what the course assumes of every machine (``PORTABLE_U``), so
-the portable promise holds wherever that test passes. scipy's figure on the same input is
+the portable promise holds wherever that test passes (where it fails, that one test says so and
+the others check the promise scaled to the machine's own ``u``). scipy's figure on the same input is
 asserted too where the goal is "better than scipy", so a test shows the defect it beats.
 ``benchmarks/accuracy_report.py`` prints the promises next to what this machine achieves;
 ``.ci/emulated-machine`` runs this file with numpy's AVX2/AVX-512 kernels switched off.
@@ -23,8 +24,8 @@ from accuracy import (
     PORTABLE_U,
     elementary_errors,
     log_softmax_limit,
-    max_ulp_error,
     logsumexp_row_limits,
+    max_ulp_error,
     online_softmax_limit,
     reference,
     softmax_limit,
@@ -110,7 +111,6 @@ def test_probabilities_within_their_promise(dtype, name, fn):
     p, _, _ = ref((dtype, name), z)
     with np.errstate(all="raise"):
         assert ulp_error(f(z), p) <= limit(_u_exp(dtype))
-    assert limit(_u_exp(dtype)) <= limit(PORTABLE_U[np.dtype(dtype)])
 
 
 @pytest.mark.parametrize("dtype,name", CASES, ids=[f"{d.__name__}-{n}" for d, n in CASES])
@@ -121,7 +121,6 @@ def test_log_softmax_within_its_promise(dtype, name, log_path):
     limit = log_softmax_limit(*log_limits(log_path)) if dtype == np.float64 else 0.501
     with np.errstate(all="raise"):
         assert ulp_error(log_softmax(z), lp) <= limit
-    assert log_softmax_limit(*log_limits(log_path)) <= log_softmax_limit(1.0, 1.0)
 
 
 @pytest.mark.parametrize("dtype,name", CASES, ids=[f"{d.__name__}-{n}" for d, n in CASES])
