@@ -72,8 +72,11 @@ def row(label, z, axis=-1):
         lse_promise = float(np.max(logsumexp_row_limits(z, lh, 1.0, 1.0, axis=axis)[ok],
                                    initial=0.5)) if wide else 0.501
         extra = 8 if axis == 0 else 0   # the blocked sum along a long strided axis
-        # the default max trick (slices beyond exp's range) also carries the rounding of z - m
-        trick = np.max(z) > np.log(np.finfo(dtype).max)
+        # the default max trick (slices beyond exp's range, or with a subnormal exp) also
+        # carries the rounding of z - m
+        finite = z[np.isfinite(z)]
+        trick = (np.max(finite) > np.log(np.finfo(dtype).max)
+                 or np.min(finite) < np.log(np.finfo(dtype).tiny))
         spread = float(np.max(np.max(z, axis=axis, keepdims=True) - np.where(
             np.isfinite(z), z, np.max(z)))) if trick and wide else 0.0
         cells = [
