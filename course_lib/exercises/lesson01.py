@@ -159,6 +159,8 @@ def _hidden_jacobians(rng):
         Case("", (rng.integers(-3, 4, n()),)),                                      # integers
         Case("", (rng.normal(0.0, 0.5, 2),)),
         Case("", (np.append(rng.normal(0.0, 1.0, 3), float(rng.uniform(1.0, 2.0))) * 2.0,)),
+        Case("", (rng.permutation(np.append(rng.normal(0.0, 1.0, 2),
+                                            -float(rng.uniform(2500.0, 4000.0)))),)),  # spread
     ]
 
 
@@ -180,6 +182,7 @@ SOFTMAX_JACOBIAN = register(Exercise(
         Case("int_array", (_np(1, 2, 3, dtype=np.int64),), shown="z = np.array([1, 2, 3]) (integers)"),
         Case("large", (_np(1000, 1001, 1002),)),
         Case("very_negative", (_np(-1000, -1001, -999),)),
+        Case("spread", (_np(0, 0.5, -2200),)),
     ),
     hidden=_hidden_jacobians,
     mistakes=common("softmax_jacobian(z)") + (
@@ -256,6 +259,7 @@ def _hidden_pairs(rng):
     n = lambda: int(rng.integers(3, 9))  # noqa: E731
     k = n()
     scales = rng.choice([-900.0, -300.0, 0.0, 300.0, 900.0], k)  # pairs far apart in one array
+    signs = rng.permutation([1.0, -1.0, 1.0, -1.0])
     return [
         Case("", (rng.normal(0.0, 2.0, n()), float(rng.normal(0.0, 2.0)))),    # b a number
         Case("", tuple(rng.normal(0.0, 3.0, (2, 4)))),
@@ -264,7 +268,8 @@ def _hidden_pairs(rng):
         Case("", (rng.normal(0.0, 1.0, 5) - 950.0, rng.normal(0.0, 1.0, 5) - 950.0)),   # underflow
         Case("", (rng.integers(-4, 5, 6), rng.integers(-4, 5, 6))),                     # integers
         Case("", (rng.normal(0.0, 1.0, (3, 3)), rng.normal(0.0, 1.0, (3, 3)))),
-    ]
+        Case("", (rng.uniform(750.0, 1000.0, 4) * signs, -rng.uniform(750.0, 1000.0, 4) * signs)),
+    ]                                                             # |a - b| above 1500: huge
 
 
 TWO_CLASS_SOFTMAX = register(Exercise(
@@ -285,6 +290,7 @@ TWO_CLASS_SOFTMAX = register(Exercise(
         Case("large", (np.array([1000.0, 1001.0]), np.array([999.0, 1001.0]))),
         Case("very_negative", (np.array([-1000.0, -1002.0]), np.array([-1001.0, -1000.0]))),
         Case("far_apart", (np.array([1000.0, 0.5, -1000.0]), np.array([1001.0, 0.0, -999.5]))),
+        Case("spread", (np.array([800.0, -800.0]), np.array([-800.0, 800.0]))),
         Case("grid", (np.array([[0.0, 1.0], [2.0, -1.0]]), np.array([[1.0, 1.0], [0.0, 0.0]]))),
     ),
     hidden=_hidden_pairs,
