@@ -93,6 +93,8 @@ __all__ = [
     "masked_softmax",
     "online_softmax",
     "entropy",
+    "softmax_jacobian",
+    "logits_from_probs",
 ]
 
 _BLOCK = 256  # summation block along non-innermost axes
@@ -801,3 +803,100 @@ def entropy(p, axis=-1):
         h = -np.add.reduce(terms, axis=axes)
     h = h + 0.0  # -0.0 -> 0.0
     return _scalar_if_0d(np.asarray(h))
+
+
+def softmax_jacobian(z):
+    r"""The Jacobian :math:`J = \mathrm{diag}(p) - pp^\top` of softmax at ``z``, :math:`p = \mathrm{softmax}(z)`.
+
+    :math:`J_{ij} = \partial p_i / \partial z_j = p_i (\delta_{ij} - p_j)`. It is the covariance
+    of the one-hot label drawn from ``p``, and the Hessian of :func:`logsumexp`: symmetric,
+    positive semidefinite, of rank ``K - 1`` when every :math:`p_i > 0` (its null space is spanned
+    by the all-ones vector: shifting every logit changes nothing).
+
+    Parameters
+    ----------
+    z : array_like, shape (..., K)
+        Logits along the last axis (integers and booleans become float64; float16/float32 keep
+        their dtype). Leading axes are a batch: one Jacobian per slice.
+
+    Returns
+    -------
+    ndarray, shape (..., K, K)
+        No overflow for large logits (:func:`softmax` shifts by the max).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from course_lib.softmax import softmax_jacobian
+    >>> softmax_jacobian([0.0, 0.0])
+    array([[ 0.25, -0.25],
+           [-0.25,  0.25]])
+    >>> J = softmax_jacobian([1000.0, 1001.0, 1002.0])
+    >>> bool(np.allclose(J, softmax_jacobian([1.0, 2.0, 3.0]))), bool(np.allclose(J.sum(axis=1), 0))
+    (True, True)
+    """
+    x = _as_real_array(z, "z")
+    if x.ndim == 0:
+        raise ValueError("z must have at least one axis (the K logits), got a 0-d value")
+    p = softmax(x, axis=-1)
+    J = -p[..., :, None] * p[..., None, :]
+    i = np.arange(x.shape[-1])
+    J[..., i, i] += p
+    J += 0.0  # -0.0 -> 0.0
+    return J
+
+
+def logits_from_probs(p, axis=-1):
+    r"""The logits of mean zero whose softmax is ``p``: softmax inverted up to its shift.
+
+    Softmax forgets one number, the shift (:math:`\mathrm{softmax}(z + c) = \mathrm{softmax}(z)`),
+    so from ``p`` the logits come back only up to a constant, :math:`z_i = \log p_i + C`. This
+    picks the constant that centres them: :math:`z_i = \log p_i - \overline{\log p}`, the mean
+    taken over the entries of the slice with :math:`p_i > 0`.
+
+    Parameters
+    ----------
+    p : array_like
+        Probabilities, non-negative (integers and booleans become float64; float16/float32
+        keep their dtype). A slice that does not sum to 1 is read as proportions:
+        ``softmax(logits_from_probs(p))`` is ``p`` divided by its sum.
+    axis : int, tuple of ints or None, default -1
+        The axis or axes of one distribution.
+
+    Returns
+    -------
+    ndarray
+        The shape of ``p``. A probability 0 gives the logit ``-inf`` (softmax gives ``-inf``
+        exactly 0), and the finite logits of a slice have mean 0; a slice without any positive
+        entry, or with a ``nan``, is all ``nan``.
+
+    Raises
+    ------
+    ValueError
+        If ``p`` has a negative entry.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from course_lib.softmax import logits_from_probs, softmax
+    >>> z = logits_from_probs([0.25, 0.25, 0.5])
+    >>> np.round(z, 6), bool(abs(z.sum()) < 1e-15)
+    (array([-0.231049, -0.231049,  0.462098]), True)
+    >>> logits_from_probs([0.5, 0.0, 0.5])
+    array([  0., -inf,   0.])
+    >>> bool(np.allclose(softmax(logits_from_probs(softmax([1.0, 2.0, 3.0]))), softmax([1.0, 2.0, 3.0])))
+    True
+    """
+    x = _as_real_array(p, "p")
+    axes = _axes(axis, x.ndim)
+    if np.any(x < 0):
+        raise ValueError("p must be non-negative (probabilities); found a negative entry")
+    w = x.astype(np.float64)
+    positive = w > 0
+    with np.errstate(all="ignore"):
+        logp = np.log(np.where(positive, w, 1.0))
+        n = positive.sum(axis=axes, keepdims=True)
+        centre = np.where(n > 0, logp.sum(axis=axes, keepdims=True, where=positive) / n, np.nan)
+        z = np.where(positive, logp - centre, np.where(n > 0, -np.inf, np.nan))
+    z = np.where(np.isnan(w).any(axis=axes, keepdims=True), np.nan, z)  # nan spreads to its slice
+    return _scalar_if_0d(z.astype(x.dtype))
