@@ -33,7 +33,8 @@ _HAS_TORCH = _importlib_util.find_spec("torch") is not None
 _IN_CI = _os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
 _SKIP_08 = not _HAS_TORCH and not _IN_CI
 _WHY_08 = 'lesson 08 skipped: PyTorch is not installed; run it with: pip install -e ".[torch]"'
-_ITEM_08 = _re.compile(r"\[.*\b(torch_\w+|08_\w+)")     # a parametrized item about lesson 08
+# a lesson 08 notebook's cell (named on the command line), or a shared test's item about lesson 08
+_ITEM_08 = _re.compile(r"^(notebooks|solutions|exercises)/08_|\[.*\b(torch_\w+|08_\w+)")
 
 
 def pytest_ignore_collect(collection_path, config):
