@@ -283,3 +283,25 @@ def test_every_decimal_the_lesson_states_is_checked():
                "0.5003", "0.50", "0.005", "0.0016", "1.386", "11.09",
                "0.01", "0.1", "4.3", "0.0"}
     assert stated <= checked, sorted(stated - checked)
+
+
+# --- the checker reads tensors -------------------------------------------------------------------
+def test_the_checker_reads_tensors_as_arrays_without_importing_torch_itself():
+    """course_lib.grading.run turns a returned tensor into an array: detached (a loss with a
+    graph), on the CPU, bfloat16 widened to float32; run.py itself never imports torch (its
+    source is sent into a learner's kernel)."""
+    from course_lib.grading import run
+
+    loss = torch.tensor([1.0, 2.0], requires_grad=True).sum()
+    value, error = run.as_numbers(loss)
+    assert error is None and value.shape == () and value == 3.0
+    value, error = run.as_numbers(torch.tensor([0.5, 0.25], dtype=torch.bfloat16))
+    assert error is None and value.dtype == np.float32 and value.tolist() == [0.5, 0.25]
+    shared = torch.zeros(3)
+    value, _ = run.as_numbers(shared)
+    value[0] = 1.0                                   # a copy: the tensor is untouched
+    assert shared[0] == 0.0
+    parts, error = run.as_parts((torch.ones(2), torch.zeros(1, 2)), ("output", "weights"))
+    assert error is None and [p.shape for p in parts] == [(2,), (1, 2)]
+    source = Path(run.__file__).read_text(encoding="utf-8")
+    assert "import torch" not in source
