@@ -79,6 +79,11 @@ def softmax_in_place(z):
     return z / z.sum(dim=-1, keepdim=True)
 
 
+def softmax_float32(z):
+    torch, F = _torch()
+    return F.softmax(torch.as_tensor(z, dtype=torch.float32), dim=-1)
+
+
 def softmax_renamed(logits, dim=-1, extra=None, more=None):
     return softmax_dim_ok(logits)
 
@@ -168,6 +173,11 @@ def ce_dim_zero(z, y, label_smoothing=0.0):
     return -(target * log_p).sum(dim=1).mean()
 
 
+def ce_float32(z, y, label_smoothing=0.0):
+    torch, F = _torch()
+    return F.cross_entropy(torch.as_tensor(z).float(), torch.as_tensor(y), label_smoothing=label_smoothing)
+
+
 def ce_renamed(logits, labels, smoothing=0.0):
     return ce_ok(logits, labels, smoothing)
 
@@ -247,6 +257,16 @@ def attention_no_scale(q, k, v, pad):
     return F.scaled_dot_product_attention(q, k, v, attn_mask=~pad[:, None, :], scale=1.0)
 
 
+def attention_float32(q, k, v, pad):
+    torch, F, q, k, v, pad = _qkvp(q, k, v, pad)
+    return F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=~pad[:, None, :])
+
+
+def attention_no_mask(q, k, v, pad):
+    torch, F, q, k, v, pad = _qkvp(q, k, v, pad)
+    return F.scaled_dot_product_attention(q, k, v)
+
+
 def attention_renamed(query, key, value):
     return attention_ok(query, key, value, np.zeros((len(query), len(key[0])), dtype=bool))
 
@@ -270,6 +290,7 @@ WRONG = [
     ("torch_softmax_dim", "wrong dim", softmax_dim_one),
     ("torch_softmax_dim", "no dim", softmax_no_dim),
     ("torch_softmax_dim", "no max trick", softmax_exp_no_shift),
+    ("torch_softmax_dim", "computed in float32", softmax_float32),
     ("torch_softmax_dim", "modifies its input", softmax_in_place),
     ("torch_softmax_dim", "wrong signature", softmax_needs_dim),
     ("torch_softmax_dim", "no return", softmax_no_return),
@@ -280,12 +301,15 @@ WRONG = [
     ("torch_cross_entropy_logits", "label smoothing ignored", ce_drops_smoothing),
     ("torch_cross_entropy_logits", "summed, not averaged", ce_sum),
     ("torch_cross_entropy_logits", "wrong dim", ce_dim_zero),
+    ("torch_cross_entropy_logits", "computed in float32", ce_float32),
     ("torch_cross_entropy_logits", "modifies its input", ce_in_place),
     ("torch_cross_entropy_logits", "wrong signature", ce_renamed),
     ("torch_cross_entropy_logits", "no return", ce_no_return),
     ("torch_cross_entropy_logits", "result is not numbers", ce_as_text),
     ("torch_masked_attention", "mask of the wrong polarity", attention_wrong_polarity),
     ("torch_masked_attention", "float 0/1 mask", attention_float_keep),
+    ("torch_masked_attention", "mask not used", attention_no_mask),
+    ("torch_masked_attention", "computed in float32", attention_float32),
     ("torch_masked_attention", "mask over the queries", attention_over_queries),
     ("torch_masked_attention", "fully masked row gives nan", attention_nan),
     ("torch_masked_attention", "fully masked row is uniform", attention_big_negative),

@@ -25,7 +25,7 @@ from .. import classification as cls
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from ..grading.registry import register
-from .mistakes import broken, common, like, resembles
+from .mistakes import _agrees, _differs, _value, broken, common, like, resembles
 
 __all__ = ["TORCH_SOFTMAX_DIM", "TORCH_CROSS_ENTROPY_LOGITS", "TORCH_MASKED_ATTENTION"]
 
@@ -34,6 +34,25 @@ T, F = True, False
 
 def _f(z):
     return np.asarray(z, dtype=float)
+
+
+def _float32(ev):
+    """A wrong result that came back in float32 (or narrower) for float64 input."""
+    for name in ev.names():
+        value = ev.outcome(name).value
+        parts = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(v, np.ndarray) and v.dtype in (np.float32, np.float16) for v in parts) \
+                and not ev.right(name):
+            return name
+    return None
+
+
+FLOAT32_HINT = (
+    "for {input} your result is float32, and it differs from the float64 answer in its last "
+    "digits. The tests give float64 arrays, and torch.as_tensor keeps float64; a dtype=torch.float32, "
+    ".float() or torch.tensor(..., dtype=...) on the way narrows it (float32 is PyTorch's default "
+    "for new tensors, not for these). Keep the input's dtype."
+)
 
 
 # --- torch_softmax_dim ----------------------------------------------------------------------------
@@ -78,7 +97,7 @@ TORCH_SOFTMAX_DIM = register(Exercise(
          "dim) of a batch of logits of shape (..., K), as a tensor",
     points=2.0,
     public=(
-        Case("vector", ([1.0, 2.0, 3.0],), shown="z = [1, 2, 3] (one example, K = 3)"),
+        Case("vector", (np.array([1.0, 2.0, 3.0]),), shown="z = [1, 2, 3] (one example, K = 3)"),
         Case("batch", (np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]]),),
              shown="z = [[1, 2, 3], [1, 1, 1]] (2 examples, K = 3)"),
         Case("square_batch", (_rows,),
@@ -107,6 +126,7 @@ TORCH_SOFTMAX_DIM = register(Exercise(
                 "(over the batch, or over the tokens), not over the K classes. PyTorch raises no "
                 "error: every dim of a square batch has a valid softmax. Each example's "
                 "probabilities run along the last dim (dim=-1 for (N, K) and (N, T, K) alike)."),
+        Mistake("computed in float32", _float32, FLOAT32_HINT),
         Mistake("no max trick", broken(),
                 "for {input} you get {got}: exp of a logit above about 709 (89 in float32) is "
                 "inf, and inf/inf is nan. F.softmax subtracts the max for you; an exp-and-divide "
@@ -179,6 +199,8 @@ TORCH_CROSS_ENTROPY_LOGITS = register(Exercise(
     task="torch_cross_entropy_logits(z, y, label_smoothing=0.0): with F.cross_entropy (or "
          "nn.CrossEntropyLoss), the mean loss of logits z (N, K) for labels y (N,), as a 0-d tensor",
     points=2.0,
+    rtol=1e-10,                 # float64 routes agree to ~1e-15; a float32 loss is ~6e-8 off
+    atol=1e-12,
     public=(
         Case("batch", (_Z5, _Y5), shown="z = [[2, 0.5, -1], [0, 3, 1], [1, 1, 4], [-2, 0, 2], "
                                          "[0.3, 0.2, 0.1]], y = [0, 1, 2, 0, 1]"),
@@ -220,6 +242,7 @@ TORCH_CROSS_ENTROPY_LOGITS = register(Exercise(
                 "for {input} you get {got}, N times the mean: the loss is averaged over the "
                 "batch (reduction='mean', the default), so that the learning rate does not "
                 "depend on the batch size."),
+        Mistake("computed in float32", _float32, FLOAT32_HINT),
         Mistake("wrong dim", like(ce_over_batch),
                 "for {input} you get {got}: your log-probabilities are normalised over the "
                 "batch (dim 0), not over the classes. For logits of shape (N, K) use "
@@ -299,9 +322,36 @@ def attention_uniform_rows(q, k, v, pad):
     return _attend(q, k, v, _keep(q, pad), fill=-1e9)
 
 
+def attention_unmasked(q, k, v, pad):
+    """No attn_mask: every key takes part, padding included."""
+    q = np.asarray(q, dtype=float)
+    return _attend(q, k, v, np.ones((q.shape[0], q.shape[1], np.shape(k)[1]), dtype=bool), fill=None)
+
+
 def attention_no_scale(q, k, v, pad):
     return _attend(np.asarray(q, dtype=float) * np.sqrt(np.shape(q)[-1]), k, v, _keep(q, pad),
                    fill=None)
+
+
+def only(wrong, *others, rtol=1e-6):
+    """Like :func:`~.mistakes.resembles`, on the tests where ``wrong`` gives another answer than
+    each of ``others``: mistakes that look alike on some inputs are told apart on the others."""
+    def detect(ev):
+        for name in ev.names():
+            case = ev.cases[name]
+            try:
+                with np.errstate(all="ignore"):
+                    w = _value(wrong(*case.args, **case.kwargs))
+                    rest = [_value(o(*case.args, **case.kwargs)) for o in others]
+            except Exception:
+                continue
+            expected = ev.expected(name)
+            if any(not _differs(w, o, rtol) for o in rest):
+                continue
+            if _differs(w, expected, rtol) and _agrees(ev.outcome(name), w, expected, rtol):
+                return name
+        return None
+    return detect
 
 
 def _batch(rng, b, n_q, n_k, d, d_v):
@@ -353,11 +403,16 @@ TORCH_MASKED_ATTENTION = register(Exercise(
                 "attn_mask in F.scaled_dot_product_attention is True where a key TAKES PART; "
                 "a padding mask is True where a key must be ignored. Invert it (~pad) and "
                 "give it a query axis: shape (B, 1, n_k) broadcasts over the queries."),
-        Mistake("float 0/1 mask", resembles(attention_float_mask),
-                "for {input} you get {got}: the padding keys still get weight. A float "
-                "attn_mask is ADDED to the scores, so a 0/1 mask only shifts them by 1. Pass "
-                "a boolean mask (True where a key takes part), or an additive one of 0 and "
-                "-inf."),
+        Mistake("float 0/1 mask", only(attention_float_mask, attention_unmasked),
+                "for {input} you get {got}: the padding keys still get weight. A float attn_mask "
+                "is ADDED to the scores, so a 0/1 mask only shifts them by 1. Pass a boolean "
+                "mask (True where a key takes part), or an additive one of 0 and -inf."),
+        Mistake("mask not used", only(attention_unmasked, attention_float_mask,
+                                      attention_uniform_rows),
+                "for {input} you get {got}: every key got weight, the padding too, as if no "
+                "mask reached the attention. Pass attn_mask= to F.scaled_dot_product_attention: "
+                "a boolean mask that is True where a key takes part."),
+        Mistake("computed in float32", _float32, FLOAT32_HINT),
         Mistake("mask over the queries", resembles(attention_mask_over_queries),
                 "for {input} you get {got}: the padding mask is laid along the queries (shape "
                 "(B, n, 1)), so whole queries are masked instead of padding keys; on square "
