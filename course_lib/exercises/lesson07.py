@@ -379,7 +379,7 @@ def _hidden_run(rng):
     actions = [int(a) for a in rng.integers(0, k, 12)]
     rewards = [float(v) for v in rng.normal(0.0, 3000.0, 12).round(1)]
     cases.append(Case("", (actions, rewards, k, 1.0)))
-    cases.append(Case("", ([int(rng.integers(4))], [float(rng.normal(4.0, 1.0).round(2))], 4, 0.1)))
+    cases.append(Case("", ([int(rng.integers(4))], [round(float(rng.normal(4.0, 1.0)), 2)], 4, 0.1)))
     return cases
 
 
