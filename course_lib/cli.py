@@ -4,7 +4,8 @@ Subcommands that exist today:
 
 ``start``
     Open the course in JupyterLab at lesson 00 (or at the ``notebooks/`` folder
-    while lesson 00 does not exist yet).
+    while lesson 00 does not exist yet). Prints only the address to open; JupyterLab's
+    own log goes to a file in Jupyter's runtime folder (``--verbose`` shows it instead).
 
 ``build``
     Regenerate ``exercises/`` from ``solutions/`` (see :mod:`course_lib.build`):
