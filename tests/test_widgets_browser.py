@@ -59,3 +59,40 @@ def test_widget_notes_are_readable_in_both_themes(tmp_path, theme):
         dark_page = sum(result["bg"]) < 3 * 128
     assert dark_page == (theme == "JupyterLab Dark"), result
     assert result["ratio"] >= 4.5, result
+
+
+def test_the_lesson_07_temperature_has_an_accessible_name_and_reads_tau(tmp_path, monkeypatch):
+    """ipywidgets 8's slider announces log10 τ and has no name; the labelled box beside it
+    (course_lib.widgets._core.tau_box) is found by its label and reads τ itself."""
+    import nbformat
+    import test_browser
+
+    demo_nb = tmp_path / "demo.ipynb"
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "from course_lib.widgets import exploration_explorer\nexploration_explorer(tau=1.0)"))
+    nbformat.write(nb, demo_nb)
+    monkeypatch.setattr(test_browser, "LESSON", demo_nb)
+    with lab_server(tmp_path) as (url, base, token), browser_page() as page:
+        page.goto(url)
+        status = page.locator("#jp-main-statusbar")
+        status.get_by_text(__import__("re").compile(r"\|\s*Idle")).wait_for()
+        page.locator(".jp-Notebook").first.click()
+        page.keyboard.press("Shift+Enter")
+        box = page.get_by_label("temperature τ")                 # the accessible name
+        box.wait_for()
+        first = box.input_value()
+        handle = page.locator(".widget-slider .noUi-handle").first
+        handle.focus()
+        for _ in range(3):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "() => document.querySelector('.widget-text input').value === '1.413'", timeout=30_000)
+        after = box.input_value()
+        valuetext = handle.get_attribute("aria-valuetext")
+        demo = page.locator(".jp-OutputArea-output").filter(has=page.locator(".widget-slider")).first
+        demo.screenshot(path=str(tmp_path / "tau_box.png"))
+    assert first == "1"
+    assert float(after) == pytest.approx(10 ** 0.15, abs=1e-3)   # three steps of 0.05 in log10 τ
+    assert valuetext != after                                    # the slider alone says log10 τ
