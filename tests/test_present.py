@@ -9,7 +9,10 @@ import socket
 import subprocess
 import sys
 import time
-import tomllib
+try:
+    import tomllib  # Python 3.11 and later
+except ModuleNotFoundError:  # Python 3.10: the test extra installs tomli there
+    import tomli as tomllib
 from pathlib import Path
 
 import nbformat
