@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -20,11 +19,9 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-if shutil.which("chromium") is None:
-    pytest.skip("Chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import browser_page, lab_server  # noqa: E402
+from test_browser import browser_page, chromium, lab_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "notebooks" / "07_rl_policies.ipynb"
@@ -59,7 +56,7 @@ def test_a_stored_lesson_opens_unmodified_and_old_metadata_would_not(tmp_path, m
     isolated = test_browser.isolated_env
     monkeypatch.setattr(test_browser, "isolated_env", environment)
     monkeypatch.setattr(test_browser, "LESSON", LESSON)
-    with lab_server(tmp_path) as (url, base, token), browser_page() as page:
+    with lab_server(tmp_path) as (url, base, token), browser_page(chromium()) as page:
         course = tmp_path / "course" / "notebooks"
         old = json.loads(LESSON.read_text(encoding="utf-8"))
         old["metadata"]["language_info"] = {"name": "python"}     # what was stored before

@@ -130,7 +130,7 @@ def test_hard_coded_answers_and_a_fake_check_gain_nothing(tmp_path):
         "def softmax(z):\n    return np.array(ANSWERS[tuple(map(float, np.ravel(z)))])",
         "def check(name, obj):\n    print('✓ all tests passed')\ncheck('softmax', softmax)",
     )
-    report = grade_notebook(path, seed=7)
+    report = grade_notebook(path, seed=7, exercises=["softmax"])
     (r,) = report.results
     public = len(EXERCISES["softmax"].public)
     assert r.n_passed == public and not r.passed and r.score < r.max_score

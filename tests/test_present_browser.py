@@ -10,7 +10,6 @@ Skipped when Chromium or Playwright is missing (tests/test_browser.py says how t
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,11 +20,9 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")
 psutil = pytest.importorskip("psutil")
-if shutil.which("chromium") is None:
-    pytest.skip("Chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import browser_page, free_port, isolated_env, stop  # noqa: E402
+from test_browser import browser_page, chromium, free_port, isolated_env, stop  # noqa: E402
 
 RELOADS = 4
 SETTLE = 20.0      # seconds a shut-down kernel's process may take to go (the machine may be loaded)
@@ -82,7 +79,7 @@ def present(tmp):
 
 
 def test_reloading_or_leaving_the_page_leaves_no_kernel_behind(tmp_path):
-    with present(tmp_path) as (proc, url, log), browser_page() as page:
+    with present(tmp_path) as (proc, url, log), browser_page(chromium()) as page:
         assert kernels(proc) == []
         counts = []
         for _ in range(1 + RELOADS):

@@ -10,18 +10,15 @@ Skipped without Chromium or Playwright.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-if shutil.which("chromium") is None:
-    pytest.skip("Chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import browser_page, lab_server, open_lesson_and_run_all  # noqa: E402
+from test_browser import browser_page, chromium, lab_server, open_lesson_and_run_all  # noqa: E402
 
 CONTRAST_JS = """
 (el) => {
@@ -49,7 +46,7 @@ def test_widget_notes_are_readable_in_both_themes(tmp_path, theme):
     settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
-    with lab_server(tmp_path) as (url, base, token), browser_page() as page:
+    with lab_server(tmp_path) as (url, base, token), browser_page(chromium()) as page:
         demo = open_lesson_and_run_all(page, url)
         note = demo.locator(".widget-html-content span").first
         note.wait_for()
@@ -74,7 +71,7 @@ def test_the_lesson_07_temperature_has_an_accessible_name_and_reads_tau(tmp_path
         "from course_lib.widgets import exploration_explorer\nexploration_explorer(tau=1.0)"))
     nbformat.write(nb, demo_nb)
     monkeypatch.setattr(test_browser, "LESSON", demo_nb)
-    with lab_server(tmp_path) as (url, base, token), browser_page() as page:
+    with lab_server(tmp_path) as (url, base, token), browser_page(chromium()) as page:
         page.goto(url)
         status = page.locator("#jp-main-statusbar")
         status.get_by_text(__import__("re").compile(r"\|\s*Idle")).wait_for()
