@@ -145,6 +145,7 @@ def present_environment(kernel_dir, environ=None):
             env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], package_root])
     else:
         env["PYTHONPATH"] = package_root
+    env.setdefault("SOFTMAX_COURSE_LIVE_DPI", "200")  # the page stretches the plots to its width
     return env
 
 

@@ -31,6 +31,8 @@ True
 
 from __future__ import annotations
 
+import os
+
 import html
 import math
 
@@ -41,7 +43,7 @@ from matplotlib.patches import Patch
 from ..plots import BLUE, GREY, ORANGE, VERMILION
 from ..softmax import entropy, softmax
 from ._core import (BarPanel, Demo, LiveFigure, as_logits, check_tau, course_style, format_logits,
-                    make_figure, parse_logits)
+                    make_figure, parse_logits, tau_box)
 
 __all__ = ["temperature_explorer", "temperature_compare", "temperature_sampler",
            "TAU_MIN", "TAU_MAX", "STATIC_TAUS"]
@@ -53,6 +55,12 @@ LOG2_TAU_RANGE, LOG2_TAU_STEP = 4.4, 0.1
 TAU_MIN, TAU_MAX = 2.0 ** -LOG2_TAU_RANGE, 2.0 ** LOG2_TAU_RANGE
 STATIC_TAUS = (0.1, 0.5, 1.0, 2.0, 10.0)   # the temperatures of the static figures
 LIVE_DPI = 100                             # the live plots: 640 x 300 pixels for one panel
+# softmax-course present sets SOFTMAX_COURSE_LIVE_DPI (200: twice the pixels each way), and its
+# page stretches the plot to the window's width: crisp on a projector
+try:
+    LIVE_DPI = min(max(int(os.environ.get("SOFTMAX_COURSE_LIVE_DPI", LIVE_DPI)), 50), 300)
+except ValueError:
+    pass
 
 
 def _labels(labels, k):
@@ -207,7 +215,9 @@ class TemperatureExplorer(_TemperatureDemo, widgets.VBox):
         self.tau0 = check_tau(tau)
         self.tau_slider = _tau_slider(self.tau0)
         self.tau_slider.observe(lambda _change: self.update(), names="value")
-        self._finish(self.tau_slider)
+        # a labelled number box names τ for screen readers and takes a typed value (tau_box)
+        self.tau_box = tau_box(self.tau_slider)
+        self._finish(widgets.HBox([self.tau_slider, self.tau_box]))
 
     @property
     def description(self):
@@ -293,7 +303,10 @@ class TemperatureCompare(_TemperatureDemo, widgets.VBox):
             s.style.description_width = "60px"
             s.observe(lambda _change: self.update(), names="value")
         self.tau_slider = self.tau_sliders[0]
-        self._finish(widgets.HBox(self.tau_sliders))
+        self.tau_boxes = [tau_box(sl, description=f"temperature {sl.description}")
+                          for sl in self.tau_sliders]
+        self._finish(widgets.VBox([widgets.HBox([sl, box]) for sl, box in
+                                   zip(self.tau_sliders, self.tau_boxes)]))
 
     @property
     def description(self):
@@ -405,7 +418,8 @@ class TemperatureSampler(_TemperatureDemo, widgets.VBox):
         self.draw_button = widgets.Button(description="Draw again",
                                           tooltip=f"the next {self.n} draws")
         self.draw_button.on_click(self._draw_again)
-        self._finish(widgets.HBox([self.tau_slider, self.draw_button]))
+        self.tau_box = tau_box(self.tau_slider)
+        self._finish(widgets.HBox([self.tau_slider, self.tau_box, self.draw_button]))
 
     @property
     def description(self):
