@@ -332,6 +332,19 @@ def temperature_via_logsumexp(z, temperature, axis=-1):
     return np.exp(x - sc.logsumexp(x, axis=axis, keepdims=True))
 
 
+# Answers that call a library function doing the exercise's whole job: right values, no points.
+# (exercise, function, the qualified name check reports)
+DELEGATED = [
+    ("softmax", lambda z: sc.softmax(z), "scipy.special.softmax"),
+    ("softmax_axis", axis_via_logsumexp, "scipy.special.logsumexp"),
+    ("softmax_axis", lambda z, axis=-1: sc.softmax(z, axis=axis), "scipy.special.softmax"),
+    ("stable_softmax", axis_via_logsumexp, "scipy.special.logsumexp"),
+    ("logsumexp", lambda z, axis=-1: sc.logsumexp(z, axis=axis), "scipy.special.logsumexp"),
+    ("log_softmax", lambda z, axis=-1: sc.log_softmax(z, axis=axis), "scipy.special.log_softmax"),
+    ("softmax_temperature", temperature_scipy, "scipy.special.softmax"),
+    ("softmax_temperature", temperature_via_logsumexp, "scipy.special.logsumexp"),
+]
+
 WRONG = [
     ("softmax", "no max trick", softmax_no_max),
     ("softmax", "no max trick", softmax_no_max_lists),
@@ -383,27 +396,19 @@ RIGHT = [
     ("softmax", softmax_lists_max),
     ("softmax", softmax_via_logsumexp),
     ("softmax", softmax_keeps_float32),
-    ("softmax", lambda z: sc.softmax(z)),
     ("softmax", axis_ok),
     ("softmax_axis", axis_ok),
     ("softmax_axis", axis_apply_along_axis),
     ("softmax_axis", axis_moveaxis),
-    ("softmax_axis", axis_via_logsumexp),
-    ("softmax_axis", lambda z, axis=-1: sc.softmax(z, axis=axis)),
     ("stable_softmax", axis_ok),
-    ("stable_softmax", axis_via_logsumexp),
     ("stable_softmax", lambda z, axis=-1: np.exp(log_softmax_ok(z, axis))),
     ("logsumexp", lse_ok),
     ("logsumexp", lse_logaddexp),
     ("logsumexp", lse_python_float),
-    ("logsumexp", lambda z, axis=-1: sc.logsumexp(z, axis=axis)),
     ("log_softmax", log_softmax_ok),
     ("log_softmax", log_softmax_via_lse),
-    ("log_softmax", lambda z, axis=-1: sc.log_softmax(z, axis=axis)),
     ("softmax_temperature", temperature_ok),
     ("softmax_temperature", temperature_power_renormalised),
-    ("softmax_temperature", temperature_scipy),
-    ("softmax_temperature", temperature_via_logsumexp),
 ]
 
 
@@ -574,3 +579,4 @@ for _path in sorted(Path(__file__).parent.glob("grading_fixtures_lesson[0-9][0-9
     _module = importlib.import_module(_path.stem)
     WRONG += _module.WRONG
     RIGHT += _module.RIGHT
+    DELEGATED += getattr(_module, "DELEGATED", [])

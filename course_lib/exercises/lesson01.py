@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
-from .mistakes import broken, common, like, unnormalised
+from .mistakes import SOFTMAX_LIBRARY, broken, common, like, unnormalised
 from ..grading.registry import register
 
 __all__ = ["SOFTMAX"]
@@ -61,6 +61,7 @@ MAX_TRICK_HINT = (
 
 SOFTMAX = register(Exercise(
     name="softmax",
+    delegates=SOFTMAX_LIBRARY,
     lesson="01",
     params=("z",),
     reference=lambda z: sm.softmax(z),

@@ -12,7 +12,7 @@ import numpy as np
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT, shift_by_mean, shift_by_min
-from .mistakes import broken, common, like, raised, resembles, unnormalised
+from .mistakes import SOFTMAX_LIBRARY, broken, common, like, raised, resembles, unnormalised
 from ..grading.registry import register
 
 __all__ = ["SOFTMAX_AXIS", "axis_basics", "axis_mistakes", "hidden_arrays", "A", "S", "OFFSET_ROWS"]
@@ -143,6 +143,7 @@ def hidden_arrays(rng):
 
 SOFTMAX_AXIS = register(Exercise(
     name="softmax_axis",
+    delegates=SOFTMAX_LIBRARY,
     lesson="02",
     params=("z",),
     reference=lambda z, axis=-1: sm.softmax(z, axis),

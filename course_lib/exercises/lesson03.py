@@ -12,7 +12,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import hidden_vectors
 from .lesson02 import OFFSET_ROWS, A, S, axis_basics, axis_mistakes, hidden_arrays
-from .mistakes import broken, common, like
+from .mistakes import SOFTMAX_LIBRARY, broken, common, like
 from ..grading.registry import register
 
 __all__ = ["STABLE_SOFTMAX", "LOGSUMEXP", "LOG_SOFTMAX"]
@@ -54,6 +54,7 @@ def _shared_cases(extreme=True):
 
 STABLE_SOFTMAX = register(Exercise(
     name="stable_softmax",
+    delegates=SOFTMAX_LIBRARY,
     lesson="03",
     params=("z",),
     reference=lambda z, axis=-1: sm.softmax(z, axis),
@@ -91,6 +92,7 @@ def lse_max_without_keepdims(z, axis=-1):
 
 LOGSUMEXP = register(Exercise(
     name="logsumexp",
+    delegates=SOFTMAX_LIBRARY,
     lesson="03",
     params=("z",),
     reference=lambda z, axis=-1: sm.logsumexp(z, axis),
@@ -161,6 +163,7 @@ def _log_of_softmax(ev):
 
 LOG_SOFTMAX = register(Exercise(
     name="log_softmax",
+    delegates=SOFTMAX_LIBRARY,
     lesson="03",
     params=("z",),
     reference=lambda z, axis=-1: sm.log_softmax(z, axis),

@@ -12,7 +12,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
 from .lesson02 import A, S, axis_basics
-from .mistakes import broken, common, like, unnormalised
+from .mistakes import SOFTMAX_LIBRARY, broken, common, like, unnormalised
 from ..grading.registry import register
 
 __all__ = ["SOFTMAX_TEMPERATURE", "SAMPLE_WITH_TEMPERATURE"]
@@ -50,6 +50,7 @@ def _hidden(rng):
 
 SOFTMAX_TEMPERATURE = register(Exercise(
     name="softmax_temperature",
+    delegates=SOFTMAX_LIBRARY,
     lesson="04",
     params=("z", "temperature"),
     reference=REFERENCE,
@@ -190,6 +191,8 @@ _U = np.array([0.05, 0.2, 0.5, 0.95])
 
 SAMPLE_WITH_TEMPERATURE = register(Exercise(
     name="sample_with_temperature",
+    delegates=("course_lib.*.sample_with_temperature", "course_lib.policies.inverse_cdf",
+               "course_lib.policies.sample_action"),
     lesson="04",
     params=("z", "temperature", "u"),
     reference=SAMPLE_REFERENCE,

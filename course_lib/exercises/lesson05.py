@@ -85,6 +85,7 @@ def _hidden_ce(rng):
 
 CROSS_ENTROPY = register(Exercise(
     name="cross_entropy",
+    delegates=("course_lib.classification.cross_entropy", "course_lib.calibration.negative_log_likelihood"),
     lesson="05",
     params=("z", "y"),
     reference=lambda z, y: cls.cross_entropy(z, y),
@@ -271,6 +272,7 @@ def _hidden_ece(rng):
 
 EXPECTED_CALIBRATION_ERROR = register(Exercise(
     name="expected_calibration_error",
+    delegates=("course_lib.calibration.expected_calibration_error", "course_lib.calibration.reliability_bins"),
     lesson="05",
     params=("p", "y"),
     reference=lambda p, y, n_bins=15: cal.expected_calibration_error(p, y, n_bins=n_bins),

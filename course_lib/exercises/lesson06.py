@@ -16,7 +16,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
 from .lesson02 import S, axis_basics
-from .mistakes import broken, common, like, raised, resembles, unnormalised
+from .mistakes import SOFTMAX_LIBRARY, broken, common, like, raised, resembles, unnormalised
 from ..grading.registry import register
 
 __all__ = ["MASKED_SOFTMAX", "ONLINE_SOFTMAX", "SCALED_DOT_PRODUCT_ATTENTION"]
@@ -159,6 +159,7 @@ def _hidden_online(rng):
 
 ONLINE_SOFTMAX = register(Exercise(
     name="online_softmax",
+    delegates=SOFTMAX_LIBRARY,
     lesson="06",
     params=("z",),
     reference=lambda z: sm.softmax(z),
@@ -261,6 +262,7 @@ def _qkv_shown(q, k, v, extra=""):
 
 SCALED_DOT_PRODUCT_ATTENTION = register(Exercise(
     name="scaled_dot_product_attention",
+    delegates=("course_lib.attention.*",),
     lesson="06",
     params=("q", "k", "v"),
     reference=attention_reference,

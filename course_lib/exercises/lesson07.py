@@ -16,7 +16,7 @@ from ..policies import boltzmann_policy as _policy
 from ..policies import gradient_bandit_step as _step
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
-from .mistakes import broken, common, like, resembles, unnormalised
+from .mistakes import SOFTMAX_LIBRARY, broken, common, like, resembles, unnormalised
 from ..grading.registry import register
 
 __all__ = ["BOLTZMANN_POLICY", "GRADIENT_BANDIT_STEP"]
@@ -87,6 +87,7 @@ def _hidden_policy(rng):
 
 BOLTZMANN_POLICY = register(Exercise(
     name="boltzmann_policy",
+    delegates=("course_lib.policies.boltzmann_policy",) + SOFTMAX_LIBRARY,
     lesson="07",
     params=("h", "temperature"),
     reference=POLICY_REFERENCE,
@@ -213,6 +214,7 @@ def _hidden_step(rng):
 
 GRADIENT_BANDIT_STEP = register(Exercise(
     name="gradient_bandit_step",
+    delegates=("course_lib.policies.gradient_bandit*",),
     lesson="07",
     params=("h", "action", "reward", "baseline", "alpha"),
     reference=STEP_REFERENCE,

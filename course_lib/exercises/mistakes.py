@@ -22,9 +22,15 @@ import numpy as np
 
 from ..grading.exercise import Mistake
 
-__all__ = ["broken", "mutated", "raised", "like", "resembles", "unnormalised", "common"]
+__all__ = ["SOFTMAX_LIBRARY", "broken", "mutated", "raised", "like", "resembles", "unnormalised", "common"]
 
 _ARITHMETIC = {"OverflowError", "ZeroDivisionError", "FloatingPointError"}
+
+#: Library functions that compute a whole softmax (or its log): an answer to a softmax
+#: exercise that calls one of them delegates the exercise (:attr:`Exercise.delegates`).
+SOFTMAX_LIBRARY = ("course_lib.softmax.softmax", "course_lib.softmax.log_softmax",
+                   "course_lib.softmax.logsumexp", "course_lib.softmax.online_softmax",
+                   "scipy.special.softmax", "scipy.special.log_softmax", "scipy.special.logsumexp")
 
 
 def _value(result):
