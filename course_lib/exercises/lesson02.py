@@ -75,9 +75,11 @@ def axis_basics(function, reference):
                 "axis=-1 means along each row (the last axis), axis=0 down each column.",
                 supersedes=("not normalised",)),
         Mistake("broadcast error", raised("ValueError", containing="broadcast"),
-                "for {input} your function gives {got}: a max or sum taken along `axis` drops "
-                "that axis, and its shape no longer lines up with z. Keep it: "
-                "z.max(axis=axis, keepdims=True), and the same for the sum."),
+                "for {input} your function gives {got}: the shapes of two arrays you combine do "
+                "not line up. A max or sum taken along `axis` drops that axis (and one taken "
+                "along another axis drops another), so it no longer lines up with z.",
+                more="Take every max and sum along the same `axis`, and keep that axis where "
+                     "the result is combined with z again (`keepdims=True`)."),
     )
 
 

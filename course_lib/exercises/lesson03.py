@@ -12,7 +12,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import hidden_vectors
 from .lesson02 import OFFSET_ROWS, A, S, axis_basics, axis_mistakes, hidden_arrays
-from .mistakes import SOFTMAX_LIBRARY, broken, common, like
+from .mistakes import SOFTMAX_LIBRARY, global_max, broken, common, like
 from ..grading.registry import register
 
 __all__ = ["STABLE_SOFTMAX", "LOGSUMEXP", "LOG_SOFTMAX"]
@@ -144,6 +144,12 @@ def log_softmax_without_max_back(z, axis=-1):
         z - np.expand_dims(lse_without_max_back(z, axis), axis)
 
 
+def log_softmax_global_max(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = z.max()
+    return (z - m) - np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
 def _log_of_softmax(ev):
     """-inf where a finite log-probability was expected, and never nan or +inf: log(0) of an
     underflowed probability (a log-sum-exp without the max trick gives +inf or nan somewhere)."""
@@ -175,7 +181,8 @@ LOG_SOFTMAX = register(Exercise(
     atol=1e-10,
     mistakes=common("log_softmax(z, axis=-1)")
     + axis_basics("log_softmax", lambda z, axis=-1: sm.log_softmax(z, axis)) + (
-        Mistake("log of softmax", _log_of_softmax,
+        global_max(log_softmax_global_max, supersedes=("no max trick", "log of softmax")),
+        Mistake("log of softmax", lambda ev: _log_of_softmax(ev) and like(log_of_softmax)(ev),
                 "you take log(softmax(z)): a probability below about 1e-308 rounds to 0 and "
                 "log(0) = -inf, so for {input} you get {got}. Compute it in the log domain: "
                 "log_softmax(z) = z - logsumexp(z) = (z - m) - log(sum(exp(z - m))).",

@@ -12,7 +12,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
 from .lesson02 import A, S, axis_basics
-from .mistakes import SOFTMAX_LIBRARY, broken, common, like, unnormalised
+from .mistakes import SOFTMAX_LIBRARY, global_max, broken, common, like, unnormalised
 from ..grading.registry import register
 
 __all__ = ["SOFTMAX_TEMPERATURE", "SAMPLE_WITH_TEMPERATURE"]
@@ -31,6 +31,12 @@ def temperature_ignored(z, temperature, axis=-1):
     return sm.softmax(np.asarray(z, dtype=float), axis)
 
 
+def temperature_global_max(z, temperature, axis=-1):
+    x = np.asarray(z, dtype=float) / temperature
+    e = np.exp(x - x.max())
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 def REFERENCE(z, temperature, axis=-1):
     """softmax(z / temperature) along axis: the course's own."""
     return sm.softmax(z, axis, temperature=temperature)
@@ -45,6 +51,8 @@ def _hidden(rng):
     cases.append(Case("", (rng.normal(0.0, 3.0, 6), 0.002), {"axis": -1}))   # z / tau overflows
     cases.append(Case("", (rng.normal(0.0, 1.0, 6), 500.0), {"axis": -1}))
     cases.append(Case("", (rng.integers(-5, 6, 5), int(rng.integers(2, 5))), {"axis": -1}))
+    far = rng.normal(0.0, 1.0, (3, 4)) + np.array([[0.0], [-900.0], [900.0]])[rng.permutation(3)]
+    cases.append(Case("", (far, float(rng.uniform(0.5, 1.0))), {"axis": -1}))  # rows far apart
     return cases
 
 
@@ -70,11 +78,13 @@ SOFTMAX_TEMPERATURE = register(Exercise(
         Case("square_columns", (S, 3.0), {"axis": 0}),
         Case("int_array", (np.array([1, 2, 3]), 2),
              shown="z = np.array([1, 2, 3]) (integers), temperature = 2"),
-        Case("large", (np.array([1000.0, 0.0, 0.0]), 1.0)),
+        Case("large", (np.array([[1000.0, 0.0, 0.0], [-900.0, -899.0, -897.0]]), 1.0),
+             shown="z = [[1000, 0, 0], [-900, -899, -897]] (rows far apart), temperature = 1"),
     ),
     hidden=_hidden,
     mistakes=common("softmax_temperature(z, temperature, axis=-1)")
     + axis_basics("softmax_temperature", REFERENCE) + (
+        global_max(temperature_global_max),
         Mistake("temperature multiplied", like(temperature_multiplied),
                 "you multiply the logits by the temperature instead of dividing: for {input} you "
                 "get {got}. A higher temperature must flatten the distribution, so use z / tau: "
@@ -153,9 +163,20 @@ def _wrong_only_where_exp_overflows(ev):
     big = [n for n in ev.names() if _overflows(ev.cases[n])]
     small = [n for n in ev.names() if n not in big]
     wrong = [n for n in big if not ev.right(n) and not ev.outcome(n).not_implemented]
-    if wrong and small and all(ev.right(n) for n in small):
+    if wrong and small and all(ev.right(n) for n in small) and all(
+            _overflow_symptom(ev.outcome(n), ev.expected(n)) for n in wrong):
         return wrong[0]
     return None
+
+
+def _overflow_symptom(outcome, expected) -> bool:
+    """What an overflowed sampler gives: an arithmetic error, or the same token for every u
+    (every comparison with a nan cumulative sum is False), wrong for most of them."""
+    if outcome.error is not None:
+        return outcome.error_type in ("OverflowError", "ZeroDivisionError", "FloatingPointError")
+    v = outcome.value
+    return (v is not None and v.size > 1 and v.shape == np.shape(expected)
+            and bool(np.all(v == v.flat[0])) and np.mean(v != expected) > 0.5)
 
 
 def _cannot_cast(ev):
@@ -241,7 +262,8 @@ SAMPLE_WITH_TEMPERATURE = register(Exercise(
                 "at a boundary you pick the token below it: for {input} you get {got}, and "
                 "u = 0 picks token 0 even when its probability is 0. Token i owns the interval "
                 "from c[i-1] (included) to c[i] (excluded), token 0 from 0: count the c[i] with "
-                "c[i] <= u (np.searchsorted(c, u, side='right')), or loop while u >= c[i]."),
+                "c[i] <= u (np.searchsorted(c, u, side='right')), or loop while u >= c[i].",
+                supersedes=("no max trick",)),
         Mistake("not normalised", like(sample_not_normalised),
                 "your running sum does not end at 1: for {input} you get {got}. Divide exp(z / "
                 "temperature - max) by its sum before taking np.cumsum, so that c[-1] = 1."),

@@ -16,7 +16,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
 from .lesson02 import S, axis_basics
-from .mistakes import SOFTMAX_LIBRARY, broken, common, like, raised, resembles, unnormalised
+from .mistakes import SOFTMAX_LIBRARY, global_max, broken, common, like, raised, resembles, unnormalised
 from ..grading.registry import register
 
 __all__ = ["MASKED_SOFTMAX", "ONLINE_SOFTMAX", "SCALED_DOT_PRODUCT_ATTENTION"]
@@ -45,6 +45,16 @@ def masked_with_big_negative(z, mask, axis=-1):
 
 def masked_with_zero(z, mask, axis=-1):
     return _filled(z, mask, 0.0, axis)
+
+
+def masked_global_max(z, mask, axis=-1):
+    z = np.asarray(z, dtype=float)
+    s = np.where(np.broadcast_to(np.asarray(mask, dtype=bool), z.shape), z, -np.inf)
+    m = s.max()
+    e = np.exp(s - (m if np.isfinite(m) else 0.0))
+    total = e.sum(axis=axis, keepdims=True)
+    with np.errstate(all="ignore"):
+        return np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
 
 
 def masked_after_softmax(z, mask, axis=-1):
@@ -87,12 +97,14 @@ MASKED_SOFTMAX = register(Exercise(
         Case("basic", ([1.0, 2.0, 3.0], [T, T, F])),
         Case("all_kept", ([1.0, 2.0, 3.0], [T, T, T])),
         Case("nothing_kept", (np.array([1.0, 2.0, 3.0]), np.array([F, F, F]))),
-        Case("rows", (_M, np.array([[T, T, F, F], [F, F, F, F], [T, F, T, T]])), {"axis": -1}),
+        Case("rows", (_M + np.array([[0.0], [0.0], [-900.0]]),
+                      np.array([[T, T, F, F], [F, F, F, F], [T, F, T, T]])), {"axis": -1}),
         Case("square_columns", (S, np.array([[T, F, T], [T, F, F], [F, F, T]])), {"axis": 0}),
         Case("padding_mask", (_M, np.array([T, T, T, F])), {"axis": -1},
              shown="z of shape (3, 4), mask = [True, True, True, False] (one mask for every "
                    "row), axis = -1"),
-        Case("large", (np.array([1000.0, 0.0, 0.0]), np.array([T, T, T]))),
+        Case("large", (np.array([[1000.0, 999.0, 998.0, 5000.0], [1.0, 2.0, 3.0, 0.0]]),
+                       np.array([[T, T, T, F], [T, T, T, T]])), {"axis": -1}),
         Case("large_masked", (np.array([1000.0, 1.0, 2.0]), np.array([F, T, T]))),
         Case("int_array", (np.array([[1, 2, 3], [3, 2, 1]]), np.array([[T, F, T], [T, T, F]])),
              {"axis": -1}, shown="z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), "
@@ -101,6 +113,7 @@ MASKED_SOFTMAX = register(Exercise(
     hidden=lambda rng: _hidden_masked(rng),
     mistakes=common("masked_softmax(z, mask, axis=-1)")
     + axis_basics("masked_softmax", masked_reference) + (
+        global_max(masked_global_max),
         Mistake("fully masked row gives nan", like(masked_with_inf_only), MASK_EMPTY_NAN_HINT,
                 supersedes=("no max trick",)),
         Mistake("fully masked row is uniform", like(masked_with_big_negative), MASK_UNIFORM_HINT),
@@ -129,6 +142,8 @@ def _hidden_masked(rng):
     cases.append(Case("", (z, rng.random(6) < 0.7), {"axis": -1}))
     cases.append(Case("", (rng.normal(0.0, 1.0, (3, 5)), rng.random(5) < 0.6), {"axis": -1}))
     cases.append(Case("", (rng.integers(-4, 5, (3, 4)), rng.random((3, 4)) < 0.5), {"axis": -1}))
+    far = rng.normal(0.0, 1.0, (3, 4)) + np.array([[0.0], [-900.0], [900.0]])[rng.permutation(3)]
+    cases.append(Case("", (far, rng.random((3, 4)) < 0.7), {"axis": -1}))       # rows far apart
     return cases
 
 
@@ -155,6 +170,21 @@ def _hidden_online(rng):
         Case("", (np.sort(rng.integers(-5, 6, n())),)),
         Case("", (rng.normal(0.0, 1.0, 1),)),
     ]
+
+
+def _divided(detect, divided):
+    """``detect``, kept only where the largest value is 1 (``divided=False``: exp(z - m) was
+    returned as it is) or where it is not (``divided=True``: divided by a wrong sum)."""
+
+    def check(ev):
+        name = detect(ev)
+        if name is None:
+            return None
+        v = ev.outcome(name).value
+        top_is_one = bool(np.isclose(np.max(v), 1.0, rtol=1e-12, atol=0))
+        return name if top_is_one != divided else None
+
+    return check
 
 
 ONLINE_SOFTMAX = register(Exercise(
@@ -191,11 +221,22 @@ ONLINE_SOFTMAX = register(Exercise(
         Mistake("no max trick", broken(),
                 MAX_TRICK_HINT.replace("your softmax", "your online_softmax")
                 + " In the online version, keep the running sum relative to the running max."),
-        Mistake("not normalised", unnormalised(lambda case: -1),
-                "for {input} your values have the right proportions but do not sum to 1: after "
-                "the pass, divide exp(z - m) by the running sum."),
+        Mistake("running sum wrong", _divided(unnormalised(lambda case: -1), True),
+                "for {input} you get {got}: the right proportions, divided by a running sum "
+                "that is not the sum of exp(z_i - m). The division is there; the sum is off. "
+                "Each time the max moves up, from m_old to m_new, the old sum must shrink by "
+                "the factor exp(m_old - m_new), which is at most 1.",
+                supersedes=("no max trick",),
+                more="Follow your loop by hand on z = [0, 1]: after the first entry m = 0, l = 1; "
+                     "after the second m = 1, and l must be exp(0 - 1) + exp(1 - 1). Check the "
+                     "sign of the exponent of your rescale factor and which max it uses."),
+        Mistake("not normalised", _divided(unnormalised(lambda case: -1), False),
+                "for {input} your values have the right proportions but do not sum to 1: the "
+                "largest is exactly 1, so nothing divided exp(z - m) by the running sum.",
+                more="After the pass, divide exp(z - m) by the running sum l."),
     ),
 ))
+
 
 
 # --- scaled_dot_product_attention -------------------------------------------------------------------

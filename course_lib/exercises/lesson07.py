@@ -9,6 +9,8 @@ Updating only the chosen arm still learns, so the tests look at single updates, 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .. import softmax as sm
@@ -16,7 +18,7 @@ from ..policies import boltzmann_policy as _policy
 from ..policies import gradient_bandit_step as _step
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
-from .mistakes import SOFTMAX_LIBRARY, broken, common, like, resembles, unnormalised
+from .mistakes import SOFTMAX_LIBRARY, global_max, broken, common, like, resembles, unnormalised
 from ..grading.registry import register
 
 __all__ = ["BOLTZMANN_POLICY", "GRADIENT_BANDIT_STEP"]
@@ -31,7 +33,7 @@ INTEGER_HINT = (
 
 def _with_hints(mistakes, **hints):
     """``mistakes`` with the hints of those named (spaces as underscores) replaced."""
-    return tuple(Mistake(m.name, m.detect, hints[m.name.replace(" ", "_")], m.supersedes)
+    return tuple(dataclasses.replace(m, hint=hints[m.name.replace(" ", "_")])
                  if m.name.replace(" ", "_") in hints else m for m in mistakes)
 
 
@@ -63,6 +65,12 @@ def policy_whole_array(h, temperature=1.0):
     return sm.softmax(h, axis=None, temperature=temperature)
 
 
+def policy_global_max(h, temperature=1.0):
+    x = np.asarray(h, dtype=float) / temperature
+    e = np.exp(x - x.max())
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def POLICY_REFERENCE(h, temperature=1.0):
     """softmax(h / temperature) along the last axis: the course's own."""
     return _policy(h, temperature)
@@ -82,6 +90,8 @@ def _hidden_policy(rng):
     cases.append(Case("", (rng.normal(0.0, 1.0, 6), 500.0)))                # nearly uniform
     cases.append(Case("", (rng.normal(900.0, 5.0, 4), 1.0)))                # exp(h) overflows
     cases.append(Case("", (rng.integers(-5, 6, 5), int(rng.integers(2, 5)))))
+    far = rng.normal(0.0, 1.0, (3, 4)) + np.array([[0.0], [-900.0], [900.0]])[rng.permutation(3)]
+    cases.append(Case("", (far, float(rng.uniform(0.5, 1.0)))))                # rows far apart
     return cases
 
 
@@ -104,7 +114,7 @@ BOLTZMANN_POLICY = register(Exercise(
         Case("hot", ([0.5, 2.0, 1.0, 1.9], 100.0)),
         Case("large_preferences", (np.array([1000.0, 0.0, -5.0]), 1.0)),
         Case("tiny_tau", (np.array([3.0, 1.0, 2.0]), 0.001)),
-        Case("states", (H2, 1.0)),
+        Case("states", (np.array([[1.0, 2.0, 3.0], [-900.0, -899.0, -897.0]]), 1.0)),
         Case("states_hot", (H2, 4.0)),
         Case("int_array", (np.array([1, 2, 3]), 2),
              shown="h = np.array([1, 2, 3]) (integers), temperature = 2"),
@@ -116,6 +126,7 @@ BOLTZMANN_POLICY = register(Exercise(
         "`h -= h.max()` or `h /= temperature` writes into the caller's array, and an agent "
         "would lose what it learned. Make new arrays: `h = h / temperature`, `d = h - h.max(...)`.",
     ) + (
+        global_max(policy_global_max),
         Mistake("greedy one-hot policy", like(greedy_policy),
                 "your policy puts all its probability on the best arm: for {input} you get {got}. "
                 "That is the limit tau -> 0, a policy that never explores. Return the softmax "

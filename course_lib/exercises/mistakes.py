@@ -22,7 +22,7 @@ import numpy as np
 
 from ..grading.exercise import Mistake
 
-__all__ = ["SOFTMAX_LIBRARY", "broken", "mutated", "raised", "like", "resembles", "unnormalised", "common"]
+__all__ = ["SOFTMAX_LIBRARY", "FLOAT32", "global_max", "broken", "mutated", "raised", "like", "resembles", "unnormalised", "common"]
 
 _ARITHMETIC = {"OverflowError", "ZeroDivisionError", "FloatingPointError"}
 
@@ -57,15 +57,54 @@ def _is_broken(outcome, expected) -> bool:
 
 
 def broken():
-    """Detect nan/inf results (or OverflowError, ZeroDivisionError) where numbers were expected."""
+    """Detect an answer that breaks only where exp leaves its range: nan/inf results (or
+    OverflowError, ZeroDivisionError) where numbers were expected on some test, and the right
+    value on every test where it returned finite numbers.
+
+    The second condition makes it specific: an answer that is also wrong on moderate inputs
+    (another axis, exp and log swapped) has another mistake, which this one must not hide."""
 
     def detect(ev):
+        evidence, some_right = None, False
         for name in ev.names():
-            if _is_broken(ev.outcome(name), ev.expected(name)):
-                return name
-        return None
+            o = ev.outcome(name)
+            if _is_broken(o, ev.expected(name)):
+                evidence = evidence or name
+            elif not ev.right(name):
+                return None
+            else:
+                some_right = True
+        return evidence if some_right else None
 
     return detect
+
+
+def _narrow(value) -> bool:
+    if isinstance(value, tuple):
+        return any(map(_narrow, value))
+    return isinstance(value, np.ndarray) and value.dtype in (np.float32, np.float16)
+
+
+def computes_in_float32(ev):
+    """A wrong result in float32 (or float16) for a test whose input has no float32 in it."""
+    for name in ev.names():
+        if _narrow_floats(ev.cases[name]):
+            continue
+        o = ev.outcome(name)
+        if o.error is None and _narrow(o.value) and not ev.right(name):
+            return name
+    return None
+
+
+FLOAT32 = Mistake(
+    "computes in float32", computes_in_float32,
+    "for {input} your result is in float32: {got}. float32 keeps about 7 significant digits "
+    "(float64 about 16), so your values are off in the 7th digit, and exp already overflows "
+    "above about 88.7 instead of 709.8.",
+    supersedes=("not normalised", "no max trick", "integer input", "log of softmax",
+                "running sum wrong"),
+    more="Convert the input once, at the start, to float64 (`dtype=float`), and do not cast "
+         "to `np.float32` along the way: numpy then keeps float64 all through.")
 
 
 def mutated():
@@ -245,7 +284,26 @@ def common(function):
                 "for integer logits {input} your function gives {got}. An integer array keeps "
                 "its dtype through in-place operations: `e /= e.sum()` cannot store fractions in "
                 "it. Convert first, before any arithmetic: `z = np.asarray(z, dtype=float)`."),
+        FLOAT32,
     )
+
+
+GLOBAL_MAX_HINT = (
+    "you shift every row by the largest value of the whole array, not by each row's own max: "
+    "for {input} a row far below that max underflows, exp gives 0 everywhere in it, and you "
+    "get {got}. On paper any shift is allowed; in floating point only a row's own max keeps "
+    "its largest term at exactly 1.")
+GLOBAL_MAX_MORE = (
+    "Take the max along the same axis as the sum, keeping that axis (`keepdims=True`), so "
+    "that each row is shifted by its own largest entry.")
+
+
+def global_max(wrong, *, supersedes=("no max trick", "not normalised")):
+    """The mistake "global max": the outcomes agree with ``wrong``, a version of the exercise
+    that shifts by the max of the whole array (told apart by a batch whose rows sit at very
+    different scales)."""
+    return Mistake("global max", like(wrong), GLOBAL_MAX_HINT, supersedes=supersedes,
+                   more=GLOBAL_MAX_MORE)
 
 
 def resembles(wrong, *, rtol=1e-6):
