@@ -580,3 +580,146 @@ for _path in sorted(Path(__file__).parent.glob("grading_fixtures_lesson[0-9][0-9
     WRONG += _module.WRONG
     RIGHT += _module.RIGHT
     DELEGATED += getattr(_module, "DELEGATED", [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Mistakes named since the mutation harness (issue 16): float32 computations, a global max in a
+# batch, an online softmax whose rescale factor is inverted, a temperature search that never
+# responds to the data.
+def softmax_float32(z, axis=-1):
+    z = np.asarray(z, dtype=np.float32)  # "float32 is enough for probabilities"
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def lse_float32(z, axis=-1):
+    z = np.asarray(z, dtype=np.float32)
+    m = z.max(axis=axis, keepdims=True)
+    return m.squeeze(axis) + np.log(np.exp(z - m).sum(axis=axis))
+
+
+def log_softmax_float32(z, axis=-1):
+    z = np.asarray(z, dtype=np.float32)
+    m = z.max(axis=axis, keepdims=True)
+    return (z - m) - np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+def temperature_float32(z, temperature, axis=-1):
+    return softmax_float32(np.asarray(z, dtype=np.float32) / np.float32(temperature), axis)
+
+
+def ce_float32(z, y):
+    z = np.asarray(z, dtype=np.float32)
+    m = z.max(axis=1, keepdims=True)
+    log_p = (z - m) - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(y)), y])
+
+
+def masked_float32(z, mask, axis=-1):
+    z = np.asarray(z, dtype=np.float32)
+    mask = np.broadcast_to(np.asarray(mask, dtype=bool), z.shape)
+    s = np.where(mask, z, np.float32(-np.inf))
+    m = s.max(axis=axis, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, np.float32(0)))
+    total = e.sum(axis=axis, keepdims=True)
+    return np.where(total > 0, e / np.where(total > 0, total, np.float32(1)), np.float32(0))
+
+
+def online_float32(z):
+    z = np.asarray(z, dtype=np.float32)
+    m, l = np.float32(-np.inf), np.float32(0)
+    for x in z:
+        m_new = max(m, x)
+        l = l * np.exp(m - m_new) + np.exp(x - m_new)
+        m = m_new
+    return np.exp(z - m) / l
+
+
+def attention_float32(q, k, v, mask=None):
+    q, k, v = (np.asarray(a, dtype=np.float32) for a in (q, k, v))
+    s = q @ k.T / np.float32(np.sqrt(q.shape[-1]))
+    if mask is not None:
+        s = np.where(mask, s, np.float32(-np.inf))
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, np.float32(0)))
+    total = e.sum(axis=-1, keepdims=True)
+    w = np.where(total > 0, e / np.where(total > 0, total, np.float32(1)), np.float32(0))
+    return w @ v, w
+
+
+def policy_float32(h, temperature=1.0):
+    return softmax_float32(np.asarray(h, dtype=np.float32) / np.float32(temperature), -1)
+
+
+def step_float32(h, action, reward, baseline, alpha):
+    h = np.asarray(h, dtype=np.float32)
+    e = np.exp(h - h.max())
+    onehot = np.zeros_like(h)
+    onehot[action] = 1
+    return h + np.float32(alpha * (reward - baseline)) * (onehot - e / e.sum())
+
+
+def temperature_global_max(z, tau, axis=-1):
+    x = np.asarray(z, dtype=float) / tau
+    e = np.exp(x - np.max(x))  # the whole array's max
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax_global_max(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    shifted = z - z.max()
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def ce_global_max(z, y):
+    z = np.asarray(z, dtype=float)
+    z = z - z.max()
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(y)), y])
+
+
+def masked_global_max(z, mask, axis=-1):
+    z = np.asarray(z, dtype=float)
+    keep = np.broadcast_to(np.asarray(mask, dtype=bool), z.shape)
+    e = np.where(keep, np.exp(z - z[keep].max()) if keep.any() else 0.0, 0.0)
+    total = e.sum(axis=axis, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+
+
+def policy_global_max(h, temperature=1.0):
+    x = np.asarray(h, dtype=float) / temperature
+    e = np.exp(x - x.max())
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def online_inverted_rescale(z):
+    z = np.asarray(z, dtype=float)
+    m, l = z[0], 1.0
+    for x in z[1:]:
+        m_new = max(m, x)
+        l = l * np.exp(m_new - m) + np.exp(x - m_new)  # the factor upside down
+        m = m_new
+    return np.exp(z - m) / l
+
+
+WRONG += [
+    ("softmax", "computes in float32", softmax_float32),
+    ("softmax_axis", "computes in float32", softmax_float32),
+    ("stable_softmax", "computes in float32", softmax_float32),
+    ("logsumexp", "computes in float32", lse_float32),
+    ("log_softmax", "computes in float32", log_softmax_float32),
+    ("cross_entropy", "computes in float32", ce_float32),
+    ("online_softmax", "computes in float32", online_float32),
+    ("softmax_temperature", "computes in float32", temperature_float32),
+    ("masked_softmax", "computes in float32", masked_float32),
+    ("boltzmann_policy", "computes in float32", policy_float32),
+    ("scaled_dot_product_attention", "computes in float32", attention_float32),
+    ("gradient_bandit_step", "computes in float32", step_float32),
+    ("softmax_temperature", "global max", temperature_global_max),
+    ("log_softmax", "global max", log_softmax_global_max),
+    ("cross_entropy", "global max", ce_global_max),
+    ("masked_softmax", "global max", masked_global_max),
+    ("boltzmann_policy", "global max", policy_global_max),
+    ("online_softmax", "running sum wrong", online_inverted_rescale),
+]
+

@@ -109,7 +109,7 @@ BOLTZMANN_POLICY = register(Exercise(
         Case("default_tau", ([1.0, 2.0, 3.0],)),
         Case("tau_1", ([1.0, 2.0, 3.0], 1.0)),
         Case("tau_2", ([1.0, 2.0, 3.0], 2.0)),
-        Case("tau_half", (np.array([0.5, -1.0, 2.0, 0.0]), 0.5)),
+        Case("tau_fifth", (np.array([20.06, -1.0, 19.14, 19.5]), 0.2)),
         Case("cold", ([0.5, 2.0, 1.0, 1.9], 0.01)),
         Case("hot", ([0.5, 2.0, 1.0, 1.9], 100.0)),
         Case("large_preferences", (np.array([1000.0, 0.0, -5.0]), 1.0)),

@@ -68,7 +68,7 @@ def broken():
         evidence, some_right = None, False
         for name in ev.names():
             o = ev.outcome(name)
-            if _is_broken(o, ev.expected(name)):
+            if _is_broken(o, ev.expected(name)) or _underflowed(o, ev.expected(name)):
                 evidence = evidence or name
             elif not ev.right(name):
                 return None
@@ -77,6 +77,19 @@ def broken():
         return evidence if some_right else None
 
     return detect
+
+
+def _underflowed(outcome, expected) -> bool:
+    """Exactly 0 wherever the value is wrong, and numbers there were expected: exp underflowed
+    (an answer that guards its division by 0 returns zeros instead of nan)."""
+    v = outcome.value
+    if outcome.error is not None or not isinstance(v, np.ndarray) or isinstance(expected, tuple) \
+            or v.shape != np.shape(expected) or v.dtype.kind != "f":
+        return False
+    expected = np.asarray(expected, dtype=float)
+    with np.errstate(all="ignore"):
+        off = ~np.isclose(v, expected, rtol=1e-6, atol=1e-12)
+    return bool(off.any() and np.all(v[off] == 0) and np.all(expected[off] != 0))
 
 
 def _narrow(value) -> bool:
