@@ -720,6 +720,63 @@ WRONG += [
     ("cross_entropy", "global max", ce_global_max),
     ("masked_softmax", "global max", masked_global_max),
     ("boltzmann_policy", "global max", policy_global_max),
-    ("online_softmax", "running sum wrong", online_inverted_rescale),
+    ("online_softmax", "divided by the wrong sum", online_inverted_rescale),
 ]
 
+
+
+def log_softmax_eps(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return np.log(e / e.sum(axis=axis, keepdims=True) + 1e-12)  # "avoids log(0)"
+
+
+def ece_half_correct(p, y, n_bins=15):
+    p, y = np.asarray(p, dtype=float), np.asarray(y)
+    conf = p.max(axis=1)
+    correct = p[np.arange(len(y)), y] >= 0.5  # "the model gave the truth at least half"
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        b = (conf > lo) & (conf <= hi) | ((lo == 0) & (conf == 0))
+        if b.any():
+            total += b.sum() / len(conf) * abs(correct[b].mean() - conf[b].mean())
+    return total
+
+
+def attention_weights_first(q, k, v, mask=None):
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    s = q @ k.T / np.sqrt(q.shape[1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    t = e.sum(axis=1, keepdims=True)
+    w = np.divide(e, t, out=np.zeros_like(e), where=t > 0)
+    return w, w @ v
+
+
+def masked_max_everything(z, mask, axis=-1):
+    z = np.asarray(z, dtype=float)
+    mask = np.broadcast_to(np.asarray(mask, dtype=bool), z.shape)
+    e = np.exp(z - z.max(axis=axis, keepdims=True)) * mask  # max over masked entries too
+    t = e.sum(axis=axis, keepdims=True)
+    return np.divide(e, t, out=np.zeros_like(e), where=t > 0)
+
+
+def step_in_place_loop(h, action, reward, baseline, alpha):
+    new = np.array(h, dtype=float)
+    for a in range(len(new)):
+        e = np.exp(new - new.max())
+        pi_a = e[a] / e.sum()  # the policy of the preferences updated so far
+        new[a] = new[a] + alpha * (reward - baseline) * ((1.0 if a == action else 0.0) - pi_a)
+    return new
+
+
+WRONG += [
+    ("log_softmax", "log(p + eps)", log_softmax_eps),
+    ("expected_calibration_error", "correct means p[y] >= 0.5", ece_half_correct),
+    ("scaled_dot_product_attention", "outputs in the wrong order", attention_weights_first),
+    ("masked_softmax", "max includes masked entries", masked_max_everything),
+    ("gradient_bandit_step", "reads values it already updated", step_in_place_loop),
+]

@@ -254,6 +254,46 @@ def op_mask(node):
         yield "mask dropped", "the mask is not applied", lambda n: setattr(n, "args", [ast.Constant(True)] + n.args[1:])
 
 
+def op_sum_mean(node):
+    """A sum where a mean belongs, or the other way round."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("sum", "mean"):
+        new = "mean" if node.func.attr == "sum" else "sum"
+        yield "mean/sum", f".{node.func.attr} -> .{new}", lambda n, new=new: setattr(n.func, "attr", new)
+
+
+def op_shift_dropped(node):
+    """The max trick left out: ``z - m`` (m a max) -> ``z``."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and (
+            _name(node.right) in ("m", "m_new") or (isinstance(node.right, ast.Call) and _is_call(node.right, "max"))):
+        yield "shift", f"the shift dropped: {ast.unparse(node)} -> {ast.unparse(node.left)}", "left"
+
+
+def op_exp_dropped(node):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "exp" and node.args:
+        def drop(n):
+            return n.args[0]
+        yield "exp/log", "np.exp dropped", "arg"
+
+
+def op_max_argmax(node):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "max":
+        yield "argmax", ".max -> .argmax (an index, not a value)", lambda n: setattr(n.func, "attr", "argmax")
+
+
+def op_asarray_dropped(node):
+    """``z = np.asarray(z, ...)`` left out: a list stays a list."""
+    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _is_call(node.value, "asarray") \
+            and node.value.args and _name(node.value.args[0]) == _name(node.targets[0]):
+        yield "conversion", "np.asarray(...) left out", lambda n: setattr(n, "value", n.value.args[0])
+
+
+def op_divide_by_max(node):
+    """Normalised by the max instead of the sum."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and isinstance(node.right, ast.Call) \
+            and _is_call(node.right, "sum"):
+        yield "normalisation", "divided by the max instead of the sum", lambda n: setattr(n.right.func, "attr", "max")
+
+
 def op_in_place(node):
     """``x = f(...)`` after ``x = np.asarray(x)``: ``a - b`` as ``a -= b`` (a statement-level
     operator, applied to the function body)."""
@@ -262,7 +302,8 @@ def op_in_place(node):
 
 OPERATORS = (op_axis, op_whole_array, op_keepdims, op_shift, op_sign, op_exp_log, op_scale,
              op_dtype, op_normalisation, op_returns, op_no_return, op_comparison, op_off_by_one,
-             op_argmax, op_baseline, op_mask)
+             op_argmax, op_baseline, op_mask, op_sum_mean, op_shift_dropped, op_exp_dropped,
+             op_divide_by_max, op_max_argmax, op_asarray_dropped)
 
 
 @dataclass
@@ -318,13 +359,14 @@ def mutants(solution: Solution) -> list:
             for category, description, apply in op(node):
                 new = copy.deepcopy(fn)
                 target = list(ast.walk(new))[index]
-                if apply == "left":  # replace the node by its left operand, in its parent
+                if apply in ("left", "arg"):  # replace the node by a part of it, in its parent
+                    part = target.left if apply == "left" else target.args[0]
                     for parent in ast.walk(new):
                         for name, value in ast.iter_fields(parent):
                             if value is target:
-                                setattr(parent, name, target.left)
+                                setattr(parent, name, part)
                             elif isinstance(value, list) and any(v is target for v in value):
-                                value[[i for i, v in enumerate(value) if v is target][0]] = target.left
+                                value[[i for i, v in enumerate(value) if v is target][0]] = part
                 else:
                     apply(target)
                 ast.fix_missing_locations(new)
@@ -406,6 +448,16 @@ def _agrees(ex, f, cases):
     return None
 
 
+_HIDDEN: dict = {}
+
+
+def hidden_cases(ex, seed):
+    """The hidden tests of ``seed``, the same objects every time (so known values are reused)."""
+    if (ex.name, seed) not in _HIDDEN:
+        _HIDDEN[ex.name, seed] = ex.hidden_cases(seed)
+    return _HIDDEN[ex.name, seed]
+
+
 def judge_mutant(m: Mutant, solution: Solution, ns=None) -> Verdict:
     ex = EXERCISES[m.exercise]
     allowed = frozenset(NAMES.get(m.exercise, {}).get(m.category, ()))
@@ -414,12 +466,12 @@ def judge_mutant(m: Mutant, solution: Solution, ns=None) -> Verdict:
     except Exception as exc:  # a mutant that does not compile is caught by any test
         return Verdict(m, True, True, (), allowed, equivalent=f"does not compile ({exc})")
     pub = grade(ex, f, list(ex.public))
-    hid = grade(ex, f, ex.hidden_cases(HIDDEN_SEED), hidden=True)
+    hid = grade(ex, f, hidden_cases(ex, HIDDEN_SEED), hidden=True)
     named = tuple(dict.fromkeys([n for n, _ in pub.mistakes] + [n for n, _ in hid.mistakes]))
     v = Verdict(m, not pub.passed, not hid.passed, named, allowed)
     if not v.caught:
         reason = EQUIVALENT.get(m.exercise, {}).get(m.description)
-        battery = [c for s in BATTERY_SEEDS for c in ex.hidden_cases(s)]
+        battery = [c for s in BATTERY_SEEDS for c in hidden_cases(ex, s)]
         differs = _agrees(ex, f, battery)
         if differs is None:
             v.equivalent = reason or (f"agrees with the reference on {len(ex.public)} public tests "
@@ -447,8 +499,10 @@ _COMMON = {
     "integer": ("integer input",),
     "in place": ("modifies its input", "integer input"),
     "float32": ("computes in float32",),
+    "argmax": ("no max trick",),  # z - argmax(z): a shift all the same, not by the max
 }
 _SOFTMAX = dict(_COMMON, **{
+    "mean/sum": ("not normalised",),
     "shift": ("shift by the min", "shift by the mean", "no max trick"),
     "sign": ("no max trick", "sign error"),
     "exp/log": ("exp and log swapped",),
@@ -469,7 +523,9 @@ NAMES = {
     "logsumexp": dict(_AXIS, **{"keepdims": ("max without keepdims", "broadcast error", "keeps the axis"),
                                 "sign": ("no max trick", "max not added back", "sign error"),
                                 "global max": ("global max",), "whole array": ("whole array",)}),
-    "log_softmax": dict(_AXIS, **{"sign": ("no max trick", "max not added back", "sign error")}),
+    "log_softmax": dict(_AXIS, **{"sign": ("no max trick", "max not added back", "sign error"),
+                                  "shift": ("shift by the min", "shift by the mean", "no max trick",
+                                            "max not added back")}),
     "softmax_temperature": dict(_AXIS, **{"temperature": ("temperature multiplied", "temperature ignored")}),
     "sample_with_temperature": dict(_COMMON, **{
         "temperature": ("temperature multiplied", "temperature ignored"),
@@ -480,6 +536,7 @@ NAMES = {
         "float32": ("computes in float32",),
     }),
     "cross_entropy": dict(_COMMON, **{
+        "mean/sum": ("summed, not averaged", "averaged over classes too"),
         "shift": ("no max trick",), "sign": ("sign flipped", "no max trick", "sign error"),
         "global max": ("global max",), "axis": ("wrong axis",),
         "float32": ("computes in float32",),
@@ -499,8 +556,9 @@ NAMES = {
         "mask dropped": ("mask ignored",),
     }),
     "online_softmax": dict(_SOFTMAX, **{
-        "normalisation": ("not normalised", "no rescale", "running sum wrong"),
-        "sign": ("no max trick", "running sum wrong", "no rescale"),
+        "normalisation": ("not normalised", "no rescale", "divided by the wrong sum"),
+        "sign": ("no max trick", "divided by the wrong sum", "no rescale"),
+        "shift": ("no max trick", "divided by the wrong sum", "no rescale"),
     }),
     "scaled_dot_product_attention": dict(_COMMON, **{
         "scale": ("no scale", "scale by d_k", "scale multiplied"),

@@ -25,7 +25,7 @@ def _hidden(rng):
 
 
 def _hidden_log_softmax(rng):
-    tiny = np.array([0.0, -float(rng.uniform(760.0, 900.0)), 1.0])  # a probability below 1e-308
+    tiny = np.array([0.0, -float(rng.uniform(760.0, 900.0)), 1.0])  # exp(-760) is 0 in float64
     return _hidden(rng) + [Case("", (rng.permutation(tiny),))]
 
 
@@ -144,6 +144,25 @@ def log_softmax_without_max_back(z, axis=-1):
         z - np.expand_dims(lse_without_max_back(z, axis), axis)
 
 
+def _log_eps(ev):
+    """log(p + eps): right wherever p is not tiny; where it is, a finite floor near log(eps)
+    (between about -40 and -9) above the right, much lower, value."""
+    evidence = None
+    for name in ev.names():
+        o, expected = ev.outcome(name), ev.expected(name)
+        v = o.value
+        if o.error is not None or not isinstance(v, np.ndarray) or v.shape != expected.shape \
+                or v.dtype.kind != "f" or not np.isfinite(v).all():
+            return None
+        off = ~np.isclose(v, expected, rtol=1e-6, atol=1e-9)
+        if not off.any():
+            continue
+        if not (np.all((v[off] > -40) & (v[off] < -9) & (v[off] > expected[off]))):
+            return None
+        evidence = evidence or name
+    return evidence
+
+
 def log_softmax_global_max(z, axis=-1):
     z = np.asarray(z, dtype=float)
     m = z.max()
@@ -183,10 +202,22 @@ LOG_SOFTMAX = register(Exercise(
     + axis_basics("log_softmax", lambda z, axis=-1: sm.log_softmax(z, axis)) + (
         global_max(log_softmax_global_max, supersedes=("no max trick", "log of softmax")),
         Mistake("log of softmax", lambda ev: _log_of_softmax(ev) and like(log_of_softmax)(ev),
-                "you take log(softmax(z)): a probability below about 1e-308 rounds to 0 and "
-                "log(0) = -inf, so for {input} you get {got}. Compute it in the log domain: "
-                "log_softmax(z) = z - logsumexp(z) = (z - m) - log(sum(exp(z - m))).",
+                "you take log(softmax(z)): exp of a logit more than about 745 below the max is "
+                "0 in float64 (the smallest positive float64 is about 4.9e-324), and log(0) = "
+                "-inf, so for {input} you get {got}. The log of a probability is a perfectly "
+                "good number (-800 here) even when the probability itself is not.",
+                more="Stay in the log domain all the way: with m the max along the axis, the "
+                     "log-softmax is (z - m) minus the log of the sum of exp(z - m). No "
+                     "probability is ever formed, so none can round to 0.",
                 supersedes=("no max trick",)),
+        Mistake("log(p + eps)", _log_eps,
+                "for {input} you get {got}: a floor near log(eps), where the right value is far "
+                "lower. Adding a small eps before the log hides the -inf of log(0), but the "
+                "answer is then log(eps), not the log-probability: -800 is a perfectly good "
+                "log-probability even though its probability is 0 in float64.",
+                supersedes=("log of softmax",),
+                more="Never form the probability: with m the max along the axis, the "
+                     "log-softmax is (z - m) minus the log of the sum of exp(z - m)."),
         Mistake("max not added back", like(log_softmax_without_max_back),
                 "your log-sum-exp inside log_softmax forgets to add the max back: for {input} "
                 "you get {got}. Either return (z - m) - log(sum(exp(z - m))), or "

@@ -147,10 +147,11 @@ CROSS_ENTROPY = register(Exercise(
                 "for {input} your loss is {got}, which is negative: the cross-entropy is "
                 "-log p_y, and log p_y <= 0, so the loss is >= 0. Put the minus sign in."),
         Mistake("log of softmax", lambda ev: _log_of_softmax(ev) and like(ce_log_of_softmax)(ev),
-                "for {input} your loss is {got}: you take np.log of a softmax, and a probability "
-                "below about 1e-308 rounds to 0, whose log is -inf. Stay in the log domain: "
-                "log p_y = (z_y - m) - log(sum(exp(z - m))) with m = max(z) of the row "
-                "(lesson 03's log_softmax).",
+                "for {input} your loss is {got}: you take np.log of a softmax, and a "
+                "probability whose logit is more than about 745 below its row's max is exactly "
+                "0 in float64 (the smallest positive float64 is about 4.9e-324); log(0) = -inf.",
+                more="Stay in the log domain (lesson 03's log_softmax): log p_y is z_y - m minus "
+                     "the log of the sum of exp(z - m) over the row, with m the row's max.",
                 supersedes=("no max trick",)),
         Mistake("no max trick", broken(),
                 "for {input} your loss is {got}: exp overflows to inf above about 709, or every "
@@ -188,6 +189,15 @@ def ece_last_edge_dropped_kept_only(p, y, n_bins=15):
     return _bins_ece(conf, correct, idx, n_bins, max(1, int((idx < n_bins).sum())))
 
 
+def ece_last_edge_dropped_none_kept(p, y, n_bins=15):
+    """The same, dividing by the number binned: nothing binned raises ZeroDivisionError."""
+    p = np.asarray(p, dtype=float)
+    conf = p.max(axis=1)
+    if not np.any(np.floor(conf * n_bins) < n_bins):
+        raise ZeroDivisionError("float division by zero")
+    return ece_last_edge_dropped_kept_only(p, y, n_bins)
+
+
 def ece_left_closed(p, y, n_bins=15):
     """Bins [a, b) with the last one closed: differs on confidences exactly on an edge."""
     p = np.asarray(p, dtype=float)
@@ -220,6 +230,17 @@ def ece_signed(p, y, n_bins=15):
 
 def ece_fixed_bins(p, y, n_bins=15):
     return cal.expected_calibration_error(p, y, n_bins=15)
+
+
+def ece_half_as_correct(p, y, n_bins=15):
+    """"Correct" when the true class gets at least 0.5, not when it is the argmax."""
+    p = np.asarray(p, dtype=float)
+    y = np.asarray(y)
+    conf = p.max(axis=1)
+    correct = (p[np.arange(len(y)), y] >= 0.5).astype(float)
+    idx = np.clip(np.searchsorted(np.linspace(0, 1, n_bins + 1), conf, side="left") - 1, 0,
+                  n_bins - 1)
+    return _bins_ece(conf, correct, idx, n_bins, len(conf))
 
 
 def _with_confidence_one(f):
@@ -319,8 +340,8 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
     # no integer or in-place traps here: p is read, never written, and integer p is unusual
     mistakes=common("expected_calibration_error(p, y, n_bins=15)")[:3] + (
         Mistake("last bin drops confidence 1.0",
-                _any_of(resembles(_with_confidence_one(ece_last_edge_dropped)),
-                        resembles(_with_confidence_one(ece_last_edge_dropped_kept_only))),
+                _any_of(like(ece_last_edge_dropped), like(ece_last_edge_dropped_kept_only),
+                        like(ece_last_edge_dropped_none_kept)),
                 "for {input} you get {got}: examples with confidence exactly 1.0 fall in no bin. "
                 "With floor(conf * n_bins) they get index n_bins, one past the last bin; with "
                 "lo <= conf < hi the last bin stops short of 1. Use right-closed bins "
@@ -336,6 +357,14 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
                 "true class. The confidence is what the model claims for its own prediction: "
                 "conf = p.max(axis=1), with prediction p.argmax(axis=1).",
                 supersedes=_BINNING),
+        Mistake("correct means p[y] >= 0.5", like(ece_half_as_correct),
+                "for {input} you get {got}: you count an example as correct when its true class "
+                "gets at least 0.5. With three or more classes a prediction is right whenever "
+                "the true class has the largest probability, which can be 0.4 when no class "
+                "reaches 0.5: accuracy is about the prediction, the class the model would pick.",
+                supersedes=_BINNING,
+                more="Correct means the argmax of the row is the label: compare p.argmax(axis=1) "
+                     "with y."),
         Mistake("unweighted mean of bins", like(ece_unweighted),
                 "for {input} you get {got}: a plain mean of |accuracy - confidence| over the "
                 "bins, so a bin of 1 example counts as much as a bin of 1000. Weight each gap by "

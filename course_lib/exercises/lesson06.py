@@ -57,6 +57,16 @@ def masked_global_max(z, mask, axis=-1):
         return np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
 
 
+def masked_max_of_all(z, mask, axis=-1):
+    """The max taken over every entry, masked ones included."""
+    z = np.asarray(z, dtype=float)
+    keep = np.broadcast_to(np.asarray(mask, dtype=bool), z.shape)
+    e = np.where(keep, np.exp(z - z.max(axis=axis, keepdims=True)), 0.0)
+    total = e.sum(axis=axis, keepdims=True)
+    with np.errstate(all="ignore"):
+        return np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
+
+
 def masked_after_softmax(z, mask, axis=-1):
     return sm.softmax(np.asarray(z, dtype=float), axis) * np.asarray(mask, dtype=bool)
 
@@ -119,6 +129,13 @@ MASKED_SOFTMAX = register(Exercise(
         Mistake("fully masked row is uniform", like(masked_with_big_negative), MASK_UNIFORM_HINT),
         Mistake("mask filled with 0", like(masked_with_zero), MASK_ZERO_HINT),
         Mistake("mask after the softmax", like(masked_after_softmax), MASK_AFTER_HINT),
+        Mistake("max includes masked entries", like(masked_max_of_all),
+                "for {input} you get {got}: you shift by the max of every entry, masked ones "
+                "included. A large masked entry (1000 next to kept entries of 1 and 2) then "
+                "pushes the kept ones to exp(-998) = 0, and the row comes out as zeros.",
+                supersedes=("no max trick", "global max"),
+                more="Take the max over the kept entries only: set the masked scores to -inf "
+                     "first, then take the max along the axis (and shift an empty slice by 0)."),
         Mistake("no max trick", broken(),
                 MAX_TRICK_HINT.replace("your softmax", "your masked_softmax")
                 + " Take the max over the kept entries only (the masked ones set to -inf): a "
@@ -144,6 +161,10 @@ def _hidden_masked(rng):
     cases.append(Case("", (rng.integers(-4, 5, (3, 4)), rng.random((3, 4)) < 0.5), {"axis": -1}))
     far = rng.normal(0.0, 1.0, (3, 4)) + np.array([[0.0], [-900.0], [900.0]])[rng.permutation(3)]
     cases.append(Case("", (far, rng.random((3, 4)) < 0.7), {"axis": -1}))       # rows far apart
+    z, mask = rng.normal(0.0, 1.0, (2, 5)), np.ones((2, 5), dtype=bool)
+    j = int(rng.integers(5))
+    z[:, j], mask[:, j] = rng.uniform(800.0, 1000.0), False      # a huge entry, masked out
+    cases.append(Case("", (z, mask), {"axis": -1}))
     return cases
 
 
@@ -221,11 +242,12 @@ ONLINE_SOFTMAX = register(Exercise(
         Mistake("no max trick", broken(),
                 MAX_TRICK_HINT.replace("your softmax", "your online_softmax")
                 + " In the online version, keep the running sum relative to the running max."),
-        Mistake("running sum wrong", _divided(unnormalised(lambda case: -1), True),
-                "for {input} you get {got}: the right proportions, divided by a running sum "
-                "that is not the sum of exp(z_i - m). The division is there; the sum is off. "
-                "Each time the max moves up, from m_old to m_new, the old sum must shrink by "
-                "the factor exp(m_old - m_new), which is at most 1.",
+        Mistake("divided by the wrong sum", _divided(unnormalised(lambda case: -1), True),
+                "for {input} you get {got}: the right proportions, divided by a number that is "
+                "not their sum. The division is there; the numerator and the running sum are "
+                "out of step. Both must be relative to the same max (the final m), and each "
+                "time the max moves up, from m_old to m_new, the old sum must shrink by the "
+                "factor exp(m_old - m_new), which is at most 1.",
                 supersedes=("no max trick",),
                 more="Follow your loop by hand on z = [0, 1]: after the first entry m = 0, l = 1; "
                      "after the second m = 1, and l must be exp(0 - 1) + exp(1 - 1). Check the "
@@ -258,6 +280,10 @@ def _attention(q, k, v, mask=None, *, scale=None, axis=-1, fill=None, after=Fals
     else:
         w = sm.masked_softmax(s, np.asarray(mask, dtype=bool), axis)
     return w @ v, w
+
+
+def attention_swapped(q, k, v, mask=None):
+    return tuple(reversed(attention_reference(q, k, v, mask)))
 
 
 def attention_no_scale(q, k, v, mask=None):
@@ -339,6 +365,12 @@ SCALED_DOT_PRODUCT_ATTENTION = register(Exercise(
                 "for {input} your function {got}. Return both, output first: "
                 "`return output, weights`.",
                 supersedes=("result is not numbers",)),
+        Mistake("outputs in the wrong order", like(attention_swapped),
+                "for {input} you get {got}: the weights first and the output second. check "
+                "reads the first value as the output (n_q x d_v) and the second as the "
+                "weights (n_q x n_k).",
+                supersedes=("softmax over the queries' axis", "no scale", "scale by d_k"),
+                more="Return the output first: the tuple (output, weights)."),
         Mistake("no scale", resembles(attention_no_scale),
                 "for {input} you get {got}: the scores are not divided by sqrt(d_k). With "
                 "d_k entries of variance 1, q·k has variance d_k, and the softmax saturates as "

@@ -183,6 +183,15 @@ def step_greedy_policy(h, action, reward, baseline, alpha):
     return h + alpha * (reward - baseline) * (np.eye(h.size)[action] - greedy)
 
 
+def step_reads_updated(h, action, reward, baseline, alpha):
+    """Updates h arm by arm in place, each arm's pi computed from the partly updated h."""
+    h = np.array(h, dtype=float)
+    for a in range(h.size):
+        pi = _pi(h)[a]
+        h[a] += alpha * (reward - baseline) * ((a == action) - pi)
+    return h
+
+
 def _only_chosen_arm(ev):
     """A wrong result that changes h only at the chosen action: the other arms kept their
     preferences (they must move by -alpha (R - b) pi(a))."""
@@ -269,6 +278,13 @@ GRADIENT_BANDIT_STEP = register(Exercise(
                 "belongs: for {input} you get {got}. Use pi = softmax(h), the probabilities "
                 "the action was drawn with: every arm moves by -alpha (R - b) pi(a), the "
                 "chosen one by +alpha (R - b) (1 - pi(A))."),
+        Mistake("reads values it already updated", like(step_reads_updated),
+                "for {input} you get {got}: you update the arms one by one, and each arm's "
+                "probability is computed from preferences some of which you have already "
+                "changed. The gradient uses one policy, softmax of the preferences before the "
+                "step, for every arm.",
+                more="Compute pi = softmax(h) once, before any change, then update every arm "
+                     "from that same pi (a whole-vector expression does this by itself)."),
         Mistake("only the chosen arm updated", _only_chosen_arm,
                 "your update changes only the chosen arm's preference: for {input} you get "
                 "{got}. Every arm moves: the others by -alpha (reward - baseline) pi(a). "

@@ -1,0 +1,84 @@
+"""The checker under mutation testing (see tests/mutation.py): every wrong variant of a reference
+solution is caught, none is misnamed, and the mutants whose kind of mistake the exercise knows are
+named. ``python benchmarks/mutation_report.py --details`` prints the table and every exception."""
+
+import pytest
+
+import mutation
+from course_lib.grading import EXERCISES, exercise
+
+MIN_MUTANTS = 15
+NAMED_SHARE = 0.90
+
+#: Exercises whose share of named mutants is still below NAMED_SHARE, with the share they
+#: reach; each is a strict xfail (it fails the suite once the exercise reaches the goal, so
+#: that it is taken off this list). Goal not reached: see the report of issue 16.
+BELOW_NAMED_GOAL = {
+    "logsumexp", "log_softmax", "cross_entropy", "expected_calibration_error", "fit_temperature",
+    "masked_softmax", "online_softmax", "scaled_dot_product_attention", "boltzmann_policy",
+    "gradient_bandit_step", "softmax", "softmax_axis", "stable_softmax", "softmax_temperature",
+}
+
+
+@pytest.fixture(scope="module")
+def verdicts():
+    strict, exercise.STRICT = exercise.STRICT, True  # a detector that raises is a bug
+    try:
+        out = {}
+        for v in mutation.run_all():
+            out.setdefault(v.mutant.exercise, []).append(v)
+        return out
+    finally:
+        exercise.STRICT = strict
+
+
+def test_every_exercise_has_a_reference_solution_in_the_solution_notebooks():
+    missing = set(EXERCISES) - set(mutation.solutions())
+    assert not missing, f"no solution cell defines {sorted(missing)} in solutions/NN_*.ipynb"
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_enough_mutants(verdicts, name):
+    assert len(verdicts.get(name, ())) >= MIN_MUTANTS
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_every_mutant_that_is_not_equivalent_is_caught(verdicts, name):
+    missed = [f"{v.mutant.description} (line {v.mutant.line}): {v.missed}"
+              for v in verdicts.get(name, ()) if v.status == "missed"]
+    assert not missed
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_no_mutant_is_misnamed(verdicts, name):
+    misnamed = [f"[{v.mutant.category}] {v.mutant.description} (line {v.mutant.line}): "
+                f"named {', '.join(v.named)}"
+                for v in verdicts.get(name, ()) if v.status == "misnamed"]
+    assert not misnamed
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_equivalent_mutants_are_excluded_with_a_reason(verdicts, name):
+    for v in verdicts.get(name, ()):
+        if v.status == "equivalent":
+            assert v.equivalent and not v.caught
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="named share below 90 % (issue 16)"))
+    if n in BELOW_NAMED_GOAL else n for n in EXERCISES])
+def test_most_mutants_of_a_registered_category_are_named(verdicts, name):
+    registered = [v for v in verdicts.get(name, ()) if v.registered and v.status != "equivalent"]
+    named = [v for v in registered if v.status == "named"]
+    assert registered and len(named) >= NAMED_SHARE * len(registered)
+
+
+def test_the_operators_make_the_mistakes_they_are_named_after():
+    """Each operator changes the code the way its category says (spot checks on softmax_axis)."""
+    sol = mutation.solutions()["softmax_axis"]
+    by = {(m.category, m.description): m.source for m in mutation.mutants(sol)}
+    assert "z.min(axis=axis, keepdims=True)" in by["shift", ".max -> .min"]
+    assert "z.max()" in by["global max", "max(axis=...) -> max() over the whole array"]
+    assert "keepdims" not in by["keepdims", "keepdims=True dropped"].split("\n")[2]
+    assert "np.float32" in by["float32", "dtype=float -> dtype=np.float32"]
+    assert "z -= m" in by["in place", "z -= m (in place)"]
