@@ -780,3 +780,45 @@ WRONG += [
     ("masked_softmax", "max includes masked entries", masked_max_everything),
     ("gradient_bandit_step", "reads values it already updated", step_in_place_loop),
 ]
+
+
+def axis_max_last_axis(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))  # the max along the last axis, always
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def temperature_max_first_axis(z, temperature, axis=-1):
+    x = np.asarray(z, dtype=float) / temperature
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def policy_max_columns(h, temperature=1.0):
+    x = np.asarray(h, dtype=float) / temperature
+    e = np.exp(x - np.max(x, axis=0))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def policy_no_keepdims(h, temperature=1.0):
+    x = np.asarray(h, dtype=float) / temperature
+    e = np.exp(x - x.max(axis=-1))
+    return e / e.sum(axis=-1)
+
+
+def step_exp_as_policy(h, action, reward, baseline, alpha):
+    h = np.asarray(h, dtype=float)
+    pi = np.exp(h - np.max(h))  # "the softmax" without its division
+    onehot = np.zeros(len(h))
+    onehot[action] = 1.0
+    return h + alpha * (reward - baseline) * (onehot - pi)
+
+
+WRONG += [
+    ("softmax_axis", "max along another axis", axis_max_last_axis),
+    ("stable_softmax", "max along another axis", axis_max_last_axis),
+    ("softmax_temperature", "max along another axis", temperature_max_first_axis),
+    ("boltzmann_policy", "max along another axis", policy_max_columns),
+    ("boltzmann_policy", "broadcast error", policy_no_keepdims),
+    ("gradient_bandit_step", "policy not normalised", step_exp_as_policy),
+]

@@ -460,7 +460,8 @@ def hidden_cases(ex, seed):
 
 def judge_mutant(m: Mutant, solution: Solution, ns=None) -> Verdict:
     ex = EXERCISES[m.exercise]
-    allowed = frozenset(NAMES.get(m.exercise, {}).get(m.category, ()))
+    # a category is registered for an exercise when it maps to mistakes the exercise has
+    allowed = frozenset(NAMES.get(m.exercise, {}).get(m.category, ())) & {x.name for x in ex.mistakes}
     try:
         f = compiled(solution, m.function, ns)
     except Exception as exc:  # a mutant that does not compile is caught by any test
@@ -510,7 +511,7 @@ _SOFTMAX = dict(_COMMON, **{
     "float32": ("computes in float32",),
 })
 _AXIS = dict(_SOFTMAX, **{
-    "axis": ("wrong axis", "ignores axis", "broadcast error"),
+    "axis": ("wrong axis", "ignores axis", "broadcast error", "max along another axis"),
     "keepdims": ("max without keepdims", "broadcast error", "sum without keepdims"),
     "global max": ("global max", "whole array"),
     "whole array": ("whole array", "not normalised", "normalised over the whole array"),
@@ -569,11 +570,13 @@ NAMES = {
         "mask dropped": ("mask ignored",),
     }),
     "boltzmann_policy": dict(_AXIS, **{"temperature": ("temperature multiplied", "temperature ignored"),
-                                       "axis": ("wrong axis", "normalised over the whole array")}),
+                                       "axis": ("wrong axis", "normalised over the whole array",
+                                                "max along another axis")}),
     "gradient_bandit_step": dict(_COMMON, **{
         "sign": ("sign error", "no max trick"), "baseline": ("baseline ignored",),
         "one-hot argmax": ("greedy policy in the update",),
         "shift": ("no max trick",),
+        "normalisation": ("policy not normalised",), "mean/sum": ("policy not normalised",),
     }),
 }
 

@@ -12,7 +12,7 @@ import numpy as np
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT, shift_by_mean, shift_by_min
-from .mistakes import SOFTMAX_LIBRARY, broken, common, like, raised, resembles, unnormalised
+from .mistakes import max_along_another_axis, SOFTMAX_LIBRARY, broken, common, like, raised, resembles, unnormalised
 from ..grading.registry import register
 
 __all__ = ["SOFTMAX_AXIS", "axis_basics", "axis_mistakes", "hidden_arrays", "A", "S", "OFFSET_ROWS"]
@@ -83,6 +83,11 @@ def axis_basics(function, reference):
     )
 
 
+def _shifted_softmax(z, m, axis=-1):
+    e = np.exp(z - m)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 def axis_mistakes(function):
     """The mistakes of a softmax along an axis: :func:`axis_basics`, and the shifts and sums
     that go wrong.
@@ -93,6 +98,7 @@ def axis_mistakes(function):
         The exercise's function name, for the hints.
     """
     return axis_basics(function, lambda z, axis=-1: sm.softmax(z, axis)) + (
+        max_along_another_axis(_shifted_softmax),
         Mistake("max without keepdims", like(max_without_keepdims),
                 "z.max(axis) drops the axis, so z - z.max(axis) lines the maxima up against "
                 "the wrong entries: for {input} you get {got}. On square input this is silently "

@@ -12,7 +12,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
 from .lesson02 import A, S, axis_basics
-from .mistakes import SOFTMAX_LIBRARY, global_max, broken, common, like, unnormalised
+from .mistakes import SOFTMAX_LIBRARY, global_max, max_along_another_axis, broken, common, like, unnormalised
 from ..grading.registry import register
 
 __all__ = ["SOFTMAX_TEMPERATURE", "SAMPLE_WITH_TEMPERATURE"]
@@ -34,6 +34,12 @@ def temperature_ignored(z, temperature, axis=-1):
 def temperature_global_max(z, temperature, axis=-1):
     x = np.asarray(z, dtype=float) / temperature
     e = np.exp(x - x.max())
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _shifted_tau(z, m, temperature, axis=-1):
+    """softmax of z / temperature, shifted by m / temperature."""
+    e = np.exp((z - m) / temperature)
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -85,6 +91,7 @@ SOFTMAX_TEMPERATURE = register(Exercise(
     mistakes=common("softmax_temperature(z, temperature, axis=-1)")
     + axis_basics("softmax_temperature", REFERENCE) + (
         global_max(temperature_global_max),
+        max_along_another_axis(_shifted_tau),
         Mistake("temperature multiplied", like(temperature_multiplied),
                 "you multiply the logits by the temperature instead of dividing: for {input} you "
                 "get {got}. A higher temperature must flatten the distribution, so use z / tau: "

@@ -18,7 +18,7 @@ from ..policies import boltzmann_policy as _policy
 from ..policies import gradient_bandit_step as _step
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
-from .mistakes import SOFTMAX_LIBRARY, global_max, broken, common, like, resembles, unnormalised
+from .mistakes import MAX_AXIS_HINT, MAX_AXIS_MORE, SOFTMAX_LIBRARY, global_max, raised, broken, common, like, resembles, unnormalised
 from ..grading.registry import register
 
 __all__ = ["BOLTZMANN_POLICY", "GRADIENT_BANDIT_STEP"]
@@ -68,6 +68,12 @@ def policy_whole_array(h, temperature=1.0):
 def policy_global_max(h, temperature=1.0):
     x = np.asarray(h, dtype=float) / temperature
     e = np.exp(x - x.max())
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def policy_max_first_axis(h, temperature=1.0):
+    x = np.asarray(h, dtype=float) / temperature
+    e = np.exp(x - x.max(axis=0, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
@@ -127,6 +133,14 @@ BOLTZMANN_POLICY = register(Exercise(
         "would lose what it learned. Make new arrays: `h = h / temperature`, `d = h - h.max(...)`.",
     ) + (
         global_max(policy_global_max),
+        Mistake("max along another axis", like(policy_max_first_axis), MAX_AXIS_HINT,
+                supersedes=("no max trick", "global max"), more=MAX_AXIS_MORE),
+        Mistake("broadcast error", raised("ValueError", containing="broadcast"),
+                "for {input} your function gives {got}: the shapes of two arrays you combine do "
+                "not line up. A max or sum along the last axis drops that axis, so for a 2-D h "
+                "(one row per state) it no longer lines up with h.",
+                more="Keep the reduced axis where you combine it with h again: "
+                     "`keepdims=True` on the max and on the sum."),
         Mistake("greedy one-hot policy", like(greedy_policy),
                 "your policy puts all its probability on the best arm: for {input} you get {got}. "
                 "That is the limit tau -> 0, a policy that never explores. Return the softmax "
@@ -190,6 +204,19 @@ def step_reads_updated(h, action, reward, baseline, alpha):
         pi = _pi(h)[a]
         h[a] += alpha * (reward - baseline) * ((a == action) - pi)
     return h
+
+
+def step_unnormalised_policy(h, action, reward, baseline, alpha):
+    """exp(h - max) used as the policy, without dividing by its sum."""
+    h = np.asarray(h, dtype=float)
+    return h + alpha * (reward - baseline) * (np.eye(h.size)[action] - np.exp(h - h.max()))
+
+
+def step_policy_over_mean(h, action, reward, baseline, alpha):
+    """exp(h - max) divided by its mean: K times the policy."""
+    h = np.asarray(h, dtype=float)
+    e = np.exp(h - h.max())
+    return h + alpha * (reward - baseline) * (np.eye(h.size)[action] - e / e.mean())
 
 
 def _only_chosen_arm(ev):
@@ -285,6 +312,13 @@ GRADIENT_BANDIT_STEP = register(Exercise(
                 "step, for every arm.",
                 more="Compute pi = softmax(h) once, before any change, then update every arm "
                      "from that same pi (a whole-vector expression does this by itself)."),
+        Mistake("policy not normalised",
+                lambda ev: like(step_unnormalised_policy)(ev) or like(step_policy_over_mean)(ev),
+                "for {input} you get {got}: the policy in your update does not sum to 1. The "
+                "exponentials exp(h - max) are only proportional to the probabilities; the "
+                "update needs pi itself.",
+                more="Divide the exponentials by their sum (not their max or mean) before "
+                     "using them as pi in onehot - pi."),
         Mistake("only the chosen arm updated", _only_chosen_arm,
                 "your update changes only the chosen arm's preference: for {input} you get "
                 "{got}. Every arm moves: the others by -alpha (reward - baseline) pi(a). "

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..grading.exercise import Mistake, _remember
 
-__all__ = ["SOFTMAX_LIBRARY", "FLOAT32", "global_max", "broken", "mutated", "raised", "like", "resembles", "unnormalised", "common"]
+__all__ = ["SOFTMAX_LIBRARY", "FLOAT32", "global_max", "max_along_another_axis", "broken", "mutated", "raised", "like", "resembles", "unnormalised", "common"]
 
 _ARITHMETIC = {"OverflowError", "ZeroDivisionError", "FloatingPointError"}
 
@@ -340,6 +340,31 @@ def global_max(wrong, *, supersedes=("no max trick", "not normalised")):
     different scales)."""
     return Mistake("global max", like(wrong), GLOBAL_MAX_HINT, supersedes=supersedes,
                    more=GLOBAL_MAX_MORE)
+
+
+MAX_AXIS_HINT = (
+    "for {input} you get {got}: your max and your sum are taken along different axes. Each "
+    "slice must be shifted by a constant of its own, its own max; a max along another axis "
+    "subtracts a different number from each entry of the slice, which changes the softmax.")
+MAX_AXIS_MORE = ("Pass the same `axis` to the max and to the sum, both with `keepdims=True`.")
+
+
+def max_along_another_axis(softmax_of_shifted):
+    """The mistake "max along another axis": the max taken along the first or the last axis
+    whatever ``axis`` says, the sum along ``axis``. ``softmax_of_shifted(z, m, *rest, axis)``
+    is the exercise computed with the shift ``m``."""
+
+    def along(fixed):
+        def wrong(z, *rest, axis=-1):
+            z = np.asarray(z, dtype=float)
+            return softmax_of_shifted(z, z.max(axis=fixed, keepdims=True), *rest, axis=axis)
+        return like(wrong)
+
+    def detect(ev):
+        return along(0)(ev) or along(-1)(ev)
+
+    return Mistake("max along another axis", detect, MAX_AXIS_HINT,
+                   supersedes=("wrong axis", "no max trick", "global max"), more=MAX_AXIS_MORE)
 
 
 def resembles(wrong, *, rtol=1e-6):
