@@ -822,3 +822,18 @@ WRONG += [
     ("boltzmann_policy", "broadcast error", policy_no_keepdims),
     ("gradient_bandit_step", "policy not normalised", step_exp_as_policy),
 ]
+
+
+def attention_times_sqrt(q, k, v, mask=None):
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    s = (q @ k.T) * math.sqrt(q.shape[-1])  # "scaled by sqrt(d_k)"
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    t = e.sum(axis=-1, keepdims=True)
+    w = np.divide(e, t, out=np.zeros_like(e), where=t > 0)
+    return w @ v, w
+
+
+WRONG += [("scaled_dot_product_attention", "scale multiplied", attention_times_sqrt)]

@@ -410,3 +410,50 @@ def test_any_textbook_implementation_is_accepted_on_any_logits(z, axis, tau):
         case = Case("h", args, kwargs)
         outcome = Outcome(value=np.asarray(value))
         assert compare(outcome, ex.expected(case), rtol=ex.rtol, atol=ex.atol) is None, name
+
+
+# --- feedback details (issue 16) ------------------------------------------------------------------
+def test_hints_come_in_two_steps():
+    from grading_fixtures import softmax_no_max
+
+    result = check("softmax", softmax_no_max, show=False)
+    more = result.more_help["no max trick"]
+    assert more and more not in str(result) and "check(..., hints=2)" in str(result)
+    assert f"More help: {more}" in result.text(hints=2)
+    page = result._repr_html_()
+    assert "<details" in page and "<summary>More help</summary>" in page
+    assert _html_text(more) in page
+
+
+def test_old_style_mistakes_with_one_hint_still_work():
+    from course_lib.grading import Mistake
+
+    m = Mistake("x", lambda ev: None, "one hint")
+    assert (m.hint, m.more, m.supersedes) == ("one hint", "", ())
+
+
+def test_inline_code_is_code_in_the_html_not_backticks():
+    from grading_fixtures import softmax_in_place
+
+    page = check("softmax", softmax_in_place, show=False)._repr_html_()
+    assert "`" not in page and "<code>-=</code>" in page
+
+
+def test_a_changed_input_shows_it_before_and_after():
+    from grading_fixtures import softmax_in_place
+
+    result = check("softmax", softmax_in_place, show=False)
+    failure = next(f for f in result.failures if f.problem == "it changed the array it was given")
+    assert failure.changed and "expected" not in "\n".join(failure.lines())
+    assert failure.got == "z: before the call [5, 1, -2], after [0, -4, -7]"
+
+
+def test_an_error_shows_the_line_of_the_learners_code_that_raised_it():
+    def softmax(z):
+        z = np.asarray(z, dtype=float)
+        e = np.exp(z - z.max(axis=1))  # no axis 1 in a vector
+        return e / e.sum()
+
+    result = check("softmax", softmax, show=False)
+    assert "e = np.exp(z - z.max(axis=1))  # no axis 1 in a vector" in str(result)
+    assert "test_grading.py, line" in str(result)

@@ -13,7 +13,7 @@ from ..grading.exercise import Case, Exercise, Mistake
 from .mistakes import SOFTMAX_LIBRARY, broken, common, like, unnormalised
 from ..grading.registry import register
 
-__all__ = ["SOFTMAX"]
+__all__ = ["SOFTMAX", "MAX_TRICK_HINT", "MAX_TRICK_MORE"]
 
 
 def _np(*values, dtype=float):
@@ -57,6 +57,11 @@ MAX_TRICK_HINT = (
     "Subtract the largest logit first: softmax(z) = softmax(z - max(z)), so every exponent "
     "is at most 0 and the largest term is exactly 1 (lesson 03, the max trick)."
 )
+MAX_TRICK_MORE = (
+    "Find m, the largest logit (along the axis, keeping it), and take exp of z - m instead of "
+    "exp of z: the largest exponent is then exactly 0, no exp can overflow, and the sum is at "
+    "least 1, so it is never 0."
+)
 
 
 SOFTMAX = register(Exercise(
@@ -90,7 +95,7 @@ SOFTMAX = register(Exercise(
                 "you shift the logits by their min, not their max: that makes every exponent at "
                 "least 0, so exp overflows sooner (for {input} you get {got}). Use z - z.max().",
                 supersedes=("no max trick",)),
-        Mistake("no max trick", broken(), MAX_TRICK_HINT),
+        Mistake("no max trick", broken(), MAX_TRICK_HINT, more=MAX_TRICK_MORE),
         Mistake("not normalised", unnormalised(),
                 "for {input} your values have the right proportions but do not sum to 1: divide "
                 "the exponentials by their sum, p = e / e.sum()."),

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
-from .lesson01 import MAX_TRICK_HINT, shift_by_mean, shift_by_min
+from .lesson01 import MAX_TRICK_HINT, MAX_TRICK_MORE, shift_by_mean, shift_by_min
 from .mistakes import max_along_another_axis, SOFTMAX_LIBRARY, broken, common, like, raised, resembles, unnormalised
 from ..grading.registry import register
 
@@ -124,7 +124,7 @@ def axis_mistakes(function):
                 "for {input} you get {got}. Use z - z.max(axis=axis, keepdims=True).",
                 supersedes=("no max trick",)),
         Mistake("no max trick", broken(),
-                MAX_TRICK_HINT.replace("your softmax", f"your {function}")),
+                MAX_TRICK_HINT.replace("your softmax", f"your {function}"), more=MAX_TRICK_MORE),
         Mistake("not normalised", unnormalised(),
                 "for {input} your values have the right proportions but do not sum to 1 along "
                 "the axis: divide by e.sum(axis=axis, keepdims=True)."),

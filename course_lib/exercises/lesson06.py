@@ -290,6 +290,10 @@ def attention_no_scale(q, k, v, mask=None):
     return _attention(q, k, v, mask, scale=1.0)
 
 
+def attention_scale_multiplied(q, k, v, mask=None):
+    return _attention(q, k, v, mask, scale=np.sqrt(np.shape(q)[-1]))
+
+
 def attention_scale_by_dk(q, k, v, mask=None):
     return _attention(q, k, v, mask, scale=1.0 / np.shape(q)[-1])
 
@@ -375,6 +379,11 @@ SCALED_DOT_PRODUCT_ATTENTION = register(Exercise(
                 "for {input} you get {got}: the scores are not divided by sqrt(d_k). With "
                 "d_k entries of variance 1, q·k has variance d_k, and the softmax saturates as "
                 "d_k grows. Use scores = q @ k.T / np.sqrt(d_k), with d_k = q.shape[-1]."),
+        Mistake("scale multiplied", resembles(attention_scale_multiplied),
+                "for {input} you get {got}: you multiply the scores by sqrt(d_k) instead of "
+                "dividing. The scale is there to bring the variance of q·k (which grows like "
+                "d_k) back to 1; multiplying makes it d_k squared, and the softmax saturates.",
+                more="Divide q @ k.T by the square root of d_k = q.shape[-1]."),
         Mistake("scale by d_k", resembles(attention_scale_by_dk),
                 "for {input} you get {got}: you divide the scores by d_k; the scale is "
                 "1 / sqrt(d_k), which brings the variance of q·k (d_k) back to 1. Use "

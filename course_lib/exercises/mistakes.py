@@ -313,13 +313,18 @@ def common(function):
         Mistake("result is not numbers", raised("NotNumbers"),
                 "for {input} your function {got}. Return a numpy array (or a list of floats)."),
         Mistake("modifies its input", mutated(),
-                "your function changed the array it was given, for {input}: `z -= z.max()` or "
-                "`z /= s` writes into the caller's array, so the caller's logits are gone. "
-                "Make a new array instead: `z = z - z.max()`."),
+                "your function changed the array it was given, for {input}: an in-place "
+                "operation (`-=`, `/=`, or an assignment into `z[...]`) writes into the "
+                "caller's own array, so whoever calls it loses their logits. (`np.asarray` "
+                "does not copy an array that is already float.)",
+                more="Compute new arrays instead: a plain `-` or `/` makes a new array and "
+                     "leaves the input alone; or start from a copy of the input."),
         Mistake("integer input", integer,
                 "for integer logits {input} your function gives {got}. An integer array keeps "
-                "its dtype through in-place operations: `e /= e.sum()` cannot store fractions in "
-                "it. Convert first, before any arithmetic: `z = np.asarray(z, dtype=float)`."),
+                "its dtype: an in-place `/=` or `-=` with fractions cannot store them in it "
+                "(numpy refuses), and a result built in an integer array is truncated.",
+                more="Convert the input to a float array once, at the start, before any "
+                     "arithmetic (`dtype=float`)."),
         FLOAT32,
     )
 

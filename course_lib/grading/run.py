@@ -223,7 +223,8 @@ def _changes(given, after, names) -> str | None:
             def short(x):
                 try:
                     text = np.array2string(np.asarray(x), separator=", ", threshold=12,
-                                           edgeitems=3, precision=8)
+                                           edgeitems=3,
+                                           formatter={"float_kind": lambda v: f"{v:.8g}"})
                 except Exception:
                     return f"a {type(x).__name__}"
                 return " ".join(text.split())
