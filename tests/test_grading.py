@@ -457,3 +457,31 @@ def test_an_error_shows_the_line_of_the_learners_code_that_raised_it():
     result = check("softmax", softmax, show=False)
     assert "e = np.exp(z - z.max(axis=1))  # no axis 1 in a vector" in str(result)
     assert "test_grading.py, line" in str(result)
+
+
+def test_the_kernel_side_records_library_calls_and_the_raising_line(tmp_path):
+    """run.py's source runs in a student's kernel (exec'd, without __file__): the outcome it
+    writes carries the library calls and the learner's line that raised."""
+    import inspect
+    import json
+
+    import course_lib.grading.run as run_module
+
+    ns = {"__name__": "kernel"}
+    exec(inspect.getsource(run_module), ns)
+
+    def softmax(z):
+        import scipy.special
+        return scipy.special.softmax(z)
+
+    def broken(z):
+        return np.asarray(z).max(axis=3)
+
+    calls = [{"id": "a", "function": "softmax", "args": [{"json": [1.0, 2.0]}], "kwargs": {}},
+             {"id": "b", "function": "broken", "args": [{"json": [1.0, 2.0]}], "kwargs": {}}]
+    (tmp_path / "request.json").write_text(json.dumps({"calls": calls}))
+    ns["run_requests"]({"softmax": softmax, "broken": broken}, str(tmp_path))
+    a, b = (json.loads(line)["outcome"] for line in (tmp_path / "outcomes.jsonl").read_text().splitlines())
+    assert a["library_calls"] == ["scipy.special.softmax"] and a["where"] is None
+    assert b["error"].startswith("AxisError") and b["where"].endswith(
+        "return np.asarray(z).max(axis=3)")

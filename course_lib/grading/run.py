@@ -135,8 +135,10 @@ def _public_name(frame) -> str | None:
     module = frame.f_globals.get("__name__", "")
     if not isinstance(module, str) or not module.startswith(WATCHED) or module.startswith(NOT_WATCHED):
         return None
-    public = ".".join(p for p in module.split(".") if not p.startswith("_"))
     code = frame.f_code
+    if code.co_name == "<module>":  # a module being imported: not a call of its functions
+        return None
+    public = ".".join(p for p in module.split(".") if not p.startswith("_"))
     return f"{public}.{getattr(code, 'co_qualname', code.co_name)}"
 
 
@@ -157,17 +159,26 @@ def library_calls(record: list):
     >>> seen
     ['scipy.special.softmax']
     """
-    depth = [0]
+    depth = [0, 0]  # inside a watched function; inside an import (module code running)
     previous = sys.getprofile()
 
     def profile(frame, event, arg):
+        if event not in ("call", "return"):
+            return
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__spec__") is not None:
+            # an import runs the module's code (its globals have a __spec__): not a call
+            depth[1] += 1 if event == "call" else -1
+            return
+        if depth[1] > 0:
+            return
+        name = _public_name(frame)
+        if name is None:
+            return
         if event == "call":
-            name = _public_name(frame)
-            if name is not None:
-                if depth[0] == 0 and name not in record and len(record) < MAX_CALLS:
-                    record.append(name)
-                depth[0] += 1
-        elif event == "return" and depth[0] and _public_name(frame) is not None:
+            if depth[0] == 0 and name not in record and len(record) < MAX_CALLS:
+                record.append(name)
+            depth[0] += 1
+        elif depth[0]:
             depth[0] -= 1
 
     sys.setprofile(profile)
@@ -197,7 +208,8 @@ def where_raised(exc) -> str | None:
 
     The last frame of the traceback outside numpy, the standard library and this module, so an
     error raised inside ``np.exp`` is shown at the learner's line that called it."""
-    skip = {os.path.normcase(os.path.abspath(__file__))}
+    here = globals().get("__file__")  # None when a grader exec()s this source in a kernel
+    skip = {os.path.normcase(os.path.abspath(here))} if here else set()
     roots = tuple(os.path.normcase(os.path.abspath(p)) + os.sep for p in
                   {os.path.dirname(os.__file__), os.path.dirname(os.path.dirname(np.__file__))})
     found = None
