@@ -8,6 +8,7 @@ HTML.
 from __future__ import annotations
 
 import html
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,7 +74,8 @@ def show_array(x, *, one_line=False) -> str:
     if a.dtype == object or a.dtype.kind not in "biufc":
         return f"a {type(x).__name__}"
     if a.size > MAX_ENTRIES:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an all-nan array: nan to nan
             lo, hi = np.nanmin(a.real), np.nanmax(a.real)
         return f"array of shape {a.shape}, from {_number(lo)} to {_number(hi)}"
     suffix = f" ({a.dtype})" if a.dtype in (np.float32, np.float16) else ""
