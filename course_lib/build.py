@@ -20,8 +20,9 @@ lines ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (leading whitespace allowe
 * cells tagged ``solution-only`` are gone; every other cell keeps its id;
 * code cells have no outputs and no execution count; cell metadata keeps only ``tags``,
   ``editable`` and ``deletable``; a cell that had a region loses its attachments;
-* notebook metadata keeps only ``kernelspec``, ``language_info`` reduced to its ``name`` and
-  ``softmax_course``: ``generated_from`` (the solution notebook) and ``content_sha256`` (see
+* notebook metadata keeps only ``kernelspec``, ``language_info`` (the keys a kernel announces,
+  so that JupyterLab does not mark a freshly opened notebook modified; see
+  :mod:`course_lib.execute`) and ``softmax_course``: ``generated_from`` (the solution notebook) and ``content_sha256`` (see
   :func:`content_sha256`).
 
 The output is deterministic: the same solution notebook always gives the same bytes.
@@ -68,6 +69,8 @@ NEW_CELL = {
 SOLUTION_ONLY_TAG = "solution-only"
 KEPT_CELL_METADATA = ("tags", "editable", "deletable")
 KEPT_KERNELSPEC = ("name", "display_name", "language")
+KEPT_LANGUAGE_INFO = ("codemirror_mode", "file_extension", "mimetype", "name",
+                      "nbconvert_exporter", "pygments_lexer", "version")
 MARKDOWN_ANSWER = "_Your answer here._"
 GENERIC_INSTRUCTION = "replace this line with your code"
 SAVE_IN_JUPYTERLAB = "open and save it in JupyterLab 4 (nbformat >= 4.5 gives every cell an id)"
@@ -403,7 +406,10 @@ def _exercise_metadata(metadata, cells, generated_from: str) -> dict:
             key: value for key, value in metadata.kernelspec.items() if key in KEPT_KERNELSPEC
         }
     if "name" in metadata.get("language_info", {}):
-        kept["language_info"] = {"name": metadata.language_info.name}
+        kept["language_info"] = {
+            key: copy.deepcopy(value) for key, value in metadata.language_info.items()
+            if key in KEPT_LANGUAGE_INFO
+        }
     kept["softmax_course"] = {
         "generated_from": generated_from,
         "content_sha256": content_sha256(cells),

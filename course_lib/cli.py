@@ -4,7 +4,8 @@ Subcommands that exist today:
 
 ``start``
     Open the course in JupyterLab at lesson 00 (or at the ``notebooks/`` folder
-    while lesson 00 does not exist yet).
+    while lesson 00 does not exist yet). Prints only the address to open; JupyterLab's
+    own log goes to a file in Jupyter's runtime folder (``--verbose`` shows it instead).
 
 ``build``
     Regenerate ``exercises/`` from ``solutions/`` (see :mod:`course_lib.build`):
@@ -44,7 +45,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["course_root", "start_command", "make_parser", "main"]
+__all__ = ["course_root", "start_command", "start_log_path", "make_parser", "main"]
 
 LESSON_00 = Path("notebooks") / "00_start_here.ipynb"
 LAB_SETTINGS = Path(__file__).resolve().parent / "lab_settings"  # JupyterLab overrides.json
@@ -165,13 +166,101 @@ def _start(args) -> int:
         return 0
     sys.stdout.flush()
     sys.stderr.flush()
-    if os.name == "posix":
-        # Become JupyterLab: one process, so Ctrl-C and signals reach the server directly.
-        os.execv(cmd[0], cmd)
-    try:  # pragma: no cover - Windows
-        return subprocess.call(cmd)
-    except KeyboardInterrupt:  # pragma: no cover
-        return 130
+    if args.verbose:
+        if os.name == "posix":
+            # Become JupyterLab: one process, its whole log on this terminal.
+            os.execv(cmd[0], cmd)
+        try:  # pragma: no cover - Windows
+            return subprocess.call(cmd)
+        except KeyboardInterrupt:  # pragma: no cover
+            return 130
+    return _serve_quietly(cmd, target=_start_target(root))
+
+
+def _start_target(root) -> str:
+    """The path, under the server's root, that ``start`` opens."""
+    return (LESSON_00 if (Path(root) / LESSON_00).is_file() else LESSON_00.parent).as_posix()
+
+
+def _server_info(pid, runtime_dir):
+    """The ``jpserver-PID.json`` a Jupyter server writes once it listens, or None (yet)."""
+    import json
+
+    try:
+        return json.loads((Path(runtime_dir) / f"jpserver-{pid}.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def start_log_path(runtime_dir=None) -> Path:
+    """Where ``softmax-course start`` keeps JupyterLab's full log: the Jupyter runtime folder.
+
+    Examples
+    --------
+    >>> start_log_path("/tmp/rt").as_posix()
+    '/tmp/rt/softmax-course-start.log'
+    """
+    if runtime_dir is None:
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        runtime_dir = jupyter_runtime_dir()
+    return Path(runtime_dir) / "softmax-course-start.log"
+
+
+def _serve_quietly(cmd, *, target, wait=120.0) -> int:
+    """Run JupyterLab with its log in a file; print only the URL to open and where the log is.
+
+    The server runs in its own session, so the terminal's Ctrl-C reaches only this process,
+    which then stops the server with SIGTERM (JupyterLab's own Ctrl-C handler would ask a
+    question on a terminal it no longer shows).
+    """
+    import signal
+    import time
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    runtime = Path(jupyter_runtime_dir())
+    runtime.mkdir(parents=True, exist_ok=True)
+    log_path = start_log_path(runtime)
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=os.name == "posix")
+        previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
+        try:
+            deadline, info = time.monotonic() + wait, None
+            while info is None and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+                info = _server_info(proc.pid, runtime)
+            if info is None:
+                if proc.poll() is None:
+                    proc.terminate()
+                    proc.wait(timeout=30)
+                tail = log_path.read_text("utf-8", errors="replace").splitlines()[-15:]
+                print("softmax-course: error: JupyterLab did not start. The end of its log "
+                      f"({log_path}):\n" + "\n".join("    " + line for line in tail),
+                      file=sys.stderr)
+                return proc.returncode or 1
+            url = info["url"].rstrip("/") + f"/lab/tree/{target}"
+            if info.get("token"):
+                url += f"?token={info['token']}"
+            print(f"softmax-course: the course is open at\n\n    {url}\n\n"
+                  f"Open that address in a browser if none opened. Ctrl-C stops the server.\n"
+                  f"(JupyterLab's full log is in {log_path}; `softmax-course start --verbose` "
+                  "shows it here.)", flush=True)
+            while True:
+                try:
+                    return proc.wait()
+                except KeyboardInterrupt:
+                    print("\nsoftmax-course: stopping JupyterLab ...", flush=True)
+                    proc.terminate()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
 
 
 def _build(args) -> int:
@@ -292,6 +381,11 @@ def make_parser() -> argparse.ArgumentParser:
     start.add_argument("--token", default=None, help="access token (default: random)")
     start.add_argument(
         "--dry-run", action="store_true", help="print the JupyterLab command instead of running it"
+    )
+    start.add_argument(
+        "--verbose", action="store_true",
+        help="show JupyterLab's whole log here (default: only the address to open; the log "
+        "goes to a file in Jupyter's runtime folder)",
     )
     start.set_defaults(func=_start)
 

@@ -10,6 +10,15 @@ The kernel is this Python (a kernelspec written to a temporary folder and put fi
 ``JUPYTER_PATH``), so the page imports the same ``course_lib`` as the command, whatever other
 ``python3`` kernels the machine has.
 
+Every page load starts a kernel; no kernel may outlive its page. When a page is closed or
+reloaded, Voila's page sends a shutdown request carrying the ``_xsrf`` cookie, but Voila's page
+handler never sets that cookie, so the request fails with "'_xsrf' argument missing from POST"
+and the kernel stays (Voila issue #1458). The course's Voila configuration
+(:func:`voila_config`, written to the same temporary folder) sets the cookie from a
+``prelaunch_hook`` (:func:`set_xsrf_cookie`), so the shutdown succeeds at once. Kernels whose
+page never said goodbye (a crashed browser, a page fetched without JavaScript) are culled:
+once no page is connected and the kernel has been idle for ``CULL_IDLE_TIMEOUT`` seconds.
+
 Examples
 --------
 >>> sorted(PRESENTATIONS)
@@ -19,6 +28,8 @@ Examples
 (['-m', 'voila'], True)
 >>> [a for a in cmd if a.startswith(("--port", "--Voila.ip", "--template", "--no-browser"))]
 ['--port=8899', '--Voila.ip=127.0.0.1', '--template=softmax-course', '--no-browser']
+>>> [a for a in cmd if "cull" in a]
+['--MappingKernelManager.cull_idle_timeout=120', '--MappingKernelManager.cull_interval=30', '--MappingKernelManager.cull_connected=False']
 """
 
 from __future__ import annotations
@@ -34,12 +45,34 @@ import tempfile
 from pathlib import Path
 
 __all__ = ["PRESENTATIONS", "PRESENTATIONS_DIR", "presentation_path", "present_command",
-           "present_environment", "free_port", "main"]
+           "present_environment", "free_port", "set_xsrf_cookie", "voila_config", "main",
+           "CULL_IDLE_TIMEOUT", "CULL_INTERVAL"]
 
 PRESENTATIONS_DIR = Path(__file__).resolve().parent / "presentations"
 PRESENTATIONS = {"temperature": "temperature.ipynb"}   # lesson 04's slider demos
 TEMPLATE = "softmax-course"
 DEFAULT_PORT = 8866                                     # Voila's own default
+CULL_IDLE_TIMEOUT = 120     # seconds a kernel without a page may stay idle before it is culled
+CULL_INTERVAL = 30          # seconds between two looks for such kernels
+
+
+def set_xsrf_cookie(req_handler, notebook, cwd):
+    """Voila ``prelaunch_hook``: give the page its ``_xsrf`` cookie (and leave the notebook).
+
+    Reading tornado's ``xsrf_token`` sets the cookie on the response, before Voila writes any
+    of the page; the page's shutdown request on unload sends it back, so the kernel is shut down.
+    """
+    req_handler.xsrf_token  # noqa: B018 - reading it sets the cookie
+    return None
+
+
+def voila_config():
+    """The text of the ``voila.py`` configuration file ``present`` runs Voila with."""
+    return (
+        "# written by softmax-course present: see course_lib/present.py\n"
+        "from course_lib.present import set_xsrf_cookie\n"
+        "c.VoilaConfiguration.prelaunch_hook = set_xsrf_cookie\n"
+    )
 
 
 def presentation_path(name):
@@ -61,8 +94,14 @@ def free_port(ip="127.0.0.1", start=DEFAULT_PORT, tries=50):
     raise OSError(f"no free port in {start}..{start + tries - 1} on {ip}")
 
 
-def present_command(name, *, ip="127.0.0.1", port=DEFAULT_PORT, no_browser=False):
-    """The Voila command line that serves demo ``name`` (see the module's docstring)."""
+def present_command(name, *, ip="127.0.0.1", port=DEFAULT_PORT, no_browser=False,
+                    config_dir=None, cull_idle_timeout=CULL_IDLE_TIMEOUT,
+                    cull_interval=CULL_INTERVAL):
+    """The Voila command line that serves demo ``name`` (see the module's docstring).
+
+    ``config_dir`` is the folder holding the course's ``voila.py`` (:func:`voila_config`); it
+    replaces Voila's search for configuration files.
+    """
     cmd = [
         sys.executable, "-m", "voila", str(presentation_path(name)),
         f"--port={int(port)}",
@@ -72,7 +111,13 @@ def present_command(name, *, ip="127.0.0.1", port=DEFAULT_PORT, no_browser=False
         "--theme=light",
         "--strip_sources=True",
         "--VoilaConfiguration.show_tracebacks=False",
+        # a kernel whose page is gone (no connection) and that has been idle this long goes
+        f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_timeout)}",
+        f"--MappingKernelManager.cull_interval={int(cull_interval)}",
+        "--MappingKernelManager.cull_connected=False",
     ]
+    if config_dir is not None:
+        cmd.append(f"--Voila.config_file_paths={config_dir}")
     if no_browser:
         cmd.append("--no-browser")
     return cmd
@@ -116,15 +161,19 @@ def main(name, *, ip="127.0.0.1", port=None, no_browser=False, dry_run=False):
         return 2
     if port is None:
         port = free_port(ip)
-    cmd = present_command(name, ip=ip, port=port, no_browser=no_browser)
     if dry_run:
         import shlex
 
+        cmd = present_command(name, ip=ip, port=port, no_browser=no_browser,
+                              config_dir="<temporary folder>")
         print(shlex.join(cmd))
         return 0
     print(f"softmax-course: the {name} demo ({notebook.name}) is at http://{ip}:{port}/ "
           f"-- open it in a browser; Ctrl-C stops it.", flush=True)
     with tempfile.TemporaryDirectory(prefix="softmax-course-present-") as kernel_dir:
+        (Path(kernel_dir) / "voila.py").write_text(voila_config(), encoding="utf-8")
+        cmd = present_command(name, ip=ip, port=port, no_browser=no_browser,
+                              config_dir=kernel_dir)
         proc = subprocess.Popen(cmd, env=present_environment(kernel_dir))
         # SIGTERM stops Voila (which stops its kernel) before the temporary folder goes
         previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())

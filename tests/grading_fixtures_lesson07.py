@@ -262,3 +262,164 @@ RIGHT = [
     ("gradient_bandit_step", step_loop),
     ("gradient_bandit_step", step_copy_then_in_place),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient_bandit_run(actions, rewards, k, alpha)
+
+
+def run_ok(actions, rewards, k, alpha):
+    h = np.zeros(k)
+    avg = 0.0
+    for t, (a, r) in enumerate(zip(actions, rewards), start=1):
+        avg = avg + (r - avg) / t
+        e = np.exp(h - h.max())
+        pi = e / e.sum()
+        onehot = np.zeros(k)
+        onehot[a] = 1.0
+        h = h + alpha * (r - avg) * (onehot - pi)
+    return h
+
+
+def run_with_step(actions, rewards, k, alpha):
+    h = np.zeros(k)
+    total = 0.0
+    for t in range(len(actions)):
+        total += rewards[t]
+        h = step_ok(h, actions[t], rewards[t], total / (t + 1), alpha)
+    return h
+
+
+def run_python_lists(actions, rewards, k, alpha):
+    h = [0.0] * k
+    avg = 0.0
+    for t, (a, r) in enumerate(zip(actions, rewards), start=1):
+        avg += (r - avg) / t
+        m = max(h)
+        e = [math.exp(v - m) for v in h]
+        s = sum(e)
+        h = [v + alpha * (r - avg) * ((b == a) - x / s) for b, (v, x) in enumerate(zip(h, e))]
+    return h
+
+
+def run_scipy_in_place_copy(actions, rewards, k, alpha):
+    h = np.zeros(k)  # its own array: updating it in place is fine
+    rewards = np.asarray(rewards, dtype=float)
+    for t in range(1, len(actions) + 1):
+        avg = rewards[:t].mean()  # the average recomputed from scratch: same numbers
+        g = -sc.softmax(h)
+        g[actions[t - 1]] += 1.0
+        h += alpha * (rewards[t - 1] - avg) * g
+    return h
+
+
+def run_previous_average(actions, rewards, k, alpha):
+    h, avg = np.zeros(k), 0.0
+    for t, (a, r) in enumerate(zip(actions, rewards), start=1):
+        pi = sc.softmax(h)
+        h = h + alpha * (r - avg) * (np.eye(k)[a] - pi)  # the average before R_t
+        avg += (r - avg) / t
+    return h
+
+
+def run_reward_alone(actions, rewards, k, alpha):
+    h = np.zeros(k)
+    for a, r in zip(actions, rewards):
+        h = h + alpha * r * (np.eye(k)[a] - sc.softmax(h))
+    return h
+
+
+def run_enumerate_from_zero(actions, rewards, k, alpha):
+    h, avg = np.zeros(k), 0.0
+    for t, (a, r) in enumerate(zip(actions, rewards)):
+        avg += (r - avg) / (t + 2)  # "t + 1 rewards so far", counted once too many
+        h = h + alpha * (r - avg) * (np.eye(k)[a] - sc.softmax(h))
+    return h
+
+
+def run_pi_once(actions, rewards, k, alpha):
+    h, avg = np.zeros(k), 0.0
+    pi = sc.softmax(h)  # computed once, before the loop
+    for t, (a, r) in enumerate(zip(actions, rewards), start=1):
+        avg += (r - avg) / t
+        h = h + alpha * (r - avg) * (np.eye(k)[a] - pi)
+    return h
+
+
+def run_minus(actions, rewards, k, alpha):
+    h, avg = np.zeros(k), 0.0
+    for t, (a, r) in enumerate(zip(actions, rewards), start=1):
+        avg += (r - avg) / t
+        h = h + alpha * (avg - r) * (np.eye(k)[a] - sc.softmax(h))
+    return h
+
+
+def run_chosen_arm(actions, rewards, k, alpha):
+    h, avg = np.zeros(k), 0.0
+    for t, (a, r) in enumerate(zip(actions, rewards), start=1):
+        avg += (r - avg) / t
+        h[a] += alpha * (r - avg)
+    return h
+
+
+def run_chosen_arm_with_pi(actions, rewards, k, alpha):
+    h, avg = np.zeros(k), 0.0
+    for t, (a, r) in enumerate(zip(actions, rewards), start=1):
+        avg += (r - avg) / t
+        h[a] += alpha * (r - avg) * (1 - sc.softmax(h)[a])
+    return h
+
+
+def run_naive_exp(actions, rewards, k, alpha):
+    h, avg = np.zeros(k), 0.0
+    for t, (a, r) in enumerate(zip(actions, rewards), start=1):
+        avg += (r - avg) / t
+        pi = np.exp(h) / np.exp(h).sum()
+        h = h + alpha * (r - avg) * (np.eye(k)[a] - pi)
+    return h
+
+
+def run_pops_rewards(actions, rewards, k, alpha):
+    h, avg, t = np.zeros(k), 0.0, 0
+    actions, queue = list(actions), rewards  # the caller's list of rewards, emptied
+    while queue:
+        r, a = queue.pop(0), actions.pop(0)
+        t += 1
+        avg += (r - avg) / t
+        h = h + alpha * (r - avg) * (np.eye(k)[a] - sc.softmax(h))
+    return h
+
+
+def run_no_k(actions, rewards, alpha):
+    return run_ok(actions, rewards, max(actions) + 1, alpha)
+
+
+def run_no_return(actions, rewards, k, alpha):
+    h = run_ok(actions, rewards, k, alpha)  # noqa: F841
+
+
+def run_text(actions, rewards, k, alpha):
+    return f"H = {run_ok(actions, rewards, k, alpha)}"
+
+
+WRONG += [
+    ("gradient_bandit_run", "baseline before the reward", run_previous_average),
+    ("gradient_bandit_run", "no baseline", run_reward_alone),
+    ("gradient_bandit_run", "average over the wrong count", run_enumerate_from_zero),
+    ("gradient_bandit_run", "policy never updated", run_pi_once),
+    ("gradient_bandit_run", "sign error", run_minus),
+    ("gradient_bandit_run", "only the chosen arm updated", run_chosen_arm),
+    ("gradient_bandit_run", "only the chosen arm updated", run_chosen_arm_with_pi),
+    ("gradient_bandit_run", "no max trick", run_naive_exp),
+    ("gradient_bandit_run", "modifies its input", run_pops_rewards),
+    ("gradient_bandit_run", "wrong signature", run_no_k),
+    ("gradient_bandit_run", "no return", run_no_return),
+    ("gradient_bandit_run", "result is not numbers", run_text),
+]
+
+RIGHT += [
+    ("gradient_bandit_run", run_ok),
+    ("gradient_bandit_run", run_with_step),
+    ("gradient_bandit_run", run_python_lists),
+    ("gradient_bandit_run", run_scipy_in_place_copy),
+]

@@ -335,7 +335,9 @@ def test_outputs_counts_and_metadata_are_stripped():
     assert exercise.metadata == {
         "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
                        "language": "python"},
-        "language_info": {"name": "python"},
+        # what the kernel announces (JupyterLab then sees nothing to change on opening)
+        "language_info": {"name": "python", "version": "3.11.7", "mimetype": "text/x-python",
+                          "codemirror_mode": {"name": "ipython", "version": 3}},
         "softmax_course": {"generated_from": "solutions/01_demo.ipynb",
                            "content_sha256": content_sha256(exercise.cells)},
     }

@@ -126,8 +126,9 @@ def test_start_really_serves_jupyterlab(tmp_path):
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.5)
         assert status == 200, (tmp_path / "jupyter.log").read_text(errors="replace")
-        # The CLI became the server (exec): one process, serving the course root.
-        info = json.loads((runtime / f"jpserver-{proc.pid}.json").read_text())
+        # one server, serving the course root (a child of the CLI, whose log goes to a file)
+        [server] = runtime.glob("jpserver-*.json")
+        info = json.loads(server.read_text())
         assert Path(info["root_dir"]) == ROOT
         assert info["port"] == port
         base = f"http://127.0.0.1:{port}"
@@ -154,3 +155,57 @@ def test_start_really_serves_jupyterlab(tmp_path):
     assert not list(runtime.glob("jpserver-*.json")), "server did not shut down cleanly"
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)  # nothing left in the process group
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX process groups")
+def test_start_prints_the_address_and_keeps_the_log_in_a_file(tmp_path):
+    port, token = free_port(), secrets.token_hex(16)
+    runtime = tmp_path / "runtime"
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_TOKEN"}
+    env.update(JUPYTER_RUNTIME_DIR=str(runtime), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+               JUPYTER_DATA_DIR=str(tmp_path / "data"), IPYTHONDIR=str(tmp_path / "ipython"))
+    out = (tmp_path / "out.txt").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "course_lib", "start", "--no-browser", "--port", str(port),
+         "--token", token],
+        cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/lab/tree/notebooks/00_start_here.ipynb?token={token}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            if url in (tmp_path / "out.txt").read_text(errors="replace"):
+                break
+            time.sleep(0.5)
+        time.sleep(2)  # whatever JupyterLab logs next must not reach the terminal either
+        printed = (tmp_path / "out.txt").read_text(errors="replace")
+        assert url in printed, printed
+        lines = [line for line in printed.splitlines() if line.strip()]
+        assert len(lines) <= 5, printed
+        # the address printed is the one served
+        with urllib.request.urlopen(url, timeout=10) as r:
+            assert r.status == 200
+        log = cli.start_log_path(runtime)
+        assert str(log) in printed
+        full = log.read_text(errors="replace")
+        assert "Jupyter Server" in full and "Serving notebooks from local directory" in full
+        for chatter in ("Jupyter Server", "[I ", "[W "):
+            assert chatter not in printed
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            pytest.fail("start did not stop on SIGTERM")
+        finally:
+            out.close()
+    assert not list(runtime.glob("jpserver-*.json")), "the server did not shut down cleanly"
+
+
+def test_start_has_a_verbose_switch():
+    args = cli.make_parser().parse_args(["start", "--verbose"])
+    assert args.verbose is True
+    assert cli.make_parser().parse_args(["start"]).verbose is False

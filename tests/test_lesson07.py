@@ -6,6 +6,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from scipy import stats
 
 from course_lib.grading import EXERCISES
 from course_lib.policies import boltzmann_policy, gradient_bandit, gradient_bandit_step
@@ -72,15 +73,58 @@ def test_the_baseline_that_includes_r_t_is_a_smaller_step():
             assert np.isclose(before, rewards[:t - 1].mean(), rtol=1e-12)
 
 
-def test_figure_2_5_figures_the_lesson_states_match_the_library():
+def test_figure_2_5_is_compared_with_the_spread_over_seeds():
     text = _markdown(LESSON)
-    assert "about 84–85% (α = 0.1,\nbaseline), 72% (α = 0.4, baseline), 50% (α = 0.1, none), 27% (α = 0.4, none)" \
+    assert "about 84–85% (α = 0.1, baseline), 72% (α = 0.4, baseline), 50% (α = 0.1, none), 27% (α = 0.4,\nnone)" \
         in text
+    assert "$t_{0.975,4} = 2.78$" in text and f"{stats.t.ppf(0.975, 4):.2f}" == "2.78"
     out = _outputs(LESSON)
-    for alpha, baseline in ((0.1, True), (0.4, True), (0.1, False), (0.4, False)):
-        ours = 100 * gradient_bandit(alpha=alpha, baseline=baseline).optimal[900:].mean()
-        row = rf"{alpha:5}  {'yes' if baseline else 'no':8}\s+{ours:.1f}\s"
-        assert re.search(row, out), f"the stored table does not show {ours:.1f} for {alpha, baseline}"
+    measured = {(0.1, True): (84, 85), (0.4, True): (72, 72), (0.1, False): (50, 50),
+                (0.4, False): (27, 27)}
+    spreads, means = [], {}
+    for (alpha, baseline), (lo, hi) in measured.items():
+        x = np.array([100 * gradient_bandit(alpha=alpha, baseline=baseline, seed=seed)
+                      .optimal[900:].mean() for seed in range(5)])
+        half = stats.t.ppf(0.975, 4) * x.std(ddof=1) * np.sqrt(1 + 1 / 5)
+        row = (rf"{alpha:5}  {'yes' if baseline else 'no':8}  {x.mean():5.1f}   "
+               rf"{x.min():4.1f}-{x.max():4.1f}\s+{x.mean() - half:4.1f}-{x.mean() + half:4.1f}\s")
+        assert re.search(row, out), f"the stored table does not show {row!r}"
+        assert x.mean() - half <= lo and hi <= x.mean() + half      # "inside", as printed
+        spreads.append(x.max() - x.min())
+        means[alpha, baseline] = x.mean()
+    # "the 5 seeds of a setting lie within 3 points of each other"; "gaps ... 10 points and more"
+    assert "lie within 3\npoints of each other" in text
+    assert 1.0 <= max(spreads) < 3.0
+    ordered = sorted(means.values())
+    assert min(b - a for a, b in zip(ordered, ordered[1:])) >= 10
+
+
+def test_the_parameter_study_shows_what_the_lesson_says():
+    from course_lib.policies import parameter_study
+
+    alphas = 2.0 ** np.arange(-5, 3)
+    study = {(mean, b): parameter_study(alphas, baseline=b, true_mean=mean, n_runs=300, seed=1)
+             for mean in (0.0, 4.0) for b in (True, False)}
+    text = _markdown(LESSON)
+    with_b = study[(0.0, True)].reward
+    # "a best step size, near alpha = 1/4"; "half or twice ... costs only a few hundredths"
+    assert "near $\\alpha = 1/4$" in text and alphas[np.argmax(with_b)] == 0.25
+    assert with_b.max() - max(with_b[2], with_b[4]) < 0.05
+    assert with_b[0] < with_b.max() - 0.2 and with_b[-1] < with_b.max() - 0.2   # an inverted U
+    # shift invariance with the baseline (up to rounding)
+    assert np.abs(study[(4.0, True)].reward - 4.0 - with_b).max() < 1e-9
+    # without it: little cost around 0, about the study's noise (standard errors about 0.04)
+    se = max(r.stderr.max() for r in study.values())
+    assert 0.03 <= se <= 0.07 and "about 0.04" in text
+    assert np.abs(study[(0.0, False)].reward - with_b).max() < 2 * se
+    # around +4: worse the larger alpha (from the top of its curve on), barely above random at 4
+    off = study[(4.0, False)].reward - 4.0
+    assert np.all(np.diff(off[2:]) < 0) and 0 < off[-1] < 0.2
+    assert np.all(off[3:] < with_b[3:] - 0.3)
+    out = _outputs(LESSON)
+    assert "with the baseline, shifting every reward by 4 changes the curve by less than 1e-9: True" in out
+    line = "with baseline, mean 0:   " + "  ".join(f"{v:6.2f}" for v in with_b)
+    assert line in out
 
 
 def test_numbers_the_exercise_notebook_states_are_right():
@@ -93,7 +137,8 @@ def test_numbers_the_exercise_notebook_states_are_right():
     assert np.allclose(np.array([3, 1, 2]) / 0.001, [3000, 1000, 2000])
 
 
-@pytest.mark.parametrize("name", ["boltzmann_policy", "gradient_bandit_step"])
+@pytest.mark.parametrize("name", ["boltzmann_policy", "gradient_bandit_step",
+                                  "gradient_bandit_run"])
 def test_lesson_07_exercises_are_registered_and_every_mistake_is_proven(name):
     ex = EXERCISES[name]
     assert ex.lesson == "07" and ex.points == 2.0 and len(ex.public) >= 8
@@ -104,5 +149,43 @@ def test_lesson_07_exercises_are_registered_and_every_mistake_is_proven(name):
                                           "no max trick", "modifies its input"),
                      "gradient_bandit_step": ("sign error", "only the chosen arm updated",
                                               "baseline ignored", "greedy policy in the update",
-                                              "no max trick", "modifies its input")}[name]:
+                                              "no max trick", "modifies its input"),
+                     "gradient_bandit_run": ("baseline before the reward", "no baseline",
+                                             "average over the wrong count",
+                                             "policy never updated", "sign error",
+                                             "only the chosen arm updated", "no max trick",
+                                             "modifies its input")}[name]:
         assert required in registered
+
+
+def test_the_replay_exercise_states_its_worked_example_and_matches_the_library():
+    from course_lib.exercises.lesson07 import RUN_REFERENCE
+
+    text = _markdown(SOLUTION)
+    assert "the preferences become `[-0.25, 0.25]`" in text
+    np.testing.assert_allclose(RUN_REFERENCE([0, 1], [1.0, 3.0], 2, 0.5), [-0.25, 0.25])
+    # the replay of a run is the run: the preferences gradient_bandit_step builds along the way
+    rng = np.random.default_rng(5)
+    q = rng.normal(4.0, 1.0, 6)
+    h, avg, actions, rewards = np.zeros(6), 0.0, [], []
+    for t in range(1, 301):
+        a = int(rng.integers(6)) if t % 3 else int(np.argmax(h))
+        r = float(q[a] + rng.standard_normal())
+        avg += (r - avg) / t
+        h = gradient_bandit_step(h, a, r, avg, 0.2)
+        actions.append(a)
+        rewards.append(r)
+    np.testing.assert_allclose(RUN_REFERENCE(actions, rewards, 6, 0.2), h, rtol=1e-12, atol=1e-12)
+    assert abs(h.sum()) < 1e-9                                       # the sum is kept
+
+
+def test_the_replay_exercise_hidden_tests_are_seeded_plain_data():
+    ex = EXERCISES["gradient_bandit_run"]
+    a, b = ex.hidden_cases(3), ex.hidden_cases(3)
+    assert [c.args for c in a] == [c.args for c in b]
+    assert [c.args for c in a] != [c.args for c in ex.hidden_cases(4)]
+    for case in a:
+        actions, rewards, k, alpha = case.args
+        assert all(type(x) is int and 0 <= x < k for x in actions)
+        assert all(type(x) is float for x in rewards) and len(actions) == len(rewards)
+        assert type(k) is int and type(alpha) is float

@@ -12,6 +12,7 @@ from course_lib.policies import (
     gradient_bandit,
     gradient_bandit_step,
     inverse_cdf,
+    parameter_study,
     sample_action,
 )
 from course_lib.softmax import softmax
@@ -248,3 +249,46 @@ def test_bandit_rejects_bad_parameters():
         gradient_bandit(alpha=-0.1)
     with pytest.raises(ValueError, match="true_mean must be a finite number"):
         gradient_bandit(true_mean=np.inf)
+
+
+
+# --- parameter_study ----------------------------------------------------------------------------
+def test_study_is_gradient_bandit_for_each_step_size():
+    # the same problems and random numbers as gradient_bandit with the same seed
+    res = parameter_study([0.1, 0.4], n_runs=100, n_steps=150, true_mean=4.0, seed=3)
+    for alpha, reward in zip(res.alpha, res.reward):
+        ours = gradient_bandit(alpha=alpha, n_runs=100, n_steps=150, true_mean=4.0, seed=3)
+        assert reward == pytest.approx(ours.reward.mean(), rel=1e-12)
+    no_b = parameter_study([0.1], baseline=False, n_runs=100, n_steps=150, true_mean=4.0, seed=3)
+    ours = gradient_bandit(alpha=0.1, baseline=False, n_runs=100, n_steps=150, true_mean=4.0, seed=3)
+    assert no_b.reward[0] == pytest.approx(ours.reward.mean(), rel=1e-12)
+
+
+def test_study_is_seeded_and_reports_a_standard_error():
+    a = parameter_study([0.05, 0.2, 1.0], n_runs=60, n_steps=100, seed=2)
+    b = parameter_study([0.05, 0.2, 1.0], n_runs=60, n_steps=100, seed=2)
+    np.testing.assert_array_equal(a.reward, b.reward)
+    assert a.reward.shape == a.stderr.shape == (3,) and np.all(a.stderr > 0)
+    assert not np.array_equal(a.reward, parameter_study([0.05, 0.2, 1.0], n_runs=60, n_steps=100,
+                                                        seed=5).reward)
+
+
+def test_with_the_baseline_the_study_is_shift_invariant():
+    a = parameter_study([0.1, 0.5], n_runs=50, n_steps=200, true_mean=0.0, seed=4)
+    b = parameter_study([0.1, 0.5], n_runs=50, n_steps=200, true_mean=4.0, seed=4)
+    np.testing.assert_allclose(b.reward - 4.0, a.reward, atol=1e-9)
+    c = parameter_study([0.1, 0.5], baseline=False, n_runs=50, n_steps=200, true_mean=4.0, seed=4)
+    assert np.all(c.reward < b.reward)
+
+
+def test_study_rejects_bad_parameters():
+    for bad in ([], [[0.1]], [0.0], [-1.0], [np.nan]):
+        with pytest.raises(ValueError, match="alphas"):
+            parameter_study(bad)
+    with pytest.raises(TypeError, match="n_runs"):
+        parameter_study([0.1], n_runs=2.5)
+    with pytest.raises(ValueError, match="true_mean"):
+        parameter_study([0.1], true_mean=np.inf)
+    alphas = np.array([0.1, 0.2])
+    parameter_study(alphas, n_runs=5, n_steps=5)
+    np.testing.assert_array_equal(alphas, [0.1, 0.2])

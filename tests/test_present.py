@@ -4,8 +4,15 @@ driven in a browser by tests/test_browser.py)."""
 import json
 import os
 import shlex
+import signal
+import socket
+import subprocess
 import sys
-import tomllib
+import time
+try:
+    import tomllib  # Python 3.11 and later
+except ModuleNotFoundError:  # Python 3.10: the test extra installs tomli there
+    import tomli as tomllib
 from pathlib import Path
 
 import nbformat
@@ -14,6 +21,12 @@ import pytest
 from course_lib import cli, present
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_dry_run_prints_a_local_voila_command(capsys):
@@ -79,3 +92,74 @@ def test_package_data_ships_the_presentations():
     wanted = {p for p in present.PRESENTATIONS_DIR.rglob("*") if p.is_file()}
     assert wanted and wanted <= shipped
     assert "voila" in " ".join(meta["project"]["dependencies"])
+
+
+def test_the_course_voila_config_sets_the_xsrf_cookie_and_kernels_are_culled(tmp_path):
+    cmd = present.present_command("temperature", port=9123, config_dir=tmp_path)
+    assert f"--Voila.config_file_paths={tmp_path}" in cmd
+    assert "--MappingKernelManager.cull_connected=False" in cmd
+    assert f"--MappingKernelManager.cull_idle_timeout={present.CULL_IDLE_TIMEOUT}" in cmd
+    assert 0 < present.CULL_INTERVAL < present.CULL_IDLE_TIMEOUT <= 300
+    c = type("Config", (), {})()
+    c.VoilaConfiguration = type("Section", (), {})()
+    exec(present.voila_config(), {"c": c})  # noqa: S102 - the file Voila itself executes
+    assert c.VoilaConfiguration.prelaunch_hook is present.set_xsrf_cookie
+
+    class Handler:
+        read = 0
+
+        @property
+        def xsrf_token(self):
+            Handler.read += 1
+            return b"token"
+
+    assert present.set_xsrf_cookie(Handler(), notebook=object(), cwd=".") is None
+    assert Handler.read == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX process groups")
+def test_a_kernel_whose_page_never_connects_is_culled(tmp_path):
+    """A page fetched without JavaScript (or a browser that crashed) never says goodbye."""
+    import urllib.request
+
+    psutil = pytest.importorskip("psutil")
+    port = _free_port()
+    env = present.present_environment(tmp_path / "kernels")
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
+    config = tmp_path / "config"   # not the working folder: `python -m voila` would import it
+    config.mkdir()
+    (config / "voila.py").write_text(present.voila_config(), encoding="utf-8")
+    cmd = present.present_command("temperature", port=port, no_browser=True,
+                                  config_dir=config, cull_idle_timeout=3, cull_interval=1)
+    log = (tmp_path / "voila.log").open("wb")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+                            start_new_session=True)
+
+    def kernels():
+        return [p for p in psutil.Process(proc.pid).children(recursive=True)
+                if "ipykernel_launcher" in " ".join(p.cmdline())]
+
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60) as r:
+                    page = r.read().decode("utf-8", errors="replace")
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.5)
+        assert "widget" in page and len(kernels()) == 1
+        deadline = time.monotonic() + 60
+        while kernels() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert kernels() == [], (tmp_path / "voila.log").read_text(errors="replace")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()

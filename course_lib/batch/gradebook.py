@@ -214,7 +214,7 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
             future.result()
     for s in subs:
         if not s.report.results:  # not a notebook: every exercise scores 0, with the reason
-            from .result import CheckResult
+            from ..grading.result import CheckResult
 
             s.report.results = [CheckResult.error(n, EXERCISES[n].points, s.report.message or
                                                   s.report.status) for n in names]

@@ -21,7 +21,7 @@ from .lesson01 import MAX_TRICK_HINT
 from .mistakes import MAX_AXIS_HINT, MAX_AXIS_MORE, SOFTMAX_LIBRARY, global_max, raised, broken, common, like, resembles, unnormalised
 from ..grading.registry import register
 
-__all__ = ["BOLTZMANN_POLICY", "GRADIENT_BANDIT_STEP"]
+__all__ = ["BOLTZMANN_POLICY", "GRADIENT_BANDIT_STEP", "GRADIENT_BANDIT_RUN"]
 
 
 INTEGER_HINT = (
@@ -329,5 +329,184 @@ GRADIENT_BANDIT_STEP = register(Exercise(
                 "your update gives {got} for {input}: exp(h) overflows to inf above about 709, "
                 "and inf / inf is nan. Compute pi = softmax(h) with the max trick "
                 "(exp(h - max(h)) / sum), as in exercises 03."),
+    ),
+))
+
+
+# --- gradient_bandit_run: known-wrong implementations -------------------------------------------
+# gradient_bandit_run(actions, rewards, k, alpha) replays an agent's log: from H = 0, at every
+# step t the average reward is updated first (it includes R_t), then the gradient-bandit step.
+def _replay(actions, rewards, k, alpha, *, baseline="current", sign=1.0, policy="softmax",
+            count_from=1, update="gradient"):
+    h = np.zeros(int(k))
+    avg = 0.0
+    pi0 = sm.softmax(h)
+    for t, (a, r) in enumerate(zip(actions, rewards), start=count_from):
+        r = float(r)
+        before = avg
+        avg = avg + (r - avg) / t
+        b = {"current": avg, "previous": before, "none": 0.0}[baseline]
+        if policy == "softmax":
+            with np.errstate(over="ignore", invalid="ignore"):
+                pi = sm.softmax(h)
+        elif policy == "naive":
+            with np.errstate(over="ignore", invalid="ignore"):
+                e = np.exp(h)
+                pi = e / e.sum()
+        else:                                       # "frozen": the policy of H = 0, never updated
+            pi = pi0
+        onehot = np.zeros(int(k))
+        onehot[int(a)] = 1.0
+        if update == "gradient":
+            h = h + sign * alpha * (r - b) * (onehot - pi)
+        else:                                       # "chosen": only the chosen arm moves
+            h = h + sign * alpha * (r - b) * onehot * (1.0 - pi)
+    return h
+
+
+def run_baseline_before_reward(actions, rewards, k, alpha):
+    return _replay(actions, rewards, k, alpha, baseline="previous")
+
+
+def run_no_baseline(actions, rewards, k, alpha):
+    return _replay(actions, rewards, k, alpha, baseline="none")
+
+
+def run_count_off_by_one(actions, rewards, k, alpha):
+    return _replay(actions, rewards, k, alpha, count_from=2)
+
+
+def run_frozen_policy(actions, rewards, k, alpha):
+    return _replay(actions, rewards, k, alpha, policy="frozen")
+
+
+def run_sign_flipped(actions, rewards, k, alpha):
+    return _replay(actions, rewards, k, alpha, sign=-1.0)
+
+
+def run_chosen_arm_only(actions, rewards, k, alpha):
+    return _replay(actions, rewards, k, alpha, update="chosen")
+
+
+def run_chosen_arm_only_no_pi(actions, rewards, k, alpha):
+    h = np.zeros(int(k))
+    avg = 0.0
+    for t, (a, r) in enumerate(zip(actions, rewards), start=1):
+        avg = avg + (float(r) - avg) / t
+        h[int(a)] += alpha * (float(r) - avg)
+    return h
+
+
+def _either(*detectors):
+    """A detector that fires when any of ``detectors`` does (several forms of one mistake)."""
+    def detect(ev):
+        for d in detectors:
+            name = d(ev)
+            if name is not None:
+                return name
+        return None
+    return detect
+
+
+def RUN_REFERENCE(actions, rewards, k, alpha):
+    """The preferences after replaying the log: the course's own step, from H = 0."""
+    h = np.zeros(int(k))
+    avg = 0.0
+    for t, (a, r) in enumerate(zip(actions, rewards), start=1):
+        avg = avg + (float(r) - avg) / t
+        h = _step(h, int(a), float(r), avg, alpha)
+    return h
+
+
+def _log(rng, n, k, mean=4.0):
+    """A plausible log: actions drawn from the learning agent itself, rewards N(q*(A), 1)."""
+    q = rng.normal(mean, 1.0, k)
+    h, avg, actions, rewards = np.zeros(k), 0.0, [], []
+    for t in range(1, n + 1):
+        p = sm.softmax(h)
+        a = int(min(np.searchsorted(np.cumsum(p), rng.random() * p.sum(), side="right"), k - 1))
+        r = float(q[a] + rng.standard_normal())
+        avg += (r - avg) / t
+        h = _step(h, a, r, avg, 0.1)
+        actions.append(a)
+        rewards.append(round(r, 3))
+    return actions, rewards
+
+
+def _hidden_run(rng):
+    cases = []
+    for n, k, alpha in ((20, 3, 0.1), (50, 5, 0.2), (100, 10, 0.1), (30, 4, 0.5), (200, 10, 0.25)):
+        actions, rewards = _log(rng, n, k, mean=float(rng.choice([0.0, 4.0])))
+        cases.append(Case("", (actions, rewards, k, alpha)))
+    k = int(rng.integers(3, 6))                     # rewards in the thousands: H passes 709
+    actions = [int(a) for a in rng.integers(0, k, 12)]
+    rewards = [float(v) for v in rng.normal(0.0, 3000.0, 12).round(1)]
+    cases.append(Case("", (actions, rewards, k, 1.0)))
+    cases.append(Case("", ([int(rng.integers(4))], [round(float(rng.normal(4.0, 1.0)), 2)], 4, 0.1)))
+    return cases
+
+
+_LOG_A = ([2, 0, 2, 1, 2, 2, 0, 2], [4.8, 3.1, 5.6, 2.9, 5.2, 4.4, 3.7, 6.0])
+_LOG_B = ([0, 1, 1, 3, 1, 2, 1, 1, 0, 1], [0.4, 1.9, 1.2, -0.8, 2.3, 0.1, 1.5, 0.9, -0.2, 2.0])
+
+GRADIENT_BANDIT_RUN = register(Exercise(
+    name="gradient_bandit_run",
+    lesson="07",
+    params=("actions", "rewards", "k", "alpha"),
+    reference=RUN_REFERENCE,
+    task="gradient_bandit_run(actions, rewards, k, alpha): the preferences after replaying the "
+         "log from H = 0, the average reward (including R_t) updated before each step",
+    points=2.0,
+    rtol=1e-9,
+    atol=1e-12,
+    public=(
+        Case("two_steps", ([0, 1], [1.0, 3.0], 2, 0.5)),
+        Case("one_step", ([2], [5.0], 3, 0.1)),
+        Case("three_steps", ([0, 0, 1], [2.0, 4.0, 0.0], 3, 0.5)),
+        Case("around_4", (*_LOG_A, 3, 0.1)),
+        Case("around_0", (*_LOG_B, 4, 0.2)),
+        Case("large_step", (*_LOG_A, 3, 0.8)),
+        Case("never_chosen_arm", ([1, 1, 0, 1], [1.0, 2.0, -1.0, 3.0], 5, 0.25)),
+        Case("empty_log", ([], [], 3, 0.1)),
+        Case("huge_rewards", ([0, 1, 0, 2, 1, 0], [0.0, 2000.0, -3000.0, 1500.0, 2500.0, -1000.0],
+                              3, 1.0)),
+    ),
+    hidden=_hidden_run,
+    mistakes=_with_hints(
+        tuple(m for m in common("gradient_bandit_run(actions, rewards, k, alpha)")
+              if m.name != "integer input"),    # the actions are integers by nature
+        modifies_its_input="your function changed the log it was given, for {input}: "
+        "`rewards.pop()`, `rewards.sort()` or writing into `actions` changes the caller's "
+        "record. Read the lists; build the preferences in a new array, `h = np.zeros(k)`.",
+    ) + (
+        Mistake("baseline before the reward", like(run_baseline_before_reward),
+                hint="your baseline leaves out the reward of the step it is used in: for {input} "
+                "you get {got}. Here the average is updated first, R̄_t = R̄_(t-1) + (R_t - "
+                "R̄_(t-1)) / t, and the step then uses R_t - R̄_t (so the first step does "
+                "nothing)."),
+        Mistake("no baseline", like(run_no_baseline),
+                hint="your run ignores the average reward: for {input} you get {got}, the "
+                "preferences of a run with baseline 0. Keep the running average of the rewards "
+                "and use R_t minus it in every step."),
+        Mistake("average over the wrong count", like(run_count_off_by_one),
+                hint="your average reward divides by the wrong count: for {input} you get "
+                "{got}. At step t (counted from 1) the average of t rewards is R̄_(t-1) + "
+                "(R_t - R̄_(t-1)) / t; `enumerate` counts from 0 unless you pass start=1."),
+        Mistake("policy never updated", like(run_frozen_policy),
+                hint="your policy stays the uniform one it started as: for {input} you get "
+                "{got}. pi must be recomputed from the current preferences at every step, "
+                "pi = softmax(H_t), before the update."),
+        Mistake("sign error", like(run_sign_flipped),
+                hint="your preferences move the wrong way: for {input} you get {got}. A reward "
+                "above the average must raise the chosen arm: H + alpha (R - R̄)(onehot - pi)."),
+        Mistake("only the chosen arm updated", _either(like(run_chosen_arm_only),
+                                                        like(run_chosen_arm_only_no_pi)),
+                hint="only the chosen arm's preference changes in your run: for {input} you get "
+                "{got}. Every arm moves at every step, the others by -alpha (R - R̄) pi(a): "
+                "use the whole vector onehot(A_t) - pi."),
+        Mistake("no max trick", broken(),
+                hint="your run gives {got} for {input}: with rewards in the thousands the "
+                "preferences pass 709 and exp(H) overflows to inf, and inf / inf is nan. "
+                "Compute pi with the max trick, exp(H - max H) / sum."),
     ),
 ))

@@ -40,6 +40,7 @@ import numpy as np
 from ..plots import BLUE, STYLE
 
 __all__ = ["PNG_SIGNATURE", "course_style", "LiveFigure", "BarPanel", "Demo", "make_figure", "png_bytes",
+           "tau_box",
            "as_logits", "parse_logits", "format_logits", "check_tau"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -281,6 +282,62 @@ class Demo:
 
 
 # --------------------------------------------------------------------------- input checking
+
+
+def tau_box(slider, *, description="temperature τ", digits=3):
+    """A number box that names the temperature and reads it, kept equal to ``slider``'s value.
+
+    ipywidgets 8's sliders give assistive technology neither a name (their label is not tied to
+    the slider) nor the value shown: a ``FloatLogSlider`` announces its exponent (log τ), not τ.
+    A numeric text box is a native ``<input type="number">`` whose label *is* tied to it
+    (``<label for=...>``): screen readers read "temperature τ, 1.41", and typing a number there
+    moves the slider. The box shows τ to ``digits`` decimals.
+
+    Parameters
+    ----------
+    slider : ipywidgets.FloatLogSlider
+        The temperature slider (its ``value`` is τ itself).
+    description : str
+        The box's label.
+    digits : int
+        Decimals shown in the box.
+
+    Returns
+    -------
+    ipywidgets.BoundedFloatText
+
+    Examples
+    --------
+    >>> import ipywidgets as widgets
+    >>> s = widgets.FloatLogSlider(value=1.0, base=2, min=-3, max=3, step=0.25)
+    >>> box = tau_box(s)
+    >>> s.value = 2 ** 0.25
+    >>> box.value, box.description
+    (1.189, 'temperature τ')
+    >>> box.value = 4.0
+    >>> s.value
+    4.0
+    """
+    import ipywidgets as widgets
+
+    low, high = slider.base ** slider.min, slider.base ** slider.max
+    box = widgets.BoundedFloatText(
+        value=round(slider.value, digits), min=round(low, digits), max=round(high, digits),
+        description=description, style={"description_width": "initial"},
+        layout=widgets.Layout(width="190px"))
+
+    def to_box(change):
+        shown = round(change["new"], digits)
+        if box.value != shown:
+            box.value = shown
+
+    def to_slider(change):
+        if round(slider.value, digits) != change["new"]:
+            slider.value = min(max(change["new"], low), high)
+
+    slider.observe(to_box, names="value")
+    box.observe(to_slider, names="value")
+    return box
 
 
 def as_logits(z, name="z"):

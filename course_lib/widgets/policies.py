@@ -15,7 +15,7 @@ import numpy as np
 
 from ..plots import BLUE, ORANGE
 from ..softmax import _temperature, entropy, softmax
-from ._core import BarPanel, Demo, LiveFigure, course_style, make_figure
+from ._core import BarPanel, Demo, LiveFigure, course_style, make_figure, tau_box
 
 __all__ = ["exploration_explorer", "ExplorationExplorer"]
 
@@ -33,6 +33,8 @@ class ExplorationExplorer(Demo, widgets.VBox):
     q : ndarray, shape (k,)
         The bandit's true action values.
     tau_slider : ipywidgets.FloatLogSlider
+    tau_box : ipywidgets.BoundedFloatText
+        "temperature τ": τ as a number, kept equal to the slider's (an accessible control).
     image : ipywidgets.Image
         The figure; the demo (an ``ipywidgets.VBox``) shows the slider above it.
     """
@@ -45,13 +47,16 @@ class ExplorationExplorer(Demo, widgets.VBox):
         self._best = int(np.argmax(q))
         self.tau_slider = widgets.FloatLogSlider(
             value=tau, base=10, min=np.log10(TAU_RANGE[0]), max=np.log10(TAU_RANGE[1]),
-            step=0.05, description="τ", readout_format=".3g", continuous_update=True,
-            layout=widgets.Layout(width="512px"),
+            step=0.05, description="τ", readout=False, continuous_update=True,
+            layout=widgets.Layout(width="320px"),
         )
+        # the slider's own readout is not announced by screen readers: a labelled number box
+        # shows τ, reads it to them, and takes a typed value (see tau_box)
+        self.tau_box = tau_box(self.tau_slider)
         self._build_figure()
         self.tau_slider.observe(lambda change: self._draw(change["new"]), names="value")
         self._draw(tau)
-        self.children = (self.tau_slider, self.image)
+        self.children = (widgets.HBox([self.tau_slider, self.tau_box]), self.image)
 
     def _build_figure(self):
         """One bar per arm, labelled with its true value; the best arm in orange."""

@@ -64,6 +64,12 @@ def _labels(labels, k):
     return labels
 
 
+# Colours of the notes in the widgets' HTML: JupyterLab's theme variables (light and dark themes,
+# Voila's "lab" template too), with the light theme's look as the fallback elsewhere.
+NOTE_COLOR = "var(--jp-content-font-color2, #555)"
+ERROR_COLOR = f"var(--jp-error-color1, {VERMILION})"
+
+
 def _tau_slider(value, description="τ"):
     import ipywidgets as widgets
 
@@ -79,7 +85,7 @@ def _summary(p, labels):
     k = p.size
     i = int(np.argmax(p))
     return (f"entropy H = {float(entropy(p)):.3f} nats "
-            f"<span style='color:#555'>(0 &le; H &le; log {k} = {math.log(k):.3f})</span>"
+            f"<span style='color:{NOTE_COLOR}'>(0 &le; H &le; log {k} = {math.log(k):.3f})</span>"
             f" &nbsp;&middot;&nbsp; max p = {float(p[i]):.3f} "
             f"(token {html.escape(labels[i])})")
 
@@ -113,7 +119,8 @@ class _TemperatureDemo(Demo):
         try:
             z = parse_logits(change["new"])
         except (TypeError, ValueError) as err:
-            self.message.value = f"<span style='color:{VERMILION}'>{html.escape(str(err), quote=False)}</span>"
+            self.message.value = (f"<span style='color:{ERROR_COLOR}'>"
+                                  f"{html.escape(str(err), quote=False)}</span>")
             return
         self.message.value = ""
         if z.size != self.z.size:

@@ -1,0 +1,99 @@
+"""Lecturer mode leaks no kernel: reloading or leaving the ``present`` page shuts its kernel down.
+
+Each page load of ``softmax-course present`` starts a kernel. The page asks Voila to shut it
+down when it unloads; without the ``_xsrf`` cookie (which Voila itself never sets) that request
+failed and every reload left a kernel behind. The test opens the page in headless Chromium,
+reloads it several times, then leaves it, and counts the server's kernel processes each time.
+Skipped when Chromium or Playwright is missing (tests/test_browser.py says how to get them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+psutil = pytest.importorskip("psutil")
+if shutil.which("chromium") is None:
+    pytest.skip("Chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_browser import browser_page, free_port, isolated_env, stop  # noqa: E402
+
+RELOADS = 4
+SETTLE = 20.0      # seconds a shut-down kernel's process may take to go (the machine may be loaded)
+
+
+def kernels(proc):
+    """The kernel processes under ``proc`` (the present command, then Voila, then kernels)."""
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    found = []
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            if "ipykernel_launcher" in " ".join(child.cmdline()):
+                found.append(child.pid)
+    return found
+
+
+def settle(proc, wanted, timeout=SETTLE):
+    """The kernel count once it is ``wanted`` (or whatever it is after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        n = len(kernels(proc))
+        if n == wanted or time.monotonic() > deadline:
+            return n
+        time.sleep(0.25)
+
+
+@contextlib.contextmanager
+def present(tmp):
+    """``softmax-course present temperature``; yields (process, URL) once the port listens
+    (without fetching the page: every fetch of it starts a kernel)."""
+    port = free_port()
+    log = tmp / "present.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "course_lib", "present", "temperature", "--no-browser",
+             "--port", str(port)],
+            cwd=tmp, env=isolated_env(tmp), stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, log.read_text(errors="replace")
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            assert time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.2)
+        yield proc, f"http://127.0.0.1:{port}/", log
+    finally:
+        stop(proc)
+
+
+def test_reloading_or_leaving_the_page_leaves_no_kernel_behind(tmp_path):
+    with present(tmp_path) as (proc, url, log), browser_page() as page:
+        assert kernels(proc) == []
+        counts = []
+        for _ in range(1 + RELOADS):
+            page.goto(url)                                    # a reload: a new page, a new kernel
+            page.locator(".widget-slider").first.wait_for()
+            counts.append(settle(proc, 1))
+        assert {c["name"] for c in page.context.cookies()} >= {"_xsrf"}
+        page.goto("about:blank")                              # the lecturer leaves
+        left = settle(proc, 0)
+        text = log.read_text(errors="replace")
+    assert counts == [1] * (1 + RELOADS), (counts, text)
+    assert left == 0, text
+    assert "_xsrf' argument missing" not in text
+    assert text.count("Kernel shutdown:") >= 1 + RELOADS

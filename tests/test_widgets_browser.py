@@ -1,0 +1,98 @@
+"""The widgets' notes are readable in JupyterLab's dark theme (headless Chromium).
+
+Lesson 04's temperature demo shows a grey note beside the entropy; it was ``#555`` on any
+background, unreadable on the dark theme's near-black. The notes now take JupyterLab's theme
+colours. The test turns the dark theme on (a settings file), runs lesson 04, and measures the
+contrast of the note against the page behind it (WCAG's ratio; 4.5 is the minimum for text).
+Skipped without Chromium or Playwright.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+if shutil.which("chromium") is None:
+    pytest.skip("Chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_browser import browser_page, lab_server, open_lesson_and_run_all  # noqa: E402
+
+CONTRAST_JS = """
+(el) => {
+  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  // the first ancestor with an opaque background is what the text sits on
+  let bg = null;
+  for (let n = el; n && !bg; n = n.parentElement) {
+    const c = rgb(getComputedStyle(n).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0.99)) bg = c.slice(0, 3);
+  }
+  let fg = rgb(getComputedStyle(el).color);
+  if (fg.length === 4) fg = [0, 1, 2].map((i) => fg[i] * fg[3] + bg[i] * (1 - fg[3]));  // alpha over bg
+  const [a, b] = [lum(fg) + 0.05, lum(bg) + 0.05];
+  return {fg, bg, ratio: Math.max(a, b) / Math.min(a, b)};
+}
+"""
+
+
+@pytest.mark.parametrize("theme", ["JupyterLab Dark", "JupyterLab Light"])
+def test_widget_notes_are_readable_in_both_themes(tmp_path, theme):
+    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
+    with lab_server(tmp_path) as (url, base, token), browser_page() as page:
+        demo = open_lesson_and_run_all(page, url)
+        note = demo.locator(".widget-html-content span").first
+        note.wait_for()
+        result = note.evaluate(CONTRAST_JS)
+        demo.scroll_into_view_if_needed()
+        demo.screenshot(path=str(tmp_path / f"{theme.split()[-1].lower()}.png"))
+        dark_page = sum(result["bg"]) < 3 * 128
+    assert dark_page == (theme == "JupyterLab Dark"), result
+    assert result["ratio"] >= 4.5, result
+
+
+def test_the_lesson_07_temperature_has_an_accessible_name_and_reads_tau(tmp_path, monkeypatch):
+    """ipywidgets 8's slider announces log10 τ and has no name; the labelled box beside it
+    (course_lib.widgets._core.tau_box) is found by its label and reads τ itself."""
+    import nbformat
+    import test_browser
+
+    demo_nb = tmp_path / "demo.ipynb"
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "from course_lib.widgets import exploration_explorer\nexploration_explorer(tau=1.0)"))
+    nbformat.write(nb, demo_nb)
+    monkeypatch.setattr(test_browser, "LESSON", demo_nb)
+    with lab_server(tmp_path) as (url, base, token), browser_page() as page:
+        page.goto(url)
+        status = page.locator("#jp-main-statusbar")
+        status.get_by_text(__import__("re").compile(r"\|\s*Idle")).wait_for()
+        page.locator(".jp-Notebook").first.click()
+        page.keyboard.press("Shift+Enter")
+        box = page.get_by_label("temperature τ")                 # the accessible name
+        box.wait_for()
+        first = box.input_value()
+        handle = page.locator(".widget-slider .noUi-handle").first
+        handle.focus()
+        for _ in range(3):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "() => document.querySelector('.widget-text input').value === '1.413'", timeout=30_000)
+        after = box.input_value()
+        valuetext = handle.get_attribute("aria-valuetext")
+        demo = page.locator(".jp-OutputArea-output").filter(has=page.locator(".widget-slider")).first
+        demo.screenshot(path=str(tmp_path / "tau_box.png"))
+    assert first == "1"
+    assert float(after) == pytest.approx(10 ** 0.15, abs=1e-3)   # three steps of 0.05 in log10 τ
+    assert valuetext != after                                    # the slider alone says log10 τ
