@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
-from .mistakes import SOFTMAX_LIBRARY, broken, common, like, unnormalised
+from .mistakes import FLOAT32, SOFTMAX_LIBRARY, broken, common, like, unnormalised
 from ..grading.registry import register
 
 __all__ = ["SOFTMAX", "MAX_TRICK_HINT", "MAX_TRICK_MORE"]
@@ -85,7 +85,7 @@ SOFTMAX = register(Exercise(
         Case("ten", (np.linspace(-3.0, 3.0, 10),), shown="z = np.linspace(-3, 3, 10)"),
     ),
     hidden=hidden_vectors,
-    mistakes=common("softmax(z)") + (
+    mistakes=(common("softmax(z)") + (FLOAT32,)) + (
         Mistake("shift by the mean", like(shift_by_mean),
                 "you shift the logits by their mean, not their max: for {input} that leaves "
                 "exponents far above 709, and you get {got}. Any shift gives the same softmax on "

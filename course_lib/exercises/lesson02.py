@@ -12,7 +12,7 @@ import numpy as np
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT, MAX_TRICK_MORE, shift_by_mean, shift_by_min
-from .mistakes import max_along_another_axis, SOFTMAX_LIBRARY, broken, common, like, raised, resembles, unnormalised
+from .mistakes import FLOAT32, max_along_another_axis, SOFTMAX_LIBRARY, broken, common, like, raised, resembles, unnormalised
 from ..grading.registry import register
 
 __all__ = ["SOFTMAX_AXIS", "axis_basics", "axis_mistakes", "hidden_arrays", "A", "S", "OFFSET_ROWS"]
@@ -171,7 +171,7 @@ SOFTMAX_AXIS = register(Exercise(
         Case("large", (np.array([[1000.0, 0.0, 0.0], [0.0, 0.0, 0.0]]),), {"axis": -1}),
     ),
     hidden=hidden_arrays,
-    mistakes=common("softmax_axis(z, axis=-1)")
+    mistakes=(common("softmax_axis(z, axis=-1)") + (FLOAT32,))
     + axis_mistakes("softmax_axis"),
 ))
 

@@ -12,7 +12,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import hidden_vectors
 from .lesson02 import OFFSET_ROWS, A, S, axis_basics, axis_mistakes, hidden_arrays
-from .mistakes import SOFTMAX_LIBRARY, global_max, broken, common, like
+from .mistakes import FLOAT32, SOFTMAX_LIBRARY, global_max, broken, common, like
 from ..grading.registry import register
 
 __all__ = ["STABLE_SOFTMAX", "LOGSUMEXP", "LOG_SOFTMAX"]
@@ -62,7 +62,7 @@ STABLE_SOFTMAX = register(Exercise(
     points=2.0,
     public=_shared_cases(),
     hidden=_hidden,
-    mistakes=common("stable_softmax(z, axis=-1)")
+    mistakes=(common("stable_softmax(z, axis=-1)") + (FLOAT32,))
     + axis_mistakes("stable_softmax"),
 ))
 
@@ -103,7 +103,7 @@ LOGSUMEXP = register(Exercise(
     hidden=_hidden,
     rtol=1e-9,
     atol=1e-10,
-    mistakes=common("logsumexp(z, axis=-1)")
+    mistakes=(common("logsumexp(z, axis=-1)") + (FLOAT32,))
     + axis_basics("logsumexp", lambda z, axis=-1: sm.logsumexp(z, axis)) + (
         Mistake("max not added back", like(lse_without_max_back),
                 "your log-sum-exp forgets to add the max back: log(sum(exp(z - m))) is "
@@ -198,7 +198,7 @@ LOG_SOFTMAX = register(Exercise(
     hidden=_hidden_log_softmax,
     rtol=1e-9,
     atol=1e-10,
-    mistakes=common("log_softmax(z, axis=-1)")
+    mistakes=(common("log_softmax(z, axis=-1)") + (FLOAT32,))
     + axis_basics("log_softmax", lambda z, axis=-1: sm.log_softmax(z, axis)) + (
         global_max(log_softmax_global_max, supersedes=("no max trick", "log of softmax")),
         Mistake("log of softmax", lambda ev: _log_of_softmax(ev) and like(log_of_softmax)(ev),

@@ -12,7 +12,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
 from .lesson02 import A, S, axis_basics
-from .mistakes import SOFTMAX_LIBRARY, global_max, max_along_another_axis, broken, common, like, unnormalised
+from .mistakes import FLOAT32, SOFTMAX_LIBRARY, global_max, max_along_another_axis, broken, common, like, unnormalised
 from ..grading.registry import register
 
 __all__ = ["SOFTMAX_TEMPERATURE", "SAMPLE_WITH_TEMPERATURE"]
@@ -88,7 +88,7 @@ SOFTMAX_TEMPERATURE = register(Exercise(
              shown="z = [[1000, 0, 0], [-900, -899, -897]] (rows far apart), temperature = 1"),
     ),
     hidden=_hidden,
-    mistakes=common("softmax_temperature(z, temperature, axis=-1)")
+    mistakes=(common("softmax_temperature(z, temperature, axis=-1)") + (FLOAT32,))
     + axis_basics("softmax_temperature", REFERENCE) + (
         global_max(temperature_global_max),
         max_along_another_axis(_shifted_tau),

@@ -17,7 +17,7 @@ from .. import calibration as cal
 from .. import classification as cls
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
-from .mistakes import global_max, broken, common, like, resembles
+from .mistakes import FLOAT32, global_max, broken, common, like, resembles
 from ..grading.registry import register
 
 __all__ = ["CROSS_ENTROPY", "EXPECTED_CALIBRATION_ERROR", "FIT_TEMPERATURE"]
@@ -128,7 +128,7 @@ CROSS_ENTROPY = register(Exercise(
              shown="z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), y = [2, 2]"),
     ),
     hidden=_hidden_ce,
-    mistakes=common("cross_entropy(z, y)") + (
+    mistakes=(common("cross_entropy(z, y)") + (FLOAT32,)) + (
         global_max(ce_global_max, supersedes=("no max trick", "log of softmax")),
         Mistake("double softmax", like(ce_double_softmax),
                 "you apply softmax twice: for {input} your loss is {got}, the cross-entropy of "

@@ -16,7 +16,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
 from .lesson02 import S, axis_basics
-from .mistakes import SOFTMAX_LIBRARY, global_max, broken, common, like, raised, resembles, unnormalised
+from .mistakes import FLOAT32, SOFTMAX_LIBRARY, global_max, broken, common, like, raised, resembles, unnormalised
 from ..grading.registry import register
 
 __all__ = ["MASKED_SOFTMAX", "ONLINE_SOFTMAX", "SCALED_DOT_PRODUCT_ATTENTION"]
@@ -121,7 +121,7 @@ MASKED_SOFTMAX = register(Exercise(
                                  "mask = [[True, False, True], [True, True, False]], axis = -1"),
     ),
     hidden=lambda rng: _hidden_masked(rng),
-    mistakes=common("masked_softmax(z, mask, axis=-1)")
+    mistakes=(common("masked_softmax(z, mask, axis=-1)") + (FLOAT32,))
     + axis_basics("masked_softmax", masked_reference) + (
         global_max(masked_global_max),
         Mistake("fully masked row gives nan", like(masked_with_inf_only), MASK_EMPTY_NAN_HINT,
@@ -231,7 +231,7 @@ ONLINE_SOFTMAX = register(Exercise(
         Case("int_array", (np.array([1, 2, 3, 4]),), shown="z = np.array([1, 2, 3, 4]) (integers)"),
     ),
     hidden=_hidden_online,
-    mistakes=common("online_softmax(z)") + (
+    mistakes=(common("online_softmax(z)") + (FLOAT32,)) + (
         Mistake("no rescale", like(online_no_rescale),
                 "for {input} you get {got}, which does not sum to 1: when a new entry raises the "
                 "running max from m_old to m_new, the terms already in the running sum are still "
@@ -364,7 +364,7 @@ SCALED_DOT_PRODUCT_ATTENTION = register(Exercise(
                    "v = [[1, 2], [3, 4], [5, 6]] (integers)"),
     ),
     hidden=lambda rng: _hidden_attention(rng),
-    mistakes=common("scaled_dot_product_attention(q, k, v, mask=None)") + (
+    mistakes=(common("scaled_dot_product_attention(q, k, v, mask=None)") + (FLOAT32,)) + (
         Mistake("returns the output only", raised("NotNumbers", containing="not a tuple"),
                 "for {input} your function {got}. Return both, output first: "
                 "`return output, weights`.",

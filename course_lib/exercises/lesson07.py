@@ -18,7 +18,7 @@ from ..policies import boltzmann_policy as _policy
 from ..policies import gradient_bandit_step as _step
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
-from .mistakes import MAX_AXIS_HINT, MAX_AXIS_MORE, SOFTMAX_LIBRARY, global_max, raised, broken, common, like, resembles, unnormalised
+from .mistakes import FLOAT32, MAX_AXIS_HINT, MAX_AXIS_MORE, SOFTMAX_LIBRARY, global_max, raised, broken, common, like, resembles, unnormalised
 from ..grading.registry import register
 
 __all__ = ["BOLTZMANN_POLICY", "GRADIENT_BANDIT_STEP", "GRADIENT_BANDIT_RUN"]
@@ -127,7 +127,7 @@ BOLTZMANN_POLICY = register(Exercise(
     ),
     hidden=_hidden_policy,
     mistakes=_with_hints(
-        common("boltzmann_policy(h, temperature=1.0)"), integer_input=INTEGER_HINT,
+        (common("boltzmann_policy(h, temperature=1.0)") + (FLOAT32,)), integer_input=INTEGER_HINT,
         modifies_its_input="your function changed the preferences it was given, for {input}: "
         "`h -= h.max()` or `h /= temperature` writes into the caller's array, and an agent "
         "would lose what it learned. Make new arrays: `h = h / temperature`, `d = h - h.max(...)`.",
@@ -285,7 +285,7 @@ GRADIENT_BANDIT_STEP = register(Exercise(
     ),
     hidden=_hidden_step,
     mistakes=_with_hints(
-        common("gradient_bandit_step(h, action, reward, baseline, alpha)"),
+        (common("gradient_bandit_step(h, action, reward, baseline, alpha)") + (FLOAT32,)),
         integer_input=INTEGER_HINT,
         modifies_its_input="your function changed the preferences it was given, for {input}: "
         "`h += ...` or `h[action] += ...` writes into the caller's array. Return a new array: "

@@ -284,6 +284,8 @@ def _narrow_floats(case) -> bool:
 def common(function):
     """The mistakes every exercise diagnoses: a wrong signature, no ``return``, a result that is
     not numbers, a changed argument, and integer input that breaks in-place arithmetic.
+    (:data:`FLOAT32`, "computes in float32", is added by the exercises whose tolerance a float32
+    computation exceeds.)
 
     Parameters
     ----------
@@ -325,7 +327,6 @@ def common(function):
                 "(numpy refuses), and a result built in an integer array is truncated.",
                 more="Convert the input to a float array once, at the start, before any "
                      "arithmetic (`dtype=float`)."),
-        FLOAT32,
     )
 
 
