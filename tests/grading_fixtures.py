@@ -332,6 +332,19 @@ def temperature_via_logsumexp(z, temperature, axis=-1):
     return np.exp(x - sc.logsumexp(x, axis=axis, keepdims=True))
 
 
+# Answers that call a library function doing the exercise's whole job: right values, no points.
+# (exercise, function, the qualified name check reports)
+DELEGATED = [
+    ("softmax", lambda z: sc.softmax(z), "scipy.special.softmax"),
+    ("softmax_axis", axis_via_logsumexp, "scipy.special.logsumexp"),
+    ("softmax_axis", lambda z, axis=-1: sc.softmax(z, axis=axis), "scipy.special.softmax"),
+    ("stable_softmax", axis_via_logsumexp, "scipy.special.logsumexp"),
+    ("logsumexp", lambda z, axis=-1: sc.logsumexp(z, axis=axis), "scipy.special.logsumexp"),
+    ("log_softmax", lambda z, axis=-1: sc.log_softmax(z, axis=axis), "scipy.special.log_softmax"),
+    ("softmax_temperature", temperature_scipy, "scipy.special.softmax"),
+    ("softmax_temperature", temperature_via_logsumexp, "scipy.special.logsumexp"),
+]
+
 WRONG = [
     ("softmax", "no max trick", softmax_no_max),
     ("softmax", "no max trick", softmax_no_max_lists),
@@ -383,27 +396,19 @@ RIGHT = [
     ("softmax", softmax_lists_max),
     ("softmax", softmax_via_logsumexp),
     ("softmax", softmax_keeps_float32),
-    ("softmax", lambda z: sc.softmax(z)),
     ("softmax", axis_ok),
     ("softmax_axis", axis_ok),
     ("softmax_axis", axis_apply_along_axis),
     ("softmax_axis", axis_moveaxis),
-    ("softmax_axis", axis_via_logsumexp),
-    ("softmax_axis", lambda z, axis=-1: sc.softmax(z, axis=axis)),
     ("stable_softmax", axis_ok),
-    ("stable_softmax", axis_via_logsumexp),
     ("stable_softmax", lambda z, axis=-1: np.exp(log_softmax_ok(z, axis))),
     ("logsumexp", lse_ok),
     ("logsumexp", lse_logaddexp),
     ("logsumexp", lse_python_float),
-    ("logsumexp", lambda z, axis=-1: sc.logsumexp(z, axis=axis)),
     ("log_softmax", log_softmax_ok),
     ("log_softmax", log_softmax_via_lse),
-    ("log_softmax", lambda z, axis=-1: sc.log_softmax(z, axis=axis)),
     ("softmax_temperature", temperature_ok),
     ("softmax_temperature", temperature_power_renormalised),
-    ("softmax_temperature", temperature_scipy),
-    ("softmax_temperature", temperature_via_logsumexp),
 ]
 
 
@@ -574,3 +579,261 @@ for _path in sorted(Path(__file__).parent.glob("grading_fixtures_lesson[0-9][0-9
     _module = importlib.import_module(_path.stem)
     WRONG += _module.WRONG
     RIGHT += _module.RIGHT
+    DELEGATED += getattr(_module, "DELEGATED", [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Mistakes named since the mutation harness (issue 16): float32 computations, a global max in a
+# batch, an online softmax whose rescale factor is inverted, a temperature search that never
+# responds to the data.
+def softmax_float32(z, axis=-1):
+    z = np.asarray(z, dtype=np.float32)  # "float32 is enough for probabilities"
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def lse_float32(z, axis=-1):
+    z = np.asarray(z, dtype=np.float32)
+    m = z.max(axis=axis, keepdims=True)
+    return m.squeeze(axis) + np.log(np.exp(z - m).sum(axis=axis))
+
+
+def log_softmax_float32(z, axis=-1):
+    z = np.asarray(z, dtype=np.float32)
+    m = z.max(axis=axis, keepdims=True)
+    return (z - m) - np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+def temperature_float32(z, temperature, axis=-1):
+    return softmax_float32(np.asarray(z, dtype=np.float32) / np.float32(temperature), axis)
+
+
+def ce_float32(z, y):
+    z = np.asarray(z, dtype=np.float32)
+    m = z.max(axis=1, keepdims=True)
+    log_p = (z - m) - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(y)), y])
+
+
+def masked_float32(z, mask, axis=-1):
+    z = np.asarray(z, dtype=np.float32)
+    mask = np.broadcast_to(np.asarray(mask, dtype=bool), z.shape)
+    s = np.where(mask, z, np.float32(-np.inf))
+    m = s.max(axis=axis, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, np.float32(0)))
+    total = e.sum(axis=axis, keepdims=True)
+    return np.where(total > 0, e / np.where(total > 0, total, np.float32(1)), np.float32(0))
+
+
+def online_float32(z):
+    z = np.asarray(z, dtype=np.float32)
+    m, l = np.float32(-np.inf), np.float32(0)
+    for x in z:
+        m_new = max(m, x)
+        l = l * np.exp(m - m_new) + np.exp(x - m_new)
+        m = m_new
+    return np.exp(z - m) / l
+
+
+def attention_float32(q, k, v, mask=None):
+    q, k, v = (np.asarray(a, dtype=np.float32) for a in (q, k, v))
+    s = q @ k.T / np.float32(np.sqrt(q.shape[-1]))
+    if mask is not None:
+        s = np.where(mask, s, np.float32(-np.inf))
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, np.float32(0)))
+    total = e.sum(axis=-1, keepdims=True)
+    w = np.where(total > 0, e / np.where(total > 0, total, np.float32(1)), np.float32(0))
+    return w @ v, w
+
+
+def policy_float32(h, temperature=1.0):
+    return softmax_float32(np.asarray(h, dtype=np.float32) / np.float32(temperature), -1)
+
+
+def step_float32(h, action, reward, baseline, alpha):
+    h = np.asarray(h, dtype=np.float32)
+    e = np.exp(h - h.max())
+    onehot = np.zeros_like(h)
+    onehot[action] = 1
+    return h + np.float32(alpha * (reward - baseline)) * (onehot - e / e.sum())
+
+
+def temperature_global_max(z, tau, axis=-1):
+    x = np.asarray(z, dtype=float) / tau
+    e = np.exp(x - np.max(x))  # the whole array's max
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax_global_max(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    shifted = z - z.max()
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def ce_global_max(z, y):
+    z = np.asarray(z, dtype=float)
+    z = z - z.max()
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(y)), y])
+
+
+def masked_global_max(z, mask, axis=-1):
+    z = np.asarray(z, dtype=float)
+    keep = np.broadcast_to(np.asarray(mask, dtype=bool), z.shape)
+    e = np.where(keep, np.exp(z - z[keep].max()) if keep.any() else 0.0, 0.0)
+    total = e.sum(axis=axis, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+
+
+def policy_global_max(h, temperature=1.0):
+    x = np.asarray(h, dtype=float) / temperature
+    e = np.exp(x - x.max())
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def online_inverted_rescale(z):
+    z = np.asarray(z, dtype=float)
+    m, l = z[0], 1.0
+    for x in z[1:]:
+        m_new = max(m, x)
+        l = l * np.exp(m_new - m) + np.exp(x - m_new)  # the factor upside down
+        m = m_new
+    return np.exp(z - m) / l
+
+
+WRONG += [
+    ("softmax", "computes in float32", softmax_float32),
+    ("softmax_axis", "computes in float32", softmax_float32),
+    ("stable_softmax", "computes in float32", softmax_float32),
+    ("logsumexp", "computes in float32", lse_float32),
+    ("log_softmax", "computes in float32", log_softmax_float32),
+    ("cross_entropy", "computes in float32", ce_float32),
+    ("online_softmax", "computes in float32", online_float32),
+    ("softmax_temperature", "computes in float32", temperature_float32),
+    ("masked_softmax", "computes in float32", masked_float32),
+    ("boltzmann_policy", "computes in float32", policy_float32),
+    ("scaled_dot_product_attention", "computes in float32", attention_float32),
+    ("gradient_bandit_step", "computes in float32", step_float32),
+    ("softmax_temperature", "global max", temperature_global_max),
+    ("log_softmax", "global max", log_softmax_global_max),
+    ("cross_entropy", "global max", ce_global_max),
+    ("masked_softmax", "global max", masked_global_max),
+    ("boltzmann_policy", "global max", policy_global_max),
+    ("online_softmax", "divided by the wrong sum", online_inverted_rescale),
+]
+
+
+
+def log_softmax_eps(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return np.log(e / e.sum(axis=axis, keepdims=True) + 1e-12)  # "avoids log(0)"
+
+
+def ece_half_correct(p, y, n_bins=15):
+    p, y = np.asarray(p, dtype=float), np.asarray(y)
+    conf = p.max(axis=1)
+    correct = p[np.arange(len(y)), y] >= 0.5  # "the model gave the truth at least half"
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        b = (conf > lo) & (conf <= hi) | ((lo == 0) & (conf == 0))
+        if b.any():
+            total += b.sum() / len(conf) * abs(correct[b].mean() - conf[b].mean())
+    return total
+
+
+def attention_weights_first(q, k, v, mask=None):
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    s = q @ k.T / np.sqrt(q.shape[1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    t = e.sum(axis=1, keepdims=True)
+    w = np.divide(e, t, out=np.zeros_like(e), where=t > 0)
+    return w, w @ v
+
+
+def masked_max_everything(z, mask, axis=-1):
+    z = np.asarray(z, dtype=float)
+    mask = np.broadcast_to(np.asarray(mask, dtype=bool), z.shape)
+    e = np.exp(z - z.max(axis=axis, keepdims=True)) * mask  # max over masked entries too
+    t = e.sum(axis=axis, keepdims=True)
+    return np.divide(e, t, out=np.zeros_like(e), where=t > 0)
+
+
+def step_in_place_loop(h, action, reward, baseline, alpha):
+    new = np.array(h, dtype=float)
+    for a in range(len(new)):
+        e = np.exp(new - new.max())
+        pi_a = e[a] / e.sum()  # the policy of the preferences updated so far
+        new[a] = new[a] + alpha * (reward - baseline) * ((1.0 if a == action else 0.0) - pi_a)
+    return new
+
+
+WRONG += [
+    ("log_softmax", "log(p + eps)", log_softmax_eps),
+    ("expected_calibration_error", "correct means p[y] >= 0.5", ece_half_correct),
+    ("scaled_dot_product_attention", "outputs in the wrong order", attention_weights_first),
+    ("masked_softmax", "max includes masked entries", masked_max_everything),
+    ("gradient_bandit_step", "reads values it already updated", step_in_place_loop),
+]
+
+
+def axis_max_last_axis(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))  # the max along the last axis, always
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def temperature_max_first_axis(z, temperature, axis=-1):
+    x = np.asarray(z, dtype=float) / temperature
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def policy_max_columns(h, temperature=1.0):
+    x = np.asarray(h, dtype=float) / temperature
+    e = np.exp(x - np.max(x, axis=0))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def policy_no_keepdims(h, temperature=1.0):
+    x = np.asarray(h, dtype=float) / temperature
+    e = np.exp(x - x.max(axis=-1))
+    return e / e.sum(axis=-1)
+
+
+def step_exp_as_policy(h, action, reward, baseline, alpha):
+    h = np.asarray(h, dtype=float)
+    pi = np.exp(h - np.max(h))  # "the softmax" without its division
+    onehot = np.zeros(len(h))
+    onehot[action] = 1.0
+    return h + alpha * (reward - baseline) * (onehot - pi)
+
+
+WRONG += [
+    ("softmax_axis", "max along another axis", axis_max_last_axis),
+    ("stable_softmax", "max along another axis", axis_max_last_axis),
+    ("softmax_temperature", "max along another axis", temperature_max_first_axis),
+    ("boltzmann_policy", "max along another axis", policy_max_columns),
+    ("boltzmann_policy", "broadcast error", policy_no_keepdims),
+    ("gradient_bandit_step", "policy not normalised", step_exp_as_policy),
+]
+
+
+def attention_times_sqrt(q, k, v, mask=None):
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    s = (q @ k.T) * math.sqrt(q.shape[-1])  # "scaled by sqrt(d_k)"
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    t = e.sum(axis=-1, keepdims=True)
+    w = np.divide(e, t, out=np.zeros_like(e), where=t > 0)
+    return w @ v, w
+
+
+WRONG += [("scaled_dot_product_attention", "scale multiplied", attention_times_sqrt)]

@@ -365,7 +365,7 @@ WRONG = [
     ("expected_calibration_error", "result is not numbers", ece_returns_dict),
     ("fit_temperature", "temperature multiplied", temperature_multiplied),
     ("fit_temperature", "returns log T", temperature_returns_log),
-    ("fit_temperature", "fitted on accuracy", temperature_by_accuracy),
+    ("fit_temperature", "same temperature for every input", temperature_by_accuracy),
     ("fit_temperature", "search range too narrow", temperature_narrow_range),
     ("fit_temperature", "not precise enough", temperature_coarse_grid),
     ("fit_temperature", "modifies its input", temperature_in_place),

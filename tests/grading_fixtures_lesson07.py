@@ -250,10 +250,13 @@ WRONG = [
     ("gradient_bandit_step", "result is not numbers", step_dict),
 ]
 
+DELEGATED = [
+    ("boltzmann_policy", policy_scipy, "scipy.special.softmax"),
+    ("boltzmann_policy", policy_log_domain, "scipy.special.logsumexp"),
+]
+
 RIGHT = [
     ("boltzmann_policy", policy_ok),
-    ("boltzmann_policy", policy_scipy),
-    ("boltzmann_policy", policy_log_domain),
     ("boltzmann_policy", policy_rows_loop),
     ("gradient_bandit_step", step_ok),
     ("gradient_bandit_step", step_loop),

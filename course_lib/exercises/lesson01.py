@@ -10,10 +10,10 @@ import numpy as np
 
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
-from .mistakes import broken, common, like, unnormalised
+from .mistakes import FLOAT32, SOFTMAX_LIBRARY, broken, common, like, unnormalised
 from ..grading.registry import register
 
-__all__ = ["SOFTMAX"]
+__all__ = ["SOFTMAX", "MAX_TRICK_HINT", "MAX_TRICK_MORE"]
 
 
 def _np(*values, dtype=float):
@@ -57,10 +57,16 @@ MAX_TRICK_HINT = (
     "Subtract the largest logit first: softmax(z) = softmax(z - max(z)), so every exponent "
     "is at most 0 and the largest term is exactly 1 (lesson 03, the max trick)."
 )
+MAX_TRICK_MORE = (
+    "Find m, the largest logit (along the axis, keeping it), and take exp of z - m instead of "
+    "exp of z: the largest exponent is then exactly 0, no exp can overflow, and the sum is at "
+    "least 1, so it is never 0."
+)
 
 
 SOFTMAX = register(Exercise(
     name="softmax",
+    delegates=SOFTMAX_LIBRARY,
     lesson="01",
     params=("z",),
     reference=lambda z: sm.softmax(z),
@@ -79,7 +85,7 @@ SOFTMAX = register(Exercise(
         Case("ten", (np.linspace(-3.0, 3.0, 10),), shown="z = np.linspace(-3, 3, 10)"),
     ),
     hidden=hidden_vectors,
-    mistakes=common("softmax(z)") + (
+    mistakes=(common("softmax(z)") + (FLOAT32,)) + (
         Mistake("shift by the mean", like(shift_by_mean),
                 "you shift the logits by their mean, not their max: for {input} that leaves "
                 "exponents far above 709, and you get {got}. Any shift gives the same softmax on "
@@ -89,7 +95,7 @@ SOFTMAX = register(Exercise(
                 "you shift the logits by their min, not their max: that makes every exponent at "
                 "least 0, so exp overflows sooner (for {input} you get {got}). Use z - z.max().",
                 supersedes=("no max trick",)),
-        Mistake("no max trick", broken(), MAX_TRICK_HINT),
+        Mistake("no max trick", broken(), MAX_TRICK_HINT, more=MAX_TRICK_MORE),
         Mistake("not normalised", unnormalised(),
                 "for {input} your values have the right proportions but do not sum to 1: divide "
                 "the exponentials by their sum, p = e / e.sum()."),

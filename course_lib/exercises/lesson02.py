@@ -11,8 +11,8 @@ import numpy as np
 
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
-from .lesson01 import MAX_TRICK_HINT, shift_by_mean, shift_by_min
-from .mistakes import broken, common, like, raised, resembles, unnormalised
+from .lesson01 import MAX_TRICK_HINT, MAX_TRICK_MORE, shift_by_mean, shift_by_min
+from .mistakes import FLOAT32, max_along_another_axis, SOFTMAX_LIBRARY, broken, common, like, raised, resembles, unnormalised
 from ..grading.registry import register
 
 __all__ = ["SOFTMAX_AXIS", "axis_basics", "axis_mistakes", "hidden_arrays", "A", "S", "OFFSET_ROWS"]
@@ -75,10 +75,17 @@ def axis_basics(function, reference):
                 "axis=-1 means along each row (the last axis), axis=0 down each column.",
                 supersedes=("not normalised",)),
         Mistake("broadcast error", raised("ValueError", containing="broadcast"),
-                "for {input} your function gives {got}: a max or sum taken along `axis` drops "
-                "that axis, and its shape no longer lines up with z. Keep it: "
-                "z.max(axis=axis, keepdims=True), and the same for the sum."),
+                "for {input} your function gives {got}: the shapes of two arrays you combine do "
+                "not line up. A max or sum taken along `axis` drops that axis (and one taken "
+                "along another axis drops another), so it no longer lines up with z.",
+                more="Take every max and sum along the same `axis`, and keep that axis where "
+                     "the result is combined with z again (`keepdims=True`)."),
     )
+
+
+def _shifted_softmax(z, m, axis=-1):
+    e = np.exp(z - m)
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 def axis_mistakes(function):
@@ -91,6 +98,7 @@ def axis_mistakes(function):
         The exercise's function name, for the hints.
     """
     return axis_basics(function, lambda z, axis=-1: sm.softmax(z, axis)) + (
+        max_along_another_axis(_shifted_softmax),
         Mistake("max without keepdims", like(max_without_keepdims),
                 "z.max(axis) drops the axis, so z - z.max(axis) lines the maxima up against "
                 "the wrong entries: for {input} you get {got}. On square input this is silently "
@@ -116,7 +124,7 @@ def axis_mistakes(function):
                 "for {input} you get {got}. Use z - z.max(axis=axis, keepdims=True).",
                 supersedes=("no max trick",)),
         Mistake("no max trick", broken(),
-                MAX_TRICK_HINT.replace("your softmax", f"your {function}")),
+                MAX_TRICK_HINT.replace("your softmax", f"your {function}"), more=MAX_TRICK_MORE),
         Mistake("not normalised", unnormalised(),
                 "for {input} your values have the right proportions but do not sum to 1 along "
                 "the axis: divide by e.sum(axis=axis, keepdims=True)."),
@@ -143,6 +151,7 @@ def hidden_arrays(rng):
 
 SOFTMAX_AXIS = register(Exercise(
     name="softmax_axis",
+    delegates=SOFTMAX_LIBRARY,
     lesson="02",
     params=("z",),
     reference=lambda z, axis=-1: sm.softmax(z, axis),
@@ -162,7 +171,7 @@ SOFTMAX_AXIS = register(Exercise(
         Case("large", (np.array([[1000.0, 0.0, 0.0], [0.0, 0.0, 0.0]]),), {"axis": -1}),
     ),
     hidden=hidden_arrays,
-    mistakes=common("softmax_axis(z, axis=-1)")
+    mistakes=(common("softmax_axis(z, axis=-1)") + (FLOAT32,))
     + axis_mistakes("softmax_axis"),
 ))
 

@@ -12,7 +12,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import hidden_vectors
 from .lesson02 import OFFSET_ROWS, A, S, axis_basics, axis_mistakes, hidden_arrays
-from .mistakes import broken, common, like
+from .mistakes import FLOAT32, SOFTMAX_LIBRARY, global_max, broken, common, like
 from ..grading.registry import register
 
 __all__ = ["STABLE_SOFTMAX", "LOGSUMEXP", "LOG_SOFTMAX"]
@@ -25,7 +25,7 @@ def _hidden(rng):
 
 
 def _hidden_log_softmax(rng):
-    tiny = np.array([0.0, -float(rng.uniform(760.0, 900.0)), 1.0])  # a probability below 1e-308
+    tiny = np.array([0.0, -float(rng.uniform(760.0, 900.0)), 1.0])  # exp(-760) is 0 in float64
     return _hidden(rng) + [Case("", (rng.permutation(tiny),))]
 
 
@@ -54,6 +54,7 @@ def _shared_cases(extreme=True):
 
 STABLE_SOFTMAX = register(Exercise(
     name="stable_softmax",
+    delegates=SOFTMAX_LIBRARY,
     lesson="03",
     params=("z",),
     reference=lambda z, axis=-1: sm.softmax(z, axis),
@@ -61,7 +62,7 @@ STABLE_SOFTMAX = register(Exercise(
     points=2.0,
     public=_shared_cases(),
     hidden=_hidden,
-    mistakes=common("stable_softmax(z, axis=-1)")
+    mistakes=(common("stable_softmax(z, axis=-1)") + (FLOAT32,))
     + axis_mistakes("stable_softmax"),
 ))
 
@@ -91,6 +92,7 @@ def lse_max_without_keepdims(z, axis=-1):
 
 LOGSUMEXP = register(Exercise(
     name="logsumexp",
+    delegates=SOFTMAX_LIBRARY,
     lesson="03",
     params=("z",),
     reference=lambda z, axis=-1: sm.logsumexp(z, axis),
@@ -101,7 +103,7 @@ LOGSUMEXP = register(Exercise(
     hidden=_hidden,
     rtol=1e-9,
     atol=1e-10,
-    mistakes=common("logsumexp(z, axis=-1)")
+    mistakes=(common("logsumexp(z, axis=-1)") + (FLOAT32,))
     + axis_basics("logsumexp", lambda z, axis=-1: sm.logsumexp(z, axis)) + (
         Mistake("max not added back", like(lse_without_max_back),
                 "your log-sum-exp forgets to add the max back: log(sum(exp(z - m))) is "
@@ -142,6 +144,31 @@ def log_softmax_without_max_back(z, axis=-1):
         z - np.expand_dims(lse_without_max_back(z, axis), axis)
 
 
+def _log_eps(ev):
+    """log(p + eps): right wherever p is not tiny; where it is, a finite floor near log(eps)
+    (between about -40 and -9) above the right, much lower, value."""
+    evidence = None
+    for name in ev.names():
+        o, expected = ev.outcome(name), ev.expected(name)
+        v = o.value
+        if o.error is not None or not isinstance(v, np.ndarray) or v.shape != expected.shape \
+                or v.dtype.kind != "f" or not np.isfinite(v).all():
+            return None
+        off = ~np.isclose(v, expected, rtol=1e-6, atol=1e-9)
+        if not off.any():
+            continue
+        if not (np.all((v[off] > -40) & (v[off] < -9) & (v[off] > expected[off]))):
+            return None
+        evidence = evidence or name
+    return evidence
+
+
+def log_softmax_global_max(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = z.max()
+    return (z - m) - np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
 def _log_of_softmax(ev):
     """-inf where a finite log-probability was expected, and never nan or +inf: log(0) of an
     underflowed probability (a log-sum-exp without the max trick gives +inf or nan somewhere)."""
@@ -161,6 +188,7 @@ def _log_of_softmax(ev):
 
 LOG_SOFTMAX = register(Exercise(
     name="log_softmax",
+    delegates=SOFTMAX_LIBRARY,
     lesson="03",
     params=("z",),
     reference=lambda z, axis=-1: sm.log_softmax(z, axis),
@@ -170,13 +198,26 @@ LOG_SOFTMAX = register(Exercise(
     hidden=_hidden_log_softmax,
     rtol=1e-9,
     atol=1e-10,
-    mistakes=common("log_softmax(z, axis=-1)")
+    mistakes=(common("log_softmax(z, axis=-1)") + (FLOAT32,))
     + axis_basics("log_softmax", lambda z, axis=-1: sm.log_softmax(z, axis)) + (
-        Mistake("log of softmax", _log_of_softmax,
-                "you take log(softmax(z)): a probability below about 1e-308 rounds to 0 and "
-                "log(0) = -inf, so for {input} you get {got}. Compute it in the log domain: "
-                "log_softmax(z) = z - logsumexp(z) = (z - m) - log(sum(exp(z - m))).",
+        global_max(log_softmax_global_max, supersedes=("no max trick", "log of softmax")),
+        Mistake("log of softmax", lambda ev: _log_of_softmax(ev) and like(log_of_softmax)(ev),
+                "you take log(softmax(z)): exp of a logit more than about 745 below the max is "
+                "0 in float64 (the smallest positive float64 is about 4.9e-324), and log(0) = "
+                "-inf, so for {input} you get {got}. The log of a probability is a perfectly "
+                "good number (-800 here) even when the probability itself is not.",
+                more="Stay in the log domain all the way: with m the max along the axis, the "
+                     "log-softmax is (z - m) minus the log of the sum of exp(z - m). No "
+                     "probability is ever formed, so none can round to 0.",
                 supersedes=("no max trick",)),
+        Mistake("log(p + eps)", _log_eps,
+                "for {input} you get {got}: a floor near log(eps), where the right value is far "
+                "lower. Adding a small eps before the log hides the -inf of log(0), but the "
+                "answer is then log(eps), not the log-probability: -800 is a perfectly good "
+                "log-probability even though its probability is 0 in float64.",
+                supersedes=("log of softmax",),
+                more="Never form the probability: with m the max along the axis, the "
+                     "log-softmax is (z - m) minus the log of the sum of exp(z - m)."),
         Mistake("max not added back", like(log_softmax_without_max_back),
                 "your log-sum-exp inside log_softmax forgets to add the max back: for {input} "
                 "you get {got}. Either return (z - m) - log(sum(exp(z - m))), or "

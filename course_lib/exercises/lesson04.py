@@ -12,7 +12,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
 from .lesson02 import A, S, axis_basics
-from .mistakes import broken, common, like, unnormalised
+from .mistakes import FLOAT32, SOFTMAX_LIBRARY, global_max, max_along_another_axis, broken, common, like, unnormalised
 from ..grading.registry import register
 
 __all__ = ["SOFTMAX_TEMPERATURE", "SAMPLE_WITH_TEMPERATURE"]
@@ -31,6 +31,18 @@ def temperature_ignored(z, temperature, axis=-1):
     return sm.softmax(np.asarray(z, dtype=float), axis)
 
 
+def temperature_global_max(z, temperature, axis=-1):
+    x = np.asarray(z, dtype=float) / temperature
+    e = np.exp(x - x.max())
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _shifted_tau(z, m, temperature, axis=-1):
+    """softmax of z / temperature, shifted by m / temperature."""
+    e = np.exp((z - m) / temperature)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 def REFERENCE(z, temperature, axis=-1):
     """softmax(z / temperature) along axis: the course's own."""
     return sm.softmax(z, axis, temperature=temperature)
@@ -45,11 +57,14 @@ def _hidden(rng):
     cases.append(Case("", (rng.normal(0.0, 3.0, 6), 0.002), {"axis": -1}))   # z / tau overflows
     cases.append(Case("", (rng.normal(0.0, 1.0, 6), 500.0), {"axis": -1}))
     cases.append(Case("", (rng.integers(-5, 6, 5), int(rng.integers(2, 5))), {"axis": -1}))
+    far = rng.normal(0.0, 1.0, (3, 4)) + np.array([[0.0], [-900.0], [900.0]])[rng.permutation(3)]
+    cases.append(Case("", (far, float(rng.uniform(0.5, 1.0))), {"axis": -1}))  # rows far apart
     return cases
 
 
 SOFTMAX_TEMPERATURE = register(Exercise(
     name="softmax_temperature",
+    delegates=SOFTMAX_LIBRARY,
     lesson="04",
     params=("z", "temperature"),
     reference=REFERENCE,
@@ -63,17 +78,20 @@ SOFTMAX_TEMPERATURE = register(Exercise(
         Case("tau_half", ([1.0, 2.0, 3.0], 0.5)),
         Case("tau_small", ([1.0, 2.0, 3.0], 0.001)),
         Case("tau_large", ([1.0, 2.0, 3.0], 100.0)),
-        Case("mixed_signs", (np.array([5.0, 1.0, -2.0]), 0.25)),
+        Case("mixed_signs", (np.array([20.06, -4.02, 19.14]), 0.2)),
         Case("rows", (A, 0.5), {"axis": -1}),
         Case("columns", (A, 2.0), {"axis": 0}),
         Case("square_columns", (S, 3.0), {"axis": 0}),
         Case("int_array", (np.array([1, 2, 3]), 2),
              shown="z = np.array([1, 2, 3]) (integers), temperature = 2"),
-        Case("large", (np.array([1000.0, 0.0, 0.0]), 1.0)),
+        Case("large", (np.array([[1000.0, 0.0, 0.0], [-900.0, -899.0, -897.0]]), 1.0),
+             shown="z = [[1000, 0, 0], [-900, -899, -897]] (rows far apart), temperature = 1"),
     ),
     hidden=_hidden,
-    mistakes=common("softmax_temperature(z, temperature, axis=-1)")
+    mistakes=(common("softmax_temperature(z, temperature, axis=-1)") + (FLOAT32,))
     + axis_basics("softmax_temperature", REFERENCE) + (
+        global_max(temperature_global_max),
+        max_along_another_axis(_shifted_tau),
         Mistake("temperature multiplied", like(temperature_multiplied),
                 "you multiply the logits by the temperature instead of dividing: for {input} you "
                 "get {got}. A higher temperature must flatten the distribution, so use z / tau: "
@@ -152,9 +170,20 @@ def _wrong_only_where_exp_overflows(ev):
     big = [n for n in ev.names() if _overflows(ev.cases[n])]
     small = [n for n in ev.names() if n not in big]
     wrong = [n for n in big if not ev.right(n) and not ev.outcome(n).not_implemented]
-    if wrong and small and all(ev.right(n) for n in small):
+    if wrong and small and all(ev.right(n) for n in small) and all(
+            _overflow_symptom(ev.outcome(n), ev.expected(n)) for n in wrong):
         return wrong[0]
     return None
+
+
+def _overflow_symptom(outcome, expected) -> bool:
+    """What an overflowed sampler gives: an arithmetic error, or the same token for every u
+    (every comparison with a nan cumulative sum is False), wrong for most of them."""
+    if outcome.error is not None:
+        return outcome.error_type in ("OverflowError", "ZeroDivisionError", "FloatingPointError")
+    v = outcome.value
+    return (v is not None and v.size > 1 and v.shape == np.shape(expected)
+            and bool(np.all(v == v.flat[0])) and np.mean(v != expected) > 0.5)
 
 
 def _cannot_cast(ev):
@@ -190,6 +219,8 @@ _U = np.array([0.05, 0.2, 0.5, 0.95])
 
 SAMPLE_WITH_TEMPERATURE = register(Exercise(
     name="sample_with_temperature",
+    delegates=("course_lib.*.sample_with_temperature", "course_lib.policies.inverse_cdf",
+               "course_lib.policies.sample_action"),
     lesson="04",
     params=("z", "temperature", "u"),
     reference=SAMPLE_REFERENCE,
@@ -214,7 +245,7 @@ SAMPLE_WITH_TEMPERATURE = register(Exercise(
     ),
     hidden=_hidden_samples,
     mistakes=tuple(m for m in common("sample_with_temperature(z, temperature, u)")
-                   if m.name != "integer input") + (
+                   if m.name not in ("integer input", "computes in float32")) + (
         Mistake("integer input", _cannot_cast,
                 "for integer logits {input} your function {got}. An integer array keeps its "
                 "dtype through in-place operations: `z /= temperature` cannot store fractions "
@@ -238,7 +269,8 @@ SAMPLE_WITH_TEMPERATURE = register(Exercise(
                 "at a boundary you pick the token below it: for {input} you get {got}, and "
                 "u = 0 picks token 0 even when its probability is 0. Token i owns the interval "
                 "from c[i-1] (included) to c[i] (excluded), token 0 from 0: count the c[i] with "
-                "c[i] <= u (np.searchsorted(c, u, side='right')), or loop while u >= c[i]."),
+                "c[i] <= u (np.searchsorted(c, u, side='right')), or loop while u >= c[i].",
+                supersedes=("no max trick",)),
         Mistake("not normalised", like(sample_not_normalised),
                 "your running sum does not end at 1: for {input} you get {got}. Divide exp(z / "
                 "temperature - max) by its sum before taking np.cumsum, so that c[-1] = 1."),

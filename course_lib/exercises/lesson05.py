@@ -17,7 +17,7 @@ from .. import calibration as cal
 from .. import classification as cls
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
-from .mistakes import broken, common, like, resembles
+from .mistakes import FLOAT32, global_max, broken, common, like, resembles
 from ..grading.registry import register
 
 __all__ = ["CROSS_ENTROPY", "EXPECTED_CALIBRATION_ERROR", "FIT_TEMPERATURE"]
@@ -46,6 +46,18 @@ def ce_mean_over_classes(z, y):
 
 def ce_no_minus(z, y):
     return -cls.cross_entropy(z, y)
+
+
+def ce_global_max(z, y):
+    z = np.asarray(z, dtype=float)
+    m = z.max()
+    log_p = (z - m) - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(y)), np.asarray(y)])
+
+
+def ce_log_of_softmax(z, y):
+    p = sm.softmax(np.asarray(z, dtype=float), axis=-1)
+    return -np.mean(np.log(p[np.arange(len(y)), np.asarray(y)]))
 
 
 def _log_of_softmax(ev):
@@ -80,11 +92,17 @@ def _hidden_ce(rng):
     gap[:, 0] = rng.uniform(760.0, 900.0, 3)
     cases.append(Case("", (gap, np.array([1, 2, 0]))))                          # p_y underflows
     cases.append(Case("", (rng.integers(-4, 5, (4, 3)), rng.integers(0, 3, 4))))  # integers
+    far = rng.normal(0.0, 1.0, (3, 4)) + np.array([[0.0], [-900.0], [900.0]])[rng.permutation(3)]
+    cases.append(Case("", (far, rng.integers(0, 4, 3))))                         # rows far apart
+    sure = rng.normal(0.0, 1.0, (3, 4))
+    sure[:, 0] += rng.uniform(1500.0, 2000.0)                 # the true class far above the rest
+    cases.append(Case("", (sure, np.zeros(3, dtype=int))))
     return cases
 
 
 CROSS_ENTROPY = register(Exercise(
     name="cross_entropy",
+    delegates=("course_lib.classification.cross_entropy", "course_lib.calibration.negative_log_likelihood"),
     lesson="05",
     params=("z", "y"),
     reference=lambda z, y: cls.cross_entropy(z, y),
@@ -100,17 +118,18 @@ CROSS_ENTROPY = register(Exercise(
         Case("uniform_10", (np.zeros((4, 10)), np.array([0, 3, 7, 9])),
              shown="z = np.zeros((4, 10)), y = [0, 3, 7, 9]"),
         Case("two_classes", (np.array([[3.0, -1.0], [0.5, 0.5], [-2.0, 2.0]]), np.array([1, 0, 1]))),
-        Case("large", (np.array([[1000.0, 0.0, -1000.0], [0.0, 800.0, -5.0]]), np.array([0, 1]))),
+        Case("large", (np.array([[1000.0, 0.0, -1000.0], [0.0, 1.0, -5.0]]), np.array([0, 1]))),
         Case("very_negative", (np.array([[-1000.0, -1000.0, -1001.0], [-900.0, -901.0, -902.0]]),
                                np.array([2, 0]))),
         Case("tiny_probability", (np.array([[0.0, -800.0], [5.0, -5.0]]), np.array([1, 0]))),
-        Case("confident_right", (np.array([[40.0, 0.0, 0.0], [0.0, 0.0, 40.0]]), np.array([0, 2]))),
+        Case("confident_right", (np.array([[1500.0, 0.0, 0.0], [0.0, 0.0, 1500.0]]), np.array([0, 2]))),
         Case("float32", (_Z3.astype(np.float32), _Y3), rtol=1e-5, atol=1e-7),
         Case("int_logits", (np.array([[1, 2, 3], [3, 2, 1]]), np.array([2, 2])),
              shown="z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), y = [2, 2]"),
     ),
     hidden=_hidden_ce,
-    mistakes=common("cross_entropy(z, y)") + (
+    mistakes=(common("cross_entropy(z, y)") + (FLOAT32,)) + (
+        global_max(ce_global_max, supersedes=("no max trick", "log of softmax")),
         Mistake("double softmax", like(ce_double_softmax),
                 "you apply softmax twice: for {input} your loss is {got}, the cross-entropy of "
                 "softmax(softmax(z)). z are logits: take log_softmax of z itself, "
@@ -127,11 +146,12 @@ CROSS_ENTROPY = register(Exercise(
         Mistake("sign flipped", like(ce_no_minus),
                 "for {input} your loss is {got}, which is negative: the cross-entropy is "
                 "-log p_y, and log p_y <= 0, so the loss is >= 0. Put the minus sign in."),
-        Mistake("log of softmax", _log_of_softmax,
-                "for {input} your loss is {got}: you take np.log of a softmax, and a probability "
-                "below about 1e-308 rounds to 0, whose log is -inf. Stay in the log domain: "
-                "log p_y = (z_y - m) - log(sum(exp(z - m))) with m = max(z) of the row "
-                "(lesson 03's log_softmax).",
+        Mistake("log of softmax", lambda ev: _log_of_softmax(ev) and like(ce_log_of_softmax)(ev),
+                "for {input} your loss is {got}: you take np.log of a softmax, and a "
+                "probability whose logit is more than about 745 below its row's max is exactly "
+                "0 in float64 (the smallest positive float64 is about 4.9e-324); log(0) = -inf.",
+                more="Stay in the log domain (lesson 03's log_softmax): log p_y is z_y - m minus "
+                     "the log of the sum of exp(z - m) over the row, with m the row's max.",
                 supersedes=("no max trick",)),
         Mistake("no max trick", broken(),
                 "for {input} your loss is {got}: exp overflows to inf above about 709, or every "
@@ -169,6 +189,15 @@ def ece_last_edge_dropped_kept_only(p, y, n_bins=15):
     return _bins_ece(conf, correct, idx, n_bins, max(1, int((idx < n_bins).sum())))
 
 
+def ece_last_edge_dropped_none_kept(p, y, n_bins=15):
+    """The same, dividing by the number binned: nothing binned raises ZeroDivisionError."""
+    p = np.asarray(p, dtype=float)
+    conf = p.max(axis=1)
+    if not np.any(np.floor(conf * n_bins) < n_bins):
+        raise ZeroDivisionError("float division by zero")
+    return ece_last_edge_dropped_kept_only(p, y, n_bins)
+
+
 def ece_left_closed(p, y, n_bins=15):
     """Bins [a, b) with the last one closed: differs on confidences exactly on an edge."""
     p = np.asarray(p, dtype=float)
@@ -201,6 +230,17 @@ def ece_signed(p, y, n_bins=15):
 
 def ece_fixed_bins(p, y, n_bins=15):
     return cal.expected_calibration_error(p, y, n_bins=15)
+
+
+def ece_half_as_correct(p, y, n_bins=15):
+    """"Correct" when the true class gets at least 0.5, not when it is the argmax."""
+    p = np.asarray(p, dtype=float)
+    y = np.asarray(y)
+    conf = p.max(axis=1)
+    correct = (p[np.arange(len(y)), y] >= 0.5).astype(float)
+    idx = np.clip(np.searchsorted(np.linspace(0, 1, n_bins + 1), conf, side="left") - 1, 0,
+                  n_bins - 1)
+    return _bins_ece(conf, correct, idx, n_bins, len(conf))
 
 
 def _with_confidence_one(f):
@@ -271,6 +311,7 @@ def _hidden_ece(rng):
 
 EXPECTED_CALIBRATION_ERROR = register(Exercise(
     name="expected_calibration_error",
+    delegates=("course_lib.calibration.expected_calibration_error", "course_lib.calibration.reliability_bins"),
     lesson="05",
     params=("p", "y"),
     reference=lambda p, y, n_bins=15: cal.expected_calibration_error(p, y, n_bins=n_bins),
@@ -299,14 +340,14 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
     # no integer or in-place traps here: p is read, never written, and integer p is unusual
     mistakes=common("expected_calibration_error(p, y, n_bins=15)")[:3] + (
         Mistake("last bin drops confidence 1.0",
-                _any_of(resembles(_with_confidence_one(ece_last_edge_dropped)),
-                        resembles(_with_confidence_one(ece_last_edge_dropped_kept_only))),
+                _any_of(like(ece_last_edge_dropped), like(ece_last_edge_dropped_kept_only),
+                        like(ece_last_edge_dropped_none_kept)),
                 "for {input} you get {got}: examples with confidence exactly 1.0 fall in no bin. "
                 "With floor(conf * n_bins) they get index n_bins, one past the last bin; with "
                 "lo <= conf < hi the last bin stops short of 1. Use right-closed bins "
                 "lo < conf <= hi, the first one also taking 0 (or clip the index to n_bins - 1).",
                 supersedes=("left-closed bins",)),
-        Mistake("left-closed bins", resembles(ece_left_closed),
+        Mistake("left-closed bins", like(ece_left_closed),
                 "for {input} you get {got}: a confidence exactly on a bin edge (0.5, 0.75 with 4 "
                 "bins) lands in the bin above it. Guo et al.'s bins are right-closed, "
                 "((m - 1)/M, m/M]: 0.75 belongs to (0.5, 0.75]. Use lo < conf <= hi, or "
@@ -316,6 +357,14 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
                 "true class. The confidence is what the model claims for its own prediction: "
                 "conf = p.max(axis=1), with prediction p.argmax(axis=1).",
                 supersedes=_BINNING),
+        Mistake("correct means p[y] >= 0.5", like(ece_half_as_correct),
+                "for {input} you get {got}: you count an example as correct when its true class "
+                "gets at least 0.5. With three or more classes a prediction is right whenever "
+                "the true class has the largest probability, which can be 0.4 when no class "
+                "reaches 0.5: accuracy is about the prediction, the class the model would pick.",
+                supersedes=_BINNING,
+                more="Correct means the argmax of the row is the label: compare p.argmax(axis=1) "
+                     "with y."),
         Mistake("unweighted mean of bins", like(ece_unweighted),
                 "for {input} you get {got}: a plain mean of |accuracy - confidence| over the "
                 "bins, so a bin of 1 example counts as much as a bin of 1000. Weight each gap by "
@@ -364,6 +413,8 @@ def _same_for_every_input(ev):
         v = ev.outcome(name).value
         if v is None or v.size != 1 or v.dtype.kind not in "iuf":
             return None
+        if not np.isfinite(v).all():
+            return None
         values.append(float(v.ravel()[0]))
         expected.append(float(np.ravel(ev.expected(name))[0]))
         if evidence is None and not ev.right(name):
@@ -381,7 +432,7 @@ def _roughly_right(ev):
         expected = float(np.ravel(ev.expected(name))[0])
         if v is None or v.size != 1 or v.dtype.kind not in "iuf":
             return None
-        if abs(float(v.ravel()[0]) - expected) > 0.1 * expected:
+        if not np.isfinite(v).all() or abs(float(v.ravel()[0]) - expected) > 0.1 * expected:
             return None
         if evidence is None and not ev.right(name):
             evidence = name
@@ -461,7 +512,8 @@ FIT_TEMPERATURE = register(Exercise(
                    "y = [0, 1, 2, 0, 1, 0]"),
     ),
     hidden=_hidden_temperature,
-    mistakes=common("fit_temperature(z, y)") + (
+    # a float32 computation is accurate enough for a temperature to 1e-3: not a mistake here
+    mistakes=tuple(m for m in common("fit_temperature(z, y)") if m.name != "computes in float32") + (
         Mistake("temperature multiplied", _maps_to_expected(lambda t: 1.0 / t),
                 "for {input} you return {got}, the inverse of the right temperature: you scale "
                 "the logits by z * T. The temperature divides: p = softmax(z / T), so T > 1 "
@@ -469,11 +521,15 @@ FIT_TEMPERATURE = register(Exercise(
         Mistake("returns log T", _maps_to_expected(np.exp),
                 "for {input} you return {got}, the logarithm of the right temperature. Searching "
                 "over log T is a good idea; return T = exp(log T) at the end."),
-        Mistake("fitted on accuracy", _same_for_every_input,
-                "you return {got} whatever the data: the argmax, hence the accuracy, is the "
-                "same for every T > 0, so a search that scores T by accuracy (or returns a "
-                "fixed value) never moves. Score T by the mean negative log-likelihood "
-                "-mean(log_softmax(z / T)[n, y_n]) and return the T that minimises it."),
+        Mistake("same temperature for every input", _same_for_every_input,
+                "you return {got} whatever the data, though the right temperatures of these "
+                "tests differ (about 3, 0.5 and 40 for the first ones): your search never "
+                "responds to the data. Either the score it minimises does not depend on T "
+                "(accuracy does not: the argmax of z / T is the same for every T > 0), or the "
+                "search does not run, or it runs to one end of its range.",
+                more="Print your score at T = 0.5, 1 and 2 on one test: it must change. Score T "
+                     "by the mean negative log-likelihood of softmax(z / T), and check that "
+                     "each step of the search moves towards the lower score."),
         Mistake("search range too narrow", _range_too_narrow,
                 "for {input} you return {got}: the best temperature there is far from 1, outside "
                 "the range you search. Search log T over a wide range (say T from 1e-3 to 1e3), "

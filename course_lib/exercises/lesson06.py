@@ -16,7 +16,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
 from .lesson02 import S, axis_basics
-from .mistakes import broken, common, like, raised, resembles, unnormalised
+from .mistakes import FLOAT32, SOFTMAX_LIBRARY, global_max, broken, common, like, raised, resembles, unnormalised
 from ..grading.registry import register
 
 __all__ = ["MASKED_SOFTMAX", "ONLINE_SOFTMAX", "SCALED_DOT_PRODUCT_ATTENTION"]
@@ -45,6 +45,26 @@ def masked_with_big_negative(z, mask, axis=-1):
 
 def masked_with_zero(z, mask, axis=-1):
     return _filled(z, mask, 0.0, axis)
+
+
+def masked_global_max(z, mask, axis=-1):
+    z = np.asarray(z, dtype=float)
+    s = np.where(np.broadcast_to(np.asarray(mask, dtype=bool), z.shape), z, -np.inf)
+    m = s.max()
+    e = np.exp(s - (m if np.isfinite(m) else 0.0))
+    total = e.sum(axis=axis, keepdims=True)
+    with np.errstate(all="ignore"):
+        return np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
+
+
+def masked_max_of_all(z, mask, axis=-1):
+    """The max taken over every entry, masked ones included."""
+    z = np.asarray(z, dtype=float)
+    keep = np.broadcast_to(np.asarray(mask, dtype=bool), z.shape)
+    e = np.where(keep, np.exp(z - z.max(axis=axis, keepdims=True)), 0.0)
+    total = e.sum(axis=axis, keepdims=True)
+    with np.errstate(all="ignore"):
+        return np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
 
 
 def masked_after_softmax(z, mask, axis=-1):
@@ -85,27 +105,37 @@ MASKED_SOFTMAX = register(Exercise(
     points=2.0,
     public=(
         Case("basic", ([1.0, 2.0, 3.0], [T, T, F])),
-        Case("all_kept", ([1.0, 2.0, 3.0], [T, T, T])),
+        Case("all_kept", ([21.3, 25.7, 23.1], [T, T, T])),
         Case("nothing_kept", (np.array([1.0, 2.0, 3.0]), np.array([F, F, F]))),
-        Case("rows", (_M, np.array([[T, T, F, F], [F, F, F, F], [T, F, T, T]])), {"axis": -1}),
+        Case("rows", (_M + np.array([[0.0], [0.0], [-900.0]]),
+                      np.array([[T, T, F, F], [F, F, F, F], [T, F, T, T]])), {"axis": -1}),
         Case("square_columns", (S, np.array([[T, F, T], [T, F, F], [F, F, T]])), {"axis": 0}),
         Case("padding_mask", (_M, np.array([T, T, T, F])), {"axis": -1},
              shown="z of shape (3, 4), mask = [True, True, True, False] (one mask for every "
                    "row), axis = -1"),
-        Case("large", (np.array([1000.0, 0.0, 0.0]), np.array([T, T, T]))),
+        Case("large", (np.array([[1000.0, 999.0, 998.0, 5000.0], [1.0, 2.0, 3.0, 0.0]]),
+                       np.array([[T, T, T, F], [T, T, T, T]])), {"axis": -1}),
         Case("large_masked", (np.array([1000.0, 1.0, 2.0]), np.array([F, T, T]))),
         Case("int_array", (np.array([[1, 2, 3], [3, 2, 1]]), np.array([[T, F, T], [T, T, F]])),
              {"axis": -1}, shown="z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), "
                                  "mask = [[True, False, True], [True, True, False]], axis = -1"),
     ),
     hidden=lambda rng: _hidden_masked(rng),
-    mistakes=common("masked_softmax(z, mask, axis=-1)")
+    mistakes=(common("masked_softmax(z, mask, axis=-1)") + (FLOAT32,))
     + axis_basics("masked_softmax", masked_reference) + (
+        global_max(masked_global_max),
         Mistake("fully masked row gives nan", like(masked_with_inf_only), MASK_EMPTY_NAN_HINT,
                 supersedes=("no max trick",)),
         Mistake("fully masked row is uniform", like(masked_with_big_negative), MASK_UNIFORM_HINT),
         Mistake("mask filled with 0", like(masked_with_zero), MASK_ZERO_HINT),
         Mistake("mask after the softmax", like(masked_after_softmax), MASK_AFTER_HINT),
+        Mistake("max includes masked entries", like(masked_max_of_all),
+                "for {input} you get {got}: you shift by the max of every entry, masked ones "
+                "included. A large masked entry (1000 next to kept entries of 1 and 2) then "
+                "pushes the kept ones to exp(-998) = 0, and the row comes out as zeros.",
+                supersedes=("no max trick", "global max"),
+                more="Take the max over the kept entries only: set the masked scores to -inf "
+                     "first, then take the max along the axis (and shift an empty slice by 0)."),
         Mistake("no max trick", broken(),
                 MAX_TRICK_HINT.replace("your softmax", "your masked_softmax")
                 + " Take the max over the kept entries only (the masked ones set to -inf): a "
@@ -129,6 +159,12 @@ def _hidden_masked(rng):
     cases.append(Case("", (z, rng.random(6) < 0.7), {"axis": -1}))
     cases.append(Case("", (rng.normal(0.0, 1.0, (3, 5)), rng.random(5) < 0.6), {"axis": -1}))
     cases.append(Case("", (rng.integers(-4, 5, (3, 4)), rng.random((3, 4)) < 0.5), {"axis": -1}))
+    far = rng.normal(0.0, 1.0, (3, 4)) + np.array([[0.0], [-900.0], [900.0]])[rng.permutation(3)]
+    cases.append(Case("", (far, rng.random((3, 4)) < 0.7), {"axis": -1}))       # rows far apart
+    z, mask = rng.normal(0.0, 1.0, (2, 5)), np.ones((2, 5), dtype=bool)
+    j = int(rng.integers(5))
+    z[:, j], mask[:, j] = rng.uniform(800.0, 1000.0), False      # a huge entry, masked out
+    cases.append(Case("", (z, mask), {"axis": -1}))
     return cases
 
 
@@ -157,8 +193,24 @@ def _hidden_online(rng):
     ]
 
 
+def _divided(detect, divided):
+    """``detect``, kept only where the largest value is 1 (``divided=False``: exp(z - m) was
+    returned as it is) or where it is not (``divided=True``: divided by a wrong sum)."""
+
+    def check(ev):
+        name = detect(ev)
+        if name is None:
+            return None
+        v = ev.outcome(name).value
+        top_is_one = bool(np.isclose(np.max(v), 1.0, rtol=1e-12, atol=0))
+        return name if top_is_one != divided else None
+
+    return check
+
+
 ONLINE_SOFTMAX = register(Exercise(
     name="online_softmax",
+    delegates=SOFTMAX_LIBRARY,
     lesson="06",
     params=("z",),
     reference=lambda z: sm.softmax(z),
@@ -179,7 +231,7 @@ ONLINE_SOFTMAX = register(Exercise(
         Case("int_array", (np.array([1, 2, 3, 4]),), shown="z = np.array([1, 2, 3, 4]) (integers)"),
     ),
     hidden=_hidden_online,
-    mistakes=common("online_softmax(z)") + (
+    mistakes=(common("online_softmax(z)") + (FLOAT32,)) + (
         Mistake("no rescale", like(online_no_rescale),
                 "for {input} you get {got}, which does not sum to 1: when a new entry raises the "
                 "running max from m_old to m_new, the terms already in the running sum are still "
@@ -190,11 +242,23 @@ ONLINE_SOFTMAX = register(Exercise(
         Mistake("no max trick", broken(),
                 MAX_TRICK_HINT.replace("your softmax", "your online_softmax")
                 + " In the online version, keep the running sum relative to the running max."),
-        Mistake("not normalised", unnormalised(lambda case: -1),
-                "for {input} your values have the right proportions but do not sum to 1: after "
-                "the pass, divide exp(z - m) by the running sum."),
+        Mistake("divided by the wrong sum", _divided(unnormalised(lambda case: -1), True),
+                "for {input} you get {got}: the right proportions, divided by a number that is "
+                "not their sum. The division is there; the numerator and the running sum are "
+                "out of step. Both must be relative to the same max (the final m), and each "
+                "time the max moves up, from m_old to m_new, the old sum must shrink by the "
+                "factor exp(m_old - m_new), which is at most 1.",
+                supersedes=("no max trick",),
+                more="Follow your loop by hand on z = [0, 1]: after the first entry m = 0, l = 1; "
+                     "after the second m = 1, and l must be exp(0 - 1) + exp(1 - 1). Check the "
+                     "sign of the exponent of your rescale factor and which max it uses."),
+        Mistake("not normalised", _divided(unnormalised(lambda case: -1), False),
+                "for {input} your values have the right proportions but do not sum to 1: the "
+                "largest is exactly 1, so nothing divided exp(z - m) by the running sum.",
+                more="After the pass, divide exp(z - m) by the running sum l."),
     ),
 ))
+
 
 
 # --- scaled_dot_product_attention -------------------------------------------------------------------
@@ -218,8 +282,16 @@ def _attention(q, k, v, mask=None, *, scale=None, axis=-1, fill=None, after=Fals
     return w @ v, w
 
 
+def attention_swapped(q, k, v, mask=None):
+    return tuple(reversed(attention_reference(q, k, v, mask)))
+
+
 def attention_no_scale(q, k, v, mask=None):
     return _attention(q, k, v, mask, scale=1.0)
+
+
+def attention_scale_multiplied(q, k, v, mask=None):
+    return _attention(q, k, v, mask, scale=np.sqrt(np.shape(q)[-1]))
 
 
 def attention_scale_by_dk(q, k, v, mask=None):
@@ -261,6 +333,7 @@ def _qkv_shown(q, k, v, extra=""):
 
 SCALED_DOT_PRODUCT_ATTENTION = register(Exercise(
     name="scaled_dot_product_attention",
+    delegates=("course_lib.attention.*",),
     lesson="06",
     params=("q", "k", "v"),
     reference=attention_reference,
@@ -291,15 +364,26 @@ SCALED_DOT_PRODUCT_ATTENTION = register(Exercise(
                    "v = [[1, 2], [3, 4], [5, 6]] (integers)"),
     ),
     hidden=lambda rng: _hidden_attention(rng),
-    mistakes=common("scaled_dot_product_attention(q, k, v, mask=None)") + (
+    mistakes=(common("scaled_dot_product_attention(q, k, v, mask=None)") + (FLOAT32,)) + (
         Mistake("returns the output only", raised("NotNumbers", containing="not a tuple"),
                 "for {input} your function {got}. Return both, output first: "
                 "`return output, weights`.",
                 supersedes=("result is not numbers",)),
+        Mistake("outputs in the wrong order", like(attention_swapped),
+                "for {input} you get {got}: the weights first and the output second. check "
+                "reads the first value as the output (n_q x d_v) and the second as the "
+                "weights (n_q x n_k).",
+                supersedes=("softmax over the queries' axis", "no scale", "scale by d_k"),
+                more="Return the output first: the tuple (output, weights)."),
         Mistake("no scale", resembles(attention_no_scale),
                 "for {input} you get {got}: the scores are not divided by sqrt(d_k). With "
                 "d_k entries of variance 1, q·k has variance d_k, and the softmax saturates as "
                 "d_k grows. Use scores = q @ k.T / np.sqrt(d_k), with d_k = q.shape[-1]."),
+        Mistake("scale multiplied", resembles(attention_scale_multiplied),
+                "for {input} you get {got}: you multiply the scores by sqrt(d_k) instead of "
+                "dividing. The scale is there to bring the variance of q·k (which grows like "
+                "d_k) back to 1; multiplying makes it d_k squared, and the softmax saturates.",
+                more="Divide q @ k.T by the square root of d_k = q.shape[-1]."),
         Mistake("scale by d_k", resembles(attention_scale_by_dk),
                 "for {input} you get {got}: you divide the scores by d_k; the scale is "
                 "1 / sqrt(d_k), which brings the variance of q·k (d_k) back to 1. Use "

@@ -9,6 +9,8 @@ Updating only the chosen arm still learns, so the tests look at single updates, 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .. import softmax as sm
@@ -16,7 +18,7 @@ from ..policies import boltzmann_policy as _policy
 from ..policies import gradient_bandit_step as _step
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
-from .mistakes import broken, common, like, resembles, unnormalised
+from .mistakes import FLOAT32, MAX_AXIS_HINT, MAX_AXIS_MORE, SOFTMAX_LIBRARY, global_max, raised, broken, common, like, resembles, unnormalised
 from ..grading.registry import register
 
 __all__ = ["BOLTZMANN_POLICY", "GRADIENT_BANDIT_STEP", "GRADIENT_BANDIT_RUN"]
@@ -31,7 +33,7 @@ INTEGER_HINT = (
 
 def _with_hints(mistakes, **hints):
     """``mistakes`` with the hints of those named (spaces as underscores) replaced."""
-    return tuple(Mistake(m.name, m.detect, hints[m.name.replace(" ", "_")], m.supersedes)
+    return tuple(dataclasses.replace(m, hint=hints[m.name.replace(" ", "_")])
                  if m.name.replace(" ", "_") in hints else m for m in mistakes)
 
 
@@ -63,6 +65,18 @@ def policy_whole_array(h, temperature=1.0):
     return sm.softmax(h, axis=None, temperature=temperature)
 
 
+def policy_global_max(h, temperature=1.0):
+    x = np.asarray(h, dtype=float) / temperature
+    e = np.exp(x - x.max())
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def policy_max_first_axis(h, temperature=1.0):
+    x = np.asarray(h, dtype=float) / temperature
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def POLICY_REFERENCE(h, temperature=1.0):
     """softmax(h / temperature) along the last axis: the course's own."""
     return _policy(h, temperature)
@@ -82,11 +96,14 @@ def _hidden_policy(rng):
     cases.append(Case("", (rng.normal(0.0, 1.0, 6), 500.0)))                # nearly uniform
     cases.append(Case("", (rng.normal(900.0, 5.0, 4), 1.0)))                # exp(h) overflows
     cases.append(Case("", (rng.integers(-5, 6, 5), int(rng.integers(2, 5)))))
+    far = rng.normal(0.0, 1.0, (3, 4)) + np.array([[0.0], [-900.0], [900.0]])[rng.permutation(3)]
+    cases.append(Case("", (far, float(rng.uniform(0.5, 1.0)))))                # rows far apart
     return cases
 
 
 BOLTZMANN_POLICY = register(Exercise(
     name="boltzmann_policy",
+    delegates=("course_lib.policies.boltzmann_policy",) + SOFTMAX_LIBRARY,
     lesson="07",
     params=("h", "temperature"),
     reference=POLICY_REFERENCE,
@@ -98,23 +115,32 @@ BOLTZMANN_POLICY = register(Exercise(
         Case("default_tau", ([1.0, 2.0, 3.0],)),
         Case("tau_1", ([1.0, 2.0, 3.0], 1.0)),
         Case("tau_2", ([1.0, 2.0, 3.0], 2.0)),
-        Case("tau_half", (np.array([0.5, -1.0, 2.0, 0.0]), 0.5)),
+        Case("tau_fifth", (np.array([20.06, -1.0, 19.14, 19.5]), 0.2)),
         Case("cold", ([0.5, 2.0, 1.0, 1.9], 0.01)),
         Case("hot", ([0.5, 2.0, 1.0, 1.9], 100.0)),
         Case("large_preferences", (np.array([1000.0, 0.0, -5.0]), 1.0)),
         Case("tiny_tau", (np.array([3.0, 1.0, 2.0]), 0.001)),
-        Case("states", (H2, 1.0)),
+        Case("states", (np.array([[1.0, 2.0, 3.0], [-900.0, -899.0, -897.0]]), 1.0)),
         Case("states_hot", (H2, 4.0)),
         Case("int_array", (np.array([1, 2, 3]), 2),
              shown="h = np.array([1, 2, 3]) (integers), temperature = 2"),
     ),
     hidden=_hidden_policy,
     mistakes=_with_hints(
-        common("boltzmann_policy(h, temperature=1.0)"), integer_input=INTEGER_HINT,
+        (common("boltzmann_policy(h, temperature=1.0)") + (FLOAT32,)), integer_input=INTEGER_HINT,
         modifies_its_input="your function changed the preferences it was given, for {input}: "
         "`h -= h.max()` or `h /= temperature` writes into the caller's array, and an agent "
         "would lose what it learned. Make new arrays: `h = h / temperature`, `d = h - h.max(...)`.",
     ) + (
+        global_max(policy_global_max),
+        Mistake("max along another axis", like(policy_max_first_axis), MAX_AXIS_HINT,
+                supersedes=("no max trick", "global max"), more=MAX_AXIS_MORE),
+        Mistake("broadcast error", raised("ValueError", containing="broadcast"),
+                "for {input} your function gives {got}: the shapes of two arrays you combine do "
+                "not line up. A max or sum along the last axis drops that axis, so for a 2-D h "
+                "(one row per state) it no longer lines up with h.",
+                more="Keep the reduced axis where you combine it with h again: "
+                     "`keepdims=True` on the max and on the sum."),
         Mistake("greedy one-hot policy", like(greedy_policy),
                 "your policy puts all its probability on the best arm: for {input} you get {got}. "
                 "That is the limit tau -> 0, a policy that never explores. Return the softmax "
@@ -171,6 +197,28 @@ def step_greedy_policy(h, action, reward, baseline, alpha):
     return h + alpha * (reward - baseline) * (np.eye(h.size)[action] - greedy)
 
 
+def step_reads_updated(h, action, reward, baseline, alpha):
+    """Updates h arm by arm in place, each arm's pi computed from the partly updated h."""
+    h = np.array(h, dtype=float)
+    for a in range(h.size):
+        pi = _pi(h)[a]
+        h[a] += alpha * (reward - baseline) * ((a == action) - pi)
+    return h
+
+
+def step_unnormalised_policy(h, action, reward, baseline, alpha):
+    """exp(h - max) used as the policy, without dividing by its sum."""
+    h = np.asarray(h, dtype=float)
+    return h + alpha * (reward - baseline) * (np.eye(h.size)[action] - np.exp(h - h.max()))
+
+
+def step_policy_over_mean(h, action, reward, baseline, alpha):
+    """exp(h - max) divided by its mean: K times the policy."""
+    h = np.asarray(h, dtype=float)
+    e = np.exp(h - h.max())
+    return h + alpha * (reward - baseline) * (np.eye(h.size)[action] - e / e.mean())
+
+
 def _only_chosen_arm(ev):
     """A wrong result that changes h only at the chosen action: the other arms kept their
     preferences (they must move by -alpha (R - b) pi(a))."""
@@ -213,6 +261,7 @@ def _hidden_step(rng):
 
 GRADIENT_BANDIT_STEP = register(Exercise(
     name="gradient_bandit_step",
+    delegates=("course_lib.policies.gradient_bandit*",),
     lesson="07",
     params=("h", "action", "reward", "baseline", "alpha"),
     reference=STEP_REFERENCE,
@@ -236,7 +285,7 @@ GRADIENT_BANDIT_STEP = register(Exercise(
     ),
     hidden=_hidden_step,
     mistakes=_with_hints(
-        common("gradient_bandit_step(h, action, reward, baseline, alpha)"),
+        (common("gradient_bandit_step(h, action, reward, baseline, alpha)") + (FLOAT32,)),
         integer_input=INTEGER_HINT,
         modifies_its_input="your function changed the preferences it was given, for {input}: "
         "`h += ...` or `h[action] += ...` writes into the caller's array. Return a new array: "
@@ -256,6 +305,20 @@ GRADIENT_BANDIT_STEP = register(Exercise(
                 "belongs: for {input} you get {got}. Use pi = softmax(h), the probabilities "
                 "the action was drawn with: every arm moves by -alpha (R - b) pi(a), the "
                 "chosen one by +alpha (R - b) (1 - pi(A))."),
+        Mistake("reads values it already updated", like(step_reads_updated),
+                "for {input} you get {got}: you update the arms one by one, and each arm's "
+                "probability is computed from preferences some of which you have already "
+                "changed. The gradient uses one policy, softmax of the preferences before the "
+                "step, for every arm.",
+                more="Compute pi = softmax(h) once, before any change, then update every arm "
+                     "from that same pi (a whole-vector expression does this by itself)."),
+        Mistake("policy not normalised",
+                lambda ev: like(step_unnormalised_policy)(ev) or like(step_policy_over_mean)(ev),
+                "for {input} you get {got}: the policy in your update does not sum to 1. The "
+                "exponentials exp(h - max) are only proportional to the probabilities; the "
+                "update needs pi itself.",
+                more="Divide the exponentials by their sum (not their max or mean) before "
+                     "using them as pi in onehot - pi."),
         Mistake("only the chosen arm updated", _only_chosen_arm,
                 "your update changes only the chosen arm's preference: for {input} you get "
                 "{got}. Every arm moves: the others by -alpha (reward - baseline) pi(a). "

@@ -20,11 +20,17 @@ import copy
 
 import numpy as np
 
-from ..grading.exercise import Mistake
+from ..grading.exercise import Mistake, _remember
 
-__all__ = ["broken", "mutated", "raised", "like", "resembles", "unnormalised", "common"]
+__all__ = ["SOFTMAX_LIBRARY", "FLOAT32", "global_max", "max_along_another_axis", "broken", "mutated", "raised", "like", "resembles", "unnormalised", "common"]
 
 _ARITHMETIC = {"OverflowError", "ZeroDivisionError", "FloatingPointError"}
+
+#: Library functions that compute a whole softmax (or its log): an answer to a softmax
+#: exercise that calls one of them delegates the exercise (:attr:`Exercise.delegates`).
+SOFTMAX_LIBRARY = ("course_lib.softmax.softmax", "course_lib.softmax.log_softmax",
+                   "course_lib.softmax.logsumexp", "course_lib.softmax.online_softmax",
+                   "scipy.special.softmax", "scipy.special.log_softmax", "scipy.special.logsumexp")
 
 
 def _value(result):
@@ -51,15 +57,76 @@ def _is_broken(outcome, expected) -> bool:
 
 
 def broken():
-    """Detect nan/inf results (or OverflowError, ZeroDivisionError) where numbers were expected."""
+    """Detect an answer that breaks only where exp leaves its range: nan/inf results (or
+    OverflowError, ZeroDivisionError) where numbers were expected on some test, and the right
+    value on every test where it returned finite numbers.
+
+    The second condition makes it specific: an answer that is also wrong on moderate inputs
+    (another axis, exp and log swapped) has another mistake, which this one must not hide."""
 
     def detect(ev):
+        evidence, some_right = None, False
         for name in ev.names():
-            if _is_broken(ev.outcome(name), ev.expected(name)):
-                return name
-        return None
+            o = ev.outcome(name)
+            if _is_broken(o, ev.expected(name)) or _underflowed(o, ev.expected(name)):
+                evidence = evidence or name
+            elif not ev.right(name):
+                return None
+            else:
+                some_right = some_right or _informative(ev.expected(name))
+        return evidence if some_right else None
 
     return detect
+
+
+def _informative(expected) -> bool:
+    """Does a right answer here say anything (not only zeros and ones, which an answer that
+    is nan or 0 everywhere can match by accident)?"""
+    if isinstance(expected, tuple):
+        return any(map(_informative, expected))
+    e = np.asarray(expected, dtype=float)
+    return bool(np.any((e != 0) & (e != 1) & np.isfinite(e)))
+
+
+def _underflowed(outcome, expected) -> bool:
+    """Exactly 0 wherever the value is wrong, and numbers there were expected: exp underflowed
+    (an answer that guards its division by 0 returns zeros instead of nan)."""
+    v = outcome.value
+    if outcome.error is not None or not isinstance(v, np.ndarray) or isinstance(expected, tuple) \
+            or v.shape != np.shape(expected) or v.dtype.kind != "f":
+        return False
+    expected = np.asarray(expected, dtype=float)
+    with np.errstate(all="ignore"):
+        off = ~np.isclose(v, expected, rtol=1e-6, atol=1e-12)
+    return bool(off.any() and np.all(v[off] == 0) and np.all(expected[off] != 0))
+
+
+def _narrow(value) -> bool:
+    if isinstance(value, tuple):
+        return any(map(_narrow, value))
+    return isinstance(value, np.ndarray) and value.dtype in (np.float32, np.float16)
+
+
+def computes_in_float32(ev):
+    """A wrong result in float32 (or float16) for a test whose input has no float32 in it."""
+    for name in ev.names():
+        if _narrow_floats(ev.cases[name]):
+            continue
+        o = ev.outcome(name)
+        if o.error is None and _narrow(o.value) and not ev.right(name):
+            return name
+    return None
+
+
+FLOAT32 = Mistake(
+    "computes in float32", computes_in_float32,
+    "for {input} your result is in float32: {got}. float32 keeps about 7 significant digits "
+    "(float64 about 16), so your values are off in the 7th digit, and exp already overflows "
+    "above about 88.7 instead of 709.8.",
+    supersedes=("not normalised", "no max trick", "integer input", "log of softmax",
+                "divided by the wrong sum"),
+    more="Convert the input once, at the start, to float64 (`dtype=float`), and do not cast "
+         "to `np.float32` along the way: numpy then keeps float64 all through.")
 
 
 def mutated():
@@ -85,6 +152,24 @@ def raised(*types, containing=""):
         return None
 
     return detect
+
+
+_WRONG: dict = {}
+
+
+def _wrong_value(wrong, case):
+    """``wrong`` on ``case``'s arguments (copies), as the checker reads it, or the exception it
+    raised; remembered, since every answer checked meets the same known-wrong values."""
+    key = (id(wrong), id(case))
+    if key in _WRONG:
+        return _WRONG[key][2]
+    try:
+        with np.errstate(all="ignore"):
+            w = _value(wrong(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
+    except Exception as exc:  # the wrong implementation fails here, like the student's may
+        w = exc
+    _remember(_WRONG, key, (wrong, case, w))
+    return w
 
 
 def _agrees(outcome, wrong, expected, rtol) -> bool:
@@ -149,11 +234,7 @@ def like(wrong, *, rtol=1e-6):
             case = ev.cases[name]
             if _narrow_floats(case):  # float32 results depend on the dtype the student computes in
                 continue
-            try:
-                with np.errstate(all="ignore"):
-                    w = _value(wrong(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
-            except Exception as exc:  # the wrong implementation fails here, like the student's may
-                w = exc
+            w = _wrong_value(wrong, case)
             expected = ev.expected(name)
             if not _agrees(ev.outcome(name), w, expected, rtol):
                 return None
@@ -203,6 +284,8 @@ def _narrow_floats(case) -> bool:
 def common(function):
     """The mistakes every exercise diagnoses: a wrong signature, no ``return``, a result that is
     not numbers, a changed argument, and integer input that breaks in-place arithmetic.
+    (:data:`FLOAT32`, "computes in float32", is added by the exercises whose tolerance a float32
+    computation exceeds.)
 
     Parameters
     ----------
@@ -232,14 +315,62 @@ def common(function):
         Mistake("result is not numbers", raised("NotNumbers"),
                 "for {input} your function {got}. Return a numpy array (or a list of floats)."),
         Mistake("modifies its input", mutated(),
-                "your function changed the array it was given, for {input}: `z -= z.max()` or "
-                "`z /= s` writes into the caller's array, so the caller's logits are gone. "
-                "Make a new array instead: `z = z - z.max()`."),
+                "your function changed the array it was given, for {input}: an in-place "
+                "operation (`-=`, `/=`, or an assignment into `z[...]`) writes into the "
+                "caller's own array, so whoever calls it loses their logits. (`np.asarray` "
+                "does not copy an array that is already float.)",
+                more="Compute new arrays instead: a plain `-` or `/` makes a new array and "
+                     "leaves the input alone; or start from a copy of the input."),
         Mistake("integer input", integer,
                 "for integer logits {input} your function gives {got}. An integer array keeps "
-                "its dtype through in-place operations: `e /= e.sum()` cannot store fractions in "
-                "it. Convert first, before any arithmetic: `z = np.asarray(z, dtype=float)`."),
+                "its dtype: an in-place `/=` or `-=` with fractions cannot store them in it "
+                "(numpy refuses), and a result built in an integer array is truncated.",
+                more="Convert the input to a float array once, at the start, before any "
+                     "arithmetic (`dtype=float`)."),
     )
+
+
+GLOBAL_MAX_HINT = (
+    "you shift every row by the largest value of the whole array, not by each row's own max: "
+    "for {input} a row far below that max underflows, exp gives 0 everywhere in it, and you "
+    "get {got}. On paper any shift is allowed; in floating point only a row's own max keeps "
+    "its largest term at exactly 1.")
+GLOBAL_MAX_MORE = (
+    "Take the max along the same axis as the sum, keeping that axis (`keepdims=True`), so "
+    "that each row is shifted by its own largest entry.")
+
+
+def global_max(wrong, *, supersedes=("no max trick", "not normalised")):
+    """The mistake "global max": the outcomes agree with ``wrong``, a version of the exercise
+    that shifts by the max of the whole array (told apart by a batch whose rows sit at very
+    different scales)."""
+    return Mistake("global max", like(wrong), GLOBAL_MAX_HINT, supersedes=supersedes,
+                   more=GLOBAL_MAX_MORE)
+
+
+MAX_AXIS_HINT = (
+    "for {input} you get {got}: your max and your sum are taken along different axes. Each "
+    "slice must be shifted by a constant of its own, its own max; a max along another axis "
+    "subtracts a different number from each entry of the slice, which changes the softmax.")
+MAX_AXIS_MORE = ("Pass the same `axis` to the max and to the sum, both with `keepdims=True`.")
+
+
+def max_along_another_axis(softmax_of_shifted):
+    """The mistake "max along another axis": the max taken along the first or the last axis
+    whatever ``axis`` says, the sum along ``axis``. ``softmax_of_shifted(z, m, *rest, axis)``
+    is the exercise computed with the shift ``m``."""
+
+    def along(fixed):
+        def wrong(z, *rest, axis=-1):
+            z = np.asarray(z, dtype=float)
+            return softmax_of_shifted(z, z.max(axis=fixed, keepdims=True), *rest, axis=axis)
+        return like(wrong)
+
+    def detect(ev):
+        return along(0)(ev) or along(-1)(ev)
+
+    return Mistake("max along another axis", detect, MAX_AXIS_HINT,
+                   supersedes=("wrong axis", "no max trick", "global max"), more=MAX_AXIS_MORE)
 
 
 def resembles(wrong, *, rtol=1e-6):
@@ -253,10 +384,8 @@ def resembles(wrong, *, rtol=1e-6):
     def detect(ev):
         for name in ev.names():
             case = ev.cases[name]
-            try:
-                with np.errstate(all="ignore"):
-                    w = _value(wrong(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs)))
-            except Exception:
+            w = _wrong_value(wrong, case)
+            if isinstance(w, BaseException):
                 continue
             expected = ev.expected(name)
             if _differs(w, expected, rtol) and _agrees(ev.outcome(name), w, expected, rtol):

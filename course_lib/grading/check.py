@@ -12,7 +12,7 @@ from .run import run_case
 __all__ = ["check"]
 
 
-def check(name, obj, *, show=True) -> CheckResult:
+def check(name, obj, *, show=True, hints=1) -> CheckResult:
     """Check a function against the public tests of the exercise ``name``.
 
     It never raises for a wrong or unfinished answer, so "Run all" keeps going: errors raised by
@@ -26,6 +26,9 @@ def check(name, obj, *, show=True) -> CheckResult:
         Your function itself, without parentheses: ``check("softmax", softmax)``.
     show : bool, default True
         Display the verdict (HTML in Jupyter, text elsewhere). Set False to only get it back.
+    hints : int, default 1
+        How much help to show for a known mistake: 1, the idea; 2, also the "more help" step
+        (in the HTML it is always there, folded under "More help").
 
     Returns
     -------
@@ -56,7 +59,7 @@ def check(name, obj, *, show=True) -> CheckResult:
             f"The checker itself failed ({type(exc).__name__}: {exc}). This is a bug in the "
             "course, not in your code: please report it."))
     if show:
-        result.show()
+        result.show(hints)
         result.mark_shown()  # if it is also the cell's value, the display hook skips it
     return result
 

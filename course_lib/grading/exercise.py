@@ -17,6 +17,8 @@ copies, never by the student's object.
 
 from __future__ import annotations
 
+import copy
+import fnmatch
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -81,12 +83,30 @@ class Outcome:
         The call raised ``NotImplementedError`` (the exercise's stub is still there).
     mutated : bool
         The call changed an array it was given.
+    library_calls : tuple of str
+        The library functions the call used (course_lib's reference modules and scipy.special),
+        by public qualified name (``"scipy.special.softmax"``), outermost calls only, in order;
+        recorded by :func:`~course_lib.grading.run.call` from what ran, not from the code's text.
+    delegated : str, optional
+        The qualified name of a library function that does the exercise's whole job and that
+        the call used (``"course_lib.softmax.softmax"``). :func:`judge` fills it in from
+        ``library_calls`` and :attr:`Exercise.delegates`; a grader may also set it directly.
+    where : str, optional
+        For an error: the line of the learner's own code that raised it, as Jupyter names it
+        (``"cell [5], line 3: e = np.exp(z - z.max(axis))"``).
+    changed : str, optional
+        For a call that changed an argument: which one, before and after
+        (``"z: before the call [3, 1], after [0, -2]"``).
     """
 
     value: np.ndarray | tuple | None = None
     error: str | None = None
     not_implemented: bool = False
     mutated: bool = False
+    library_calls: tuple = ()
+    delegated: str | None = None
+    where: str | None = None
+    changed: str | None = None
 
     @property
     def error_type(self) -> str | None:
@@ -112,7 +132,8 @@ class Outcome:
         if self.not_implemented:
             return "NotImplementedError (the exercise stub)"
         if self.error is not None:
-            return self.error if len(self.error) <= 160 else self.error[:157] + "..."
+            text = self.error if len(self.error) <= 160 else self.error[:157] + "..."
+            return text + (f"\n(raised in {self.where})" if self.where else "")
         return show_value(self.value, names)
 
 
@@ -128,16 +149,22 @@ class Mistake:
         ``detect(view) -> str or None``: given a :class:`Evidence` view of the tests, return the
         name of a test whose outcome shows the mistake, or None.
     hint : str
-        What to do about it. May use ``{input}`` (the revealing test's input, or "one of the
-        hidden tests") and ``{got}`` (what came back there).
+        The first step of help: names the idea (why it is wrong, on which input). May use
+        ``{input}`` (the revealing test's input, or "one of the hidden tests") and ``{got}``
+        (what came back there). Inline code goes between backticks: `z.max()`.
     supersedes : tuple of str
         Names of mistakes this one explains; they are not reported when this one is.
+    more : str, optional
+        A second, more specific step ("more help"): what to do, still without the finished
+        code. Shown on request (``check(..., hints=2)``; a collapsible part in the HTML).
+        Same placeholders as ``hint``.
     """
 
     name: str
     detect: Callable[["Evidence"], str | None]
     hint: str
     supersedes: tuple = ()
+    more: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,6 +197,13 @@ class Exercise:
         For a function that returns a tuple, the names of its values (``("output",
         "weights")``): each is compared on its own, and failures name the value that is wrong.
         Empty (the default) for a function that returns one array.
+    delegates : tuple of str, optional
+        Library functions that do the exercise's whole job, as ``fnmatch`` patterns over the
+        public qualified names recorded in :attr:`Outcome.library_calls`
+        (``"scipy.special.softmax"``, ``"course_lib.softmax.*"``). An answer that calls one
+        earns no points. Default: any course_lib function or scipy.special function with the
+        exercise's own name. Functions the exercise may use (a softmax inside a cross-entropy)
+        must not be listed.
     """
 
     name: str
@@ -184,6 +218,26 @@ class Exercise:
     atol: float = 1e-12
     task: str = ""
     returns: tuple = ()
+    delegates: tuple | None = None
+
+    def delegated_to(self, outcome: "Outcome") -> str | None:
+        """The library function doing this exercise's whole job that ``outcome`` used, or None.
+
+        Examples
+        --------
+        >>> from course_lib.grading import get_exercise
+        >>> get_exercise("softmax").delegated_to(Outcome(library_calls=("scipy.special.softmax",)))
+        'scipy.special.softmax'
+        >>> get_exercise("cross_entropy").delegated_to(Outcome(library_calls=("scipy.special.log_softmax",)))
+        """
+        if outcome.delegated:
+            return outcome.delegated
+        patterns = self.delegates if self.delegates is not None else (
+            f"course_lib.*.{self.name}", f"scipy.special.{self.name}")
+        for name in outcome.library_calls or ():
+            if any(fnmatch.fnmatchcase(name, p) for p in patterns):
+                return name
+        return None
 
     def hidden_cases(self, seed: int) -> list:
         """The hidden tests drawn with ``seed`` (the same seed gives the same tests)."""
@@ -191,10 +245,18 @@ class Exercise:
         return [Case(f"hidden_{i}", c.args, c.kwargs, None, c.rtol, c.atol) for i, c in enumerate(cases, 1)]
 
     def expected(self, case: Case):
-        """The reference value for ``case``: a numpy array, or a tuple of them (``returns``)."""
+        """The reference value for ``case``: a numpy array, or a tuple of them (``returns``).
+
+        Remembered for the last few hundred tests (the same test object gives the same value),
+        so that checking many answers against the same tests computes each value once."""
+        key = (id(self), id(case))
+        if key in _EXPECTED:
+            return _EXPECTED[key][2]
         with np.errstate(all="ignore"):
-            value = self.reference(*case.args, **case.kwargs)
-        return tuple(np.asarray(v) for v in value) if self.returns else np.asarray(value)
+            value = self.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        value = tuple(np.asarray(v) for v in value) if self.returns else np.asarray(value)
+        _remember(_EXPECTED, key, (self, case, value))
+        return value
 
     def compare(self, got: "Outcome", case: Case, expected=None) -> str | None:
         """:func:`compare` the outcome of ``case`` with the expected value, at the test's
@@ -202,6 +264,17 @@ class Exercise:
         expected = self.expected(case) if expected is None else expected
         return compare(got, expected, rtol=_tol(case.rtol, self.rtol),
                        atol=_tol(case.atol, self.atol), names=self.returns)
+
+
+_EXPECTED: dict = {}
+MEMORY = 512  # values remembered per cache
+
+
+def _remember(cache: dict, key, item):
+    """Keep ``item`` (which holds the objects whose ids make ``key``, so the ids stay theirs)."""
+    cache[key] = item
+    while len(cache) > MEMORY:
+        del cache[next(iter(cache))]
 
 
 def compare(got: Outcome, expected, *, rtol: float, atol: float, names=()) -> str | None:
@@ -343,6 +416,10 @@ def judge(exercise: Exercise, cases: Sequence[Case], outcomes: Mapping[str, Outc
         problem = exercise.compare(o, c, exp)
         if problem is None and o.mutated:
             problem = "it changed the array it was given"
+            if o.changed and c.name not in hidden:  # before and after, not "expected X, got X"
+                failures.append(Failure(c.name, c.describe(params), "", o.changed, problem,
+                                        changed=True))
+                continue
         if problem is None:
             n_passed += 1
             continue
@@ -354,10 +431,14 @@ def judge(exercise: Exercise, cases: Sequence[Case], outcomes: Mapping[str, Outc
             problem=problem,
             hidden=c.name in hidden,
         ))
+    delegated = next((d for d in map(exercise.delegated_to, filter(None, ran)) if d), None)
+    if delegated is not None:
+        return CheckResult.delegated_to(exercise.name, exercise.points, delegated,
+                                        n_passed, len(cases))
 
     diagnosed = _diagnose(exercise, ev, hidden) if failures else []
     for f in failures:
-        for mistake, test, hint in diagnosed:
+        for mistake, test, hint, _ in diagnosed:
             if test == f.test:
                 f.hint = hint
                 f.mistake = mistake.name
@@ -371,7 +452,8 @@ def judge(exercise: Exercise, cases: Sequence[Case], outcomes: Mapping[str, Outc
         failures=failures,
         n_passed=n_passed,
         n_tests=len(cases),
-        mistakes=[(m.name, h) for m, _, h in diagnosed],
+        mistakes=[(m.name, h) for m, _, h, _ in diagnosed],
+        more_help={m.name: more for m, _, _, more in diagnosed if more},
     )
 
 
@@ -399,5 +481,6 @@ def _diagnose(exercise: Exercise, ev: Evidence, hidden) -> list:
         else:
             shown_input = ev.cases[test].describe(exercise.params)
             got = ev.outcome(test).phrase(exercise.returns)
-        out.append((mistake, test, mistake.hint.format(input=shown_input, got=got)))
+        out.append((mistake, test, mistake.hint.format(input=shown_input, got=got),
+                    mistake.more.format(input=shown_input, got=got)))
     return out

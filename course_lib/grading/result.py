@@ -8,6 +8,7 @@ HTML.
 from __future__ import annotations
 
 import html
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,7 +74,8 @@ def show_array(x, *, one_line=False) -> str:
     if a.dtype == object or a.dtype.kind not in "biufc":
         return f"a {type(x).__name__}"
     if a.size > MAX_ENTRIES:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an all-nan array: nan to nan
             lo, hi = np.nanmin(a.real), np.nanmax(a.real)
         return f"array of shape {a.shape}, from {_number(lo)} to {_number(hi)}"
     suffix = f" ({a.dtype})" if a.dtype in (np.float32, np.float16) else ""
@@ -116,6 +118,9 @@ class Failure:
         The name of that mistake.
     hidden : bool
         The test is hidden: its input and expected value are not shown.
+    changed : bool
+        The function returned the right value but changed its input: ``got`` then says which
+        argument, before and after the call (and ``expected`` is empty).
     """
 
     test: str
@@ -126,11 +131,14 @@ class Failure:
     hint: str | None = None
     mistake: str | None = None
     hidden: bool = False
+    changed: bool = False
 
     def lines(self) -> list:
         """The failure as plain-text lines."""
         if self.hidden:
             return [f"a hidden test: {self.problem}"]
+        if self.changed:
+            return [f"{self.input}: {self.problem}", f"    {self.got}"]
         return [
             f"{self.input}: {self.problem}",
             f"    expected {_indent(self.expected, 13)}",
@@ -140,6 +148,21 @@ class Failure:
 
 def _indent(text, n):
     return text.replace("\n", "\n" + " " * n)
+
+
+def _html_text(text) -> str:
+    """Escape ``text`` for HTML, with `inline code` between backticks shown as <code>.
+
+    Examples
+    --------
+    >>> _html_text("use `z.max(axis=axis, keepdims=True)` & divide")
+    'use <code>z.max(axis=axis, keepdims=True)</code> &amp; divide'
+    """
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an odd number of backticks: show them as they are
+        return html.escape(str(text))
+    return "".join(f"<code>{html.escape(p)}</code>" if i % 2 else html.escape(p)
+                   for i, p in enumerate(parts))
 
 
 @dataclass
@@ -157,7 +180,13 @@ class CheckResult:
     failures : list of Failure
     n_passed, n_tests : int
     mistakes : list of (str, str)
-        The known mistakes diagnosed, as (name, hint).
+        The known mistakes diagnosed, as (name, hint): the first step of help.
+    more_help : dict of str to str
+        For the mistakes that have one, the second, more specific step, by mistake name (shown
+        by ``result.text(hints=2)``, ``check(..., hints=2)``, and folded in the HTML).
+    delegated : str or None
+        The qualified name of a library function doing the exercise's whole job that the
+        answer called (``"scipy.special.softmax"``); such an answer earns no points.
     status : str
         ``"passed"``, ``"failed"``, ``"not implemented"`` or ``"error"`` (the check itself
         could not run: unknown exercise name, or not a function).
@@ -175,6 +204,8 @@ class CheckResult:
     mistakes: list = field(default_factory=list)
     status: str = ""
     message: str = ""
+    more_help: dict = field(default_factory=dict)
+    delegated: str | None = None
 
     def __post_init__(self):
         if not self.status:
@@ -189,6 +220,16 @@ class CheckResult:
         ))
 
     @classmethod
+    def delegated_to(cls, name, points, function, n_passed, n_tests):
+        """The result of an answer that calls ``function``, a library function that does the
+        whole exercise: no points, whatever its values."""
+        return cls(name, False, 0.0, points, n_passed=n_passed, n_tests=n_tests,
+                   status="failed", delegated=function, message=(
+                       f"Your {name} calls `{function}`, which does this exercise's whole job, "
+                       "so it earns no points. The exercise is to write it yourself, with numpy; "
+                       "use the library afterwards, to compare your answer with it."))
+
+    @classmethod
     def error(cls, name, points, message):
         return cls(name, False, 0.0, points, status="error", message=message)
 
@@ -197,6 +238,8 @@ class CheckResult:
         points = f"{_number(self.score)} / {_number(self.max_score)} points"
         if self.status == "passed":
             return f"✓ {self.name}: all {self.n_tests} tests passed ({points})"
+        if self.status == "failed" and self.delegated:
+            return f"✗ {self.name}: calls {self.delegated} ({points})"
         if self.status == "failed":
             return f"✗ {self.name}: {self.n_passed} of {self.n_tests} tests passed ({points})"
         if self.status == "not implemented":
@@ -204,11 +247,19 @@ class CheckResult:
         return f"✗ {self.name}: could not be checked ({points})"
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, hints=1) -> str:
+        """The verdict as plain text; ``hints=2`` adds the "more help" step of each mistake."""
         out = [self.headline()]
         if self.message:
             out.append(self.message)
         for name, hint in self.mistakes:
             out.append(f"Likely mistake, {name}: {hint}")
+            if hints >= 2 and self.more_help.get(name):
+                out.append(f"  More help: {self.more_help[name]}")
+        if hints < 2 and any(self.more_help.get(n) for n, _ in self.mistakes):
+            out.append("(More help: check(..., hints=2).)")
         if self.failures:
             if not self.mistakes:
                 out.append("Tip: run your function on the first failing input in a new cell "
@@ -228,21 +279,32 @@ class CheckResult:
 
     # ----- HTML --------------------------------------------------------------------------------
     def _repr_html_(self) -> str:
-        colour = {"passed": "#1a7f37", "failed": "#b35900", "not implemented": "#57606a"}.get(
-            self.status, "#b31d28")
+        # JupyterLab's theme colours (readable in its light and dark themes), with fallbacks
+        # for other front ends; a passing check keeps the plain green it always had.
+        colour = {"passed": "#1a7f37", "failed": "var(--jp-warn-color0, #b35900)",
+                  "not implemented": "var(--jp-content-font-color2, #57606a)"}.get(
+            self.status, "var(--jp-error-color0, #b31d28)")
         e = html.escape
         parts = [f'<div style="border-left:4px solid {colour};padding:2px 8px;margin:2px 0;'
                  f'font-size:0.92em;line-height:1.35">',
                  f'<div style="color:{colour};font-weight:600">{e(self.headline())}</div>']
         if self.message:
-            parts.append(f"<div>{e(self.message)}</div>")
+            parts.append(f"<div>{_html_text(self.message)}</div>")
         for name, hint in self.mistakes:
-            parts.append(f"<div><b>Likely mistake, {e(name)}:</b> {e(hint)}</div>")
+            parts.append(f"<div><b>Likely mistake, {e(name)}:</b> {_html_text(hint)}")
+            if self.more_help.get(name):
+                parts.append(f'<details style="margin:1px 0 1px 1em"><summary>More help</summary>'
+                             f"{_html_text(self.more_help[name])}</details>")
+            parts.append("</div>")
         if self.failures:
             rows = []
             for f in self.failures[:MAX_SHOWN]:
                 if f.hidden:
                     rows.append(f"<li>a hidden test: {e(f.problem)}</li>")
+                    continue
+                if f.changed:
+                    rows.append(f"<li><code>{e(f.input)}</code>: {e(f.problem)}"
+                                f'<pre style="margin:0 0 0 1em">{e(f.got)}</pre></li>')
                     continue
                 rows.append(
                     f"<li><code>{e(f.input)}</code>: {e(f.problem)}"
@@ -270,11 +332,12 @@ class CheckResult:
         shell = _shell()
         self._shown_in = None if shell is None else shell.execution_count
 
-    def show(self):
-        """Display the result: HTML in Jupyter, plain text elsewhere."""
+    def show(self, hints=1):
+        """Display the result: HTML in Jupyter, plain text elsewhere (``hints=2``: with the
+        "more help" step of each mistake; in the HTML it is always there, folded)."""
         if _shell() is None:
-            print(self)
+            print(self.text(hints))
             return
         from IPython.display import display
 
-        display({"text/plain": str(self), "text/html": self._repr_html_()}, raw=True)
+        display({"text/plain": self.text(hints), "text/html": self._repr_html_()}, raw=True)

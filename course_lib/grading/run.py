@@ -18,12 +18,22 @@ import copy
 import inspect
 import io
 import json
+import linecache
 import os
+import sys
 import warnings
 
 import numpy as np
 
-__all__ = ["call", "run_case", "signature_problem", "as_numbers", "as_parts", "run_requests"]
+__all__ = ["call", "run_case", "signature_problem", "as_numbers", "as_parts", "run_requests",
+           "library_calls"]
+
+#: Modules whose functions are recorded when a learner's function calls them (see
+#: :func:`library_calls`): the course's reference implementations and scipy.special.
+WATCHED = ("course_lib.", "scipy.special")
+#: The course's own machinery, never recorded (it is not a reference implementation).
+NOT_WATCHED = ("course_lib.grading", "course_lib.exercises", "course_lib.batch")
+MAX_CALLS = 20  # library functions recorded per call, at most
 
 
 def signature_problem(obj, args, kwargs) -> str | None:
@@ -133,6 +143,131 @@ def as_parts(result, parts) -> tuple:
     return tuple(values), None
 
 
+def _public_name(frame) -> str | None:
+    """``module.qualname`` of a frame's function if its module is watched, else None.
+
+    Private submodules are dropped (``scipy.special._logsumexp.softmax`` is recorded as
+    ``scipy.special.softmax``, its public name)."""
+    module = frame.f_globals.get("__name__", "")
+    if not isinstance(module, str) or not module.startswith(WATCHED) or module.startswith(NOT_WATCHED):
+        return None
+    code = frame.f_code
+    if code.co_name == "<module>":  # a module being imported: not a call of its functions
+        return None
+    public = ".".join(p for p in module.split(".") if not p.startswith("_"))
+    return f"{public}.{getattr(code, 'co_qualname', code.co_name)}"
+
+
+@contextlib.contextmanager
+def library_calls(record: list):
+    """Record, in ``record``, the watched library functions called inside the block.
+
+    Only the outermost ones: the functions a learner's code called, not what those call in
+    turn. Detected by what runs (``sys.setprofile``), not by reading the learner's text, so an
+    import under another name or a call through a helper is seen too.
+
+    Examples
+    --------
+    >>> import scipy.special
+    >>> seen = []
+    >>> with library_calls(seen):
+    ...     _ = scipy.special.softmax([1.0, 2.0])
+    >>> seen
+    ['scipy.special.softmax']
+    """
+    depth = [0, 0]  # inside a watched function; inside an import (module code running)
+    previous = sys.getprofile()
+
+    def profile(frame, event, arg):
+        if event not in ("call", "return"):
+            return
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__spec__") is not None:
+            # an import runs the module's code (its globals have a __spec__): not a call
+            depth[1] += 1 if event == "call" else -1
+            return
+        if depth[1] > 0:
+            return
+        name = _public_name(frame)
+        if name is None:
+            return
+        if event == "call":
+            if depth[0] == 0 and name not in record and len(record) < MAX_CALLS:
+                record.append(name)
+            depth[0] += 1
+        elif depth[0]:
+            depth[0] -= 1
+
+    sys.setprofile(profile)
+    try:
+        yield record
+    finally:
+        sys.setprofile(previous)
+
+
+def _cell_name(filename) -> str:
+    """How Jupyter names the cell a file name belongs to (``cell [5]``), or the file's name."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None:
+            kind, number = shell.compile.format_code_name(filename) or (None, None)
+            if kind:
+                return f"{kind.lower()} {number.replace('In', '')}"
+    except Exception:  # pragma: no cover - an unusual IPython: fall back to the file name
+        pass
+    return os.path.basename(filename)
+
+
+def where_raised(exc) -> str | None:
+    """The line of the learner's own code that raised ``exc``: ``cell [5], line 3: e = ...``.
+
+    The last frame of the traceback outside numpy, the standard library and this module, so an
+    error raised inside ``np.exp`` is shown at the learner's line that called it."""
+    here = globals().get("__file__")  # None when a grader exec()s this source in a kernel
+    skip = {os.path.normcase(os.path.abspath(here))} if here else set()
+    roots = tuple(os.path.normcase(os.path.abspath(p)) + os.sep for p in
+                  {os.path.dirname(os.__file__), os.path.dirname(os.path.dirname(np.__file__))})
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        path = os.path.normcase(os.path.abspath(filename))
+        if path not in skip and not path.startswith(roots):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if found is None:
+        return None
+    filename, line = found
+    text = linecache.getline(filename, line).strip()
+    where = f"{_cell_name(filename)}, line {line}"
+    return f"{where}: {text}" if text else where
+
+
+def _changes(given, after, names) -> str | None:
+    """``z was [3, 1] before the call and [0, -2] after``, for the first argument changed."""
+    for name, a, b in zip(names, given, after):
+        if not _same(a, b):
+            def short(x):
+                try:
+                    text = np.array2string(np.asarray(x), separator=", ", threshold=12,
+                                           edgeitems=3,
+                                           formatter={"float_kind": lambda v: f"{v:.8g}"})
+                except Exception:
+                    return f"a {type(x).__name__}"
+                return " ".join(text.split())
+            return f"{name}: before the call {short(a)}, after {short(b)}"
+    return None
+
+
+def _names(obj, args, kwargs) -> list:
+    try:
+        bound = inspect.signature(obj).bind(*args, **kwargs)
+        return list(bound.arguments)
+    except (TypeError, ValueError):
+        return [f"argument {i}" for i in range(1, len(args) + 1)] + list(kwargs)
+
+
 def call(obj, args, kwargs, parts=()) -> dict:
     """Call ``obj(*args, **kwargs)`` on copies and describe what happened, as plain data.
 
@@ -143,7 +278,11 @@ def call(obj, args, kwargs, parts=()) -> dict:
     -------
     dict
         ``value`` (numpy array, a tuple of them, or None), ``error`` (``"TypeName: message"`` or
-        None), ``not_implemented`` (bool) and ``mutated`` (bool: an argument was changed).
+        None), ``not_implemented`` (bool) and ``mutated`` (bool: an argument was changed); and
+        three optional keys (plain strings): ``library_calls`` (list of the watched library
+        functions the call used, see :func:`library_calls`), ``where`` (for an error, the line
+        of the learner's code that raised it, see :func:`where_raised`) and ``changed`` (for a
+        changed argument, its value before and after).
     """
     problem = signature_problem(obj, args, kwargs)
     if problem is not None:
@@ -152,21 +291,35 @@ def call(obj, args, kwargs, parts=()) -> dict:
     args, kwargs = copy.deepcopy(tuple(args)), copy.deepcopy(dict(kwargs))
     given = copy.deepcopy((args, kwargs))
     sink = io.StringIO()
+    used = []
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"), \
                 contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             warnings.simplefilter("ignore")
-            result = obj(*args, **kwargs)
+            with library_calls(used):
+                result = obj(*args, **kwargs)
     except NotImplementedError:
         return dict(value=None, error=None, not_implemented=True, mutated=False)
     except (Exception, SystemExit) as exc:
         text = str(exc).strip()
         message = text.splitlines()[0] if text else ""
+        mutated = not _same(given, (args, kwargs))
         return dict(value=None, error=f"{type(exc).__name__}: {message}".rstrip(": "),
-                    not_implemented=False, mutated=not _same(given, (args, kwargs)))
+                    not_implemented=False, mutated=mutated, library_calls=used,
+                    where=where_raised(exc), changed=_changed(obj, given, args, kwargs, mutated))
     mutated = not _same(given, (args, kwargs))
     value, error = as_parts(result, tuple(parts)) if parts else as_numbers(result)
-    return dict(value=value, error=error, not_implemented=False, mutated=mutated)
+    return dict(value=value, error=error, not_implemented=False, mutated=mutated,
+                library_calls=used, where=None,
+                changed=_changed(obj, given, args, kwargs, mutated))
+
+
+def _changed(obj, given, args, kwargs, mutated):
+    if not mutated:
+        return None
+    before = list(given[0]) + list(given[1].values())
+    after = list(args) + list(kwargs.values())
+    return _changes(before, after, _names(obj, given[0], given[1]))
 
 
 def run_case(obj, case, parts=()):
@@ -187,7 +340,9 @@ def run_case(obj, case, parts=()):
     """
     from course_lib.grading.exercise import Outcome
 
-    return Outcome(**call(obj, case.args, case.kwargs, parts))
+    result = call(obj, case.args, case.kwargs, parts)
+    result["library_calls"] = tuple(result.get("library_calls", ()))
+    return Outcome(**result)
 
 
 # --- the kernel side of a notebook grader -------------------------------------------------------
