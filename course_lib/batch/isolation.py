@@ -43,7 +43,8 @@ __all__ = ["Protection", "protection", "Sandbox", "reap_orphans", "SANDBOX_UID_B
 
 SANDBOX_UID_BASE = 1_900_000_000  # root only: slot k runs as uid (and gid) SANDBOX_UID_BASE + k
 HOME = "/home/student"             # the private folder, as the sandbox sees it
-MEMORY_BYTES = 4 * 2**30           # the whole sandbox (cgroup), when cgroups are writable
+# the whole sandbox's memory (cgroup), when cgroups are writable
+MEMORY_BYTES = int(os.environ.get("SOFTMAX_COURSE_SANDBOX_MEMORY", 4 * 2**30))
 ADDRESS_SPACE = 8 * 2**30          # each process (RLIMIT_AS)
 MAX_PROCESSES = 256                # the whole sandbox (cgroup pids.max, or RLIMIT_NPROC)
 _PR_SET_CHILD_SUBREAPER = 36

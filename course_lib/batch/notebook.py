@@ -344,7 +344,7 @@ def _run_in_sandbox(nb, names, seed, timeout, notebook_timeout, protection, slot
             "key": base64.b64encode(key).decode("ascii"), "home": box.home,
             "writable": box.writable(), "protected": box.landlock_protected(),
             "notebook": nb, "timeout": timeout, "notebook_timeout": notebook_timeout,
-            "probe_seconds": PROBE_SECONDS,
+            "probe_seconds": PROBE_SECONDS, "mode": protection.mode,
             "exercises": [{"name": n, "calls": _calls(n, seed)} for n in names],
         }
         payload = json.dumps(request).encode("utf-8")
