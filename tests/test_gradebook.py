@@ -341,3 +341,43 @@ def test_a_confined_kernel_cannot_lift_its_limits(tmp_path):
                          capture_output=True, text=True, check=True).stdout.split()
     assert out == ["True", "0", "0", "0", f"landlock-{sandbox.landlock_abi()}"]
     assert (work / "ok").read_text() == "x"
+
+
+def test_a_grader_killed_midway_resumes_without_grading_twice(tmp_path):
+    """Rows are journaled as they finish: after a SIGKILL, --resume keeps them and grades the
+    rest; an unchanged submission is not graded again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    honest = ("import numpy as np\n\ndef softmax(z):\n    e = np.exp(np.asarray(z, float) - "
+              "np.max(z))\n    return e / e.sum()\n")
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for who in ("a", "b", "c"):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(honest)]
+        nbformat.write(nb, folder / f"01_{who}.ipynb")
+    cmd = [sys.executable, "-m", "course_lib", "grade", str(folder), "--out", str(out),
+           "--jobs", "1", "--seed", "3"]
+    grader = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = out / "journal.jsonl"
+    began = time.monotonic()
+    while time.monotonic() - began < 300 and (
+            not journal.exists() or journal.read_text().count("\n") < 1):
+        time.sleep(0.1)
+    os.kill(grader.pid, signal.SIGKILL)
+    grader.wait()
+    first = [json.loads(line)["id"] for line in journal.read_text().splitlines()]
+    assert 1 <= len(first) < 3 and not (out / "grades.csv").exists()
+    resumed = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"({len(first)} reused from the journal)" in resumed.stdout
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert sorted(item["id"] for item in lines) == ["01_a", "01_b", "01_c"]  # none twice
+    rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
+    assert [(r["id"], r["total"]) for r in rows] == [("01_a", "2"), ("01_b", "2"), ("01_c", "2")]
+    again = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=600)
+    assert "(3 reused from the journal)" in again.stdout

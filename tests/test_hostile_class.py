@@ -146,8 +146,10 @@ for _ in range(1500):
     except OSError:
         break
     if pid == 0:
-        time.sleep(300)
-        os._exit(0)
+        try:
+            os.execv('/bin/sleep', ['sleep', '300', '{TOKEN}'])
+        finally:
+            os._exit(0)
     FORKS += 1
 """
     forkbomb_check = HONEST + "\n_right = softmax\n\ndef softmax(z):\n    " \
@@ -302,9 +304,10 @@ def _state(path: Path):
     return path.read_bytes(), st.st_mode, st.st_uid, st.st_gid, st.st_mtime_ns, xattrs
 
 
-def _survivors() -> list:
+def _survivors(sandbox_ids) -> list:
     """Processes the class started that are still running: the token in their command line,
-    the sandbox marker in their environment, or a sandbox slot's user."""
+    one of the batch's sandbox markers in their environment, or a sandbox slot's user."""
+    markers = [f"SOFTMAX_COURSE_SANDBOX_ID={i}".encode() for i in sandbox_ids if i]
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -315,7 +318,7 @@ def _survivors() -> list:
             uid = os.stat(entry.path).st_uid
         except OSError:
             continue
-        if TOKEN.encode() in cmd or b"SOFTMAX_COURSE_SANDBOX_ID=" in env or \
+        if TOKEN.encode() in cmd or any(m in env for m in markers) or \
                 isolation.SANDBOX_UID_BASE <= uid < isolation.SANDBOX_UID_BASE + 64:
             found.append((int(entry.name), cmd[:80]))
     return found
@@ -342,8 +345,8 @@ def batch(request, tmp_path_factory):
          "--jobs", "2", "--timeout", str(TIMEOUT), "--notebook-timeout", "60",
          "--sandbox", mode, "--seed", "5"],
         capture_output=True, env=env, timeout=1200, stdin=subprocess.DEVNULL)
-    survivors = _survivors()
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    survivors = _survivors([s.get("sandbox_id") for s in results["submissions"]])
     rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
     by_file = {Path(s["file"]): s for s in results["submissions"]}
     return dict(mode=mode, run=run, out=out, folder=folder, expected=expected, before=before,

@@ -50,7 +50,7 @@ _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7
 
 
 def plain_text(text) -> str:
-    """Text from a submission made safe for a terminal or a CSV cell: no escape sequences, no
+    r"""Text from a submission made safe for a terminal or a CSV cell: no escape sequences, no
     control characters (a notebook cannot move the cursor or fake a line of the summary).
 
     Examples
@@ -406,6 +406,7 @@ def _entry(s: Submission, r: NotebookReport) -> dict:
         "sandbox": r.sandbox,
         "seconds": round(r.seconds, 2),
         "peak_memory_bytes": r.peak_bytes,
+        "sandbox_id": r.sandbox_id,
         "exercises": {res.name: _result_dict(res) for res in r.results},
     }
 

@@ -1,25 +1,29 @@
-"""Grading a whole notebook as the instructor does: run it, then test its functions from outside.
+"""Grading a whole notebook as the instructor does: run it in a sandbox, then judge its functions.
 
-:func:`grade_notebook` runs a private copy of the notebook top to bottom in a fresh kernel, in a
-temporary working folder, with a timeout per cell (a cell that runs too long is interrupted and
-the run goes on). Then, for each exercise, it sends the public and hidden tests into the kernel as
-plain data, calls the student's function *by name* there (so moved, retyped or duplicated cells do
-not matter), and judges what comes back in this process, against :mod:`course_lib`. A notebook
-that redefines ``check``, patches numpy or hard-codes the public answers gains nothing: the hidden
-inputs are drawn from a seed only the grader knows, and the comparison happens here.
+:func:`grade_notebook` reads and repairs the submission (:func:`read_submission`), prepares the
+grader's calls (each exercise's public tests, and hidden tests drawn from a seed only the grader
+knows, as plain data), and hands both to a worker (:mod:`.worker`) started in a disposable
+sandbox of its own (:mod:`.isolation`: bubblewrap, or the fallback). The worker runs the cells in
+a fresh kernel (a limit per cell, and one per notebook), calls the student's functions *by name*
+there (so moved, retyped or duplicated cells do not matter), and sends back a signed document of
+plain data; the outcomes are judged here, against :mod:`course_lib`. A notebook that redefines
+``check``, patches numpy or hard-codes the public answers gains nothing.
 
-What a hostile or broken notebook cannot do:
+What a hostile or broken notebook cannot do is in ``docs/grading-threat-model.md``; in short:
 
-* **change files**: the kernel starts confined (:mod:`.sandbox`, Linux's Landlock): it can write
-  only in its own working folder, and cannot read the ``protected`` paths (the other submissions,
-  the gradebook);
+* **reach anything outside its sandbox**: not the grader, not a classmate, not the originals or
+  the gradebook (not mounted under bubblewrap; denied by Landlock in the fallback);
 * **stop the run**: a cell that runs too long is interrupted; a kernel that ignores the
   interrupt, or dies (``os._exit``), is restarted once and the notebook replayed without the
   cell that took it down; an exercise whose function kills the kernel scores 0, with the reason;
+  a notebook that runs too long in all has its remaining cells skipped;
+* **forge its outcomes**: exactly one outcome per call, with that call's nonce, or the exercise
+  is marked as tampered;
 * **flood the grader**: cells' printed output and figures are not kept (only error names), and
-  what the kernel sends back is size-checked and read as JSON and ``.npy`` (never pickle);
-* **confuse it with its layout**: duplicate or missing cell ids, cells without source, old
-  nbformat versions are repaired (and noted); a function left in a markdown cell is pointed out.
+  what comes back is size-checked and read as JSON and ``.npy`` (never pickle);
+* **confuse it with its layout**: duplicate or missing cell ids, ``null`` metadata, cells without
+  source, old nbformat versions are repaired (and noted); a function left in a markdown cell is
+  pointed out; a file that cannot be read is a row with the reason.
 
 ``softmax-course check NOTEBOOK`` prints the report for one notebook; ``softmax-course grade``
 runs many (:mod:`.gradebook`).
@@ -93,6 +97,7 @@ class NotebookReport:
     sandbox: str = "none"
     seconds: float = 0.0
     peak_bytes: int = 0
+    sandbox_id: str = ""
 
     @property
     def score(self) -> float:
@@ -338,6 +343,7 @@ def _run_in_sandbox(nb, names, seed, timeout, notebook_timeout, protection, slot
 
     key = os.urandom(32)
     box = isolation.Sandbox(base, slot, protection)
+    report.sandbox_id = box.token
     try:
         command = box.prepare(protected=protected)
         request = {

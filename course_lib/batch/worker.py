@@ -124,6 +124,7 @@ class Kernel:
                                                  stdout=open(os.devnull, "wb"),
                                                  stderr=open(os.devnull, "wb"))
         self._context.__enter__()
+        _first_to_go(self.client.km)
         return self
 
     def __exit__(self, *exc):
@@ -185,6 +186,17 @@ class Kernel:
         return False
 
 
+def _first_to_go(km) -> None:
+    """Make the kernel (and what it starts) the out-of-memory killer's first choice, so that a
+    notebook that exhausts its sandbox's memory takes itself down, not the worker."""
+    pid = getattr(getattr(km, "provisioner", None), "pid", None)
+    try:
+        with open(f"/proc/{int(pid)}/oom_score_adj", "w") as f:
+            f.write("1000")
+    except (OSError, TypeError, ValueError):
+        pass
+
+
 class _Clean:
     """Error text without the sandbox's paths."""
 
@@ -193,7 +205,8 @@ class _Clean:
 
     def __call__(self, text: str) -> str:
         text = text.replace(self.home + "/notebook/", "").replace(self.home + "/notebook", ".")
-        return text.replace(self.home, "~")
+        text = text.replace(self.home, "~")
+        return re.sub(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", text)
 
 
 def _error_text(cell, clean) -> str:
