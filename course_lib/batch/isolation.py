@@ -407,12 +407,17 @@ def reap(root_pid: int | None, *, session: int | None = None, uid: int | None = 
     return len(killed)
 
 
+_ADOPTER = {"children": None}  # the grader's own children when it became a subreaper
+
+
 def reap_orphans(live: set) -> int:
     """Kill processes handed to the grader (a child subreaper) that are not its own: orphans of
-    a sandbox whose worker is gone (double-forked daemons in the fallback mode)."""
+    a sandbox whose worker is gone (double-forked daemons in the fallback mode). Children the
+    grader had before it became a subreaper, and running sandboxes, are left alone."""
     table = _proc_table()
     me = os.getpid()
-    orphans = {p for p, (ppid, *_) in table.items() if ppid == me and p not in live}
+    keep = set(live) | (_ADOPTER["children"] or set())
+    orphans = {p for p, (ppid, *_) in table.items() if ppid == me and p not in keep}
     orphans = {p for p in orphans if _is_sandboxed(p)}
     for pid in orphans | _descendants(orphans, table):
         _kill(pid)
@@ -421,25 +426,37 @@ def reap_orphans(live: set) -> int:
 
 def _is_sandboxed(pid: int) -> bool:
     """Did this process come from a sandbox? (Its environment carries the sandbox marker, or it
-    lost it with an ``exec`` and runs without our ``PATH``: only a sandbox's orphans become the
-    grader's children without being started by it.)"""
+    runs without the grader's own environment: only a sandbox's orphans become the grader's
+    children without being started by it.)"""
     try:
         environ = Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
         return True  # gone, or not readable: killing a gone process is harmless
-    return b"SOFTMAX_COURSE_SANDBOX_ID=" in environ or b"SOFTMAX_COURSE" not in environ
+    if b"SOFTMAX_COURSE_SANDBOX_ID=" in environ:
+        return True
+    mine = Path("/proc/self/environ").read_bytes()
+    return environ != mine and not environ.startswith(mine[:64])
 
 
-def become_subreaper() -> bool:
-    """Make this process adopt its descendants' orphans (Linux), so the reaper finds them."""
+def harden_grader() -> bool:
+    """For the fallback mode (Linux): make this process adopt its descendants' orphans, so the
+    reaper finds them, and make it non-dumpable, so that a sandbox running as the same user
+    cannot ptrace it or read its memory or descriptors through ``/proc``."""
     if not sys.platform.startswith("linux"):
         return False
     import ctypes
 
+    if _ADOPTER["children"] is None:
+        me = os.getpid()
+        _ADOPTER["children"] = {p for p, (ppid, *_) in _proc_table().items() if ppid == me}
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+
+
 
 
 class Sandbox:
