@@ -381,3 +381,39 @@ def test_a_grader_killed_midway_resumes_without_grading_twice(tmp_path):
     assert [(r["id"], r["total"]) for r in rows] == [("01_a", "2"), ("01_b", "2"), ("01_c", "2")]
     again = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=600)
     assert "(3 reused from the journal)" in again.stdout
+
+
+def test_a_notebook_time_limit_and_plain_error_notes(tmp_path):
+    """--notebook-timeout stops a notebook's remaining cells (its functions are still graded);
+    errors name their type and message, with no sandbox or temporary path; the page is not a
+    notebook, so it never says to run a check again."""
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in (
+        "import numpy as np\n\ndef softmax(z):\n    e = np.exp(np.asarray(z, float) - np.max(z))\n"
+        "    return e / e.sum()",
+        "open('data.csv')",
+        "", "import time\ntime.sleep(4)", "import time\ntime.sleep(4)", "raise ValueError('never')",
+    )]
+    nbformat.write(nb, folder / "01_slow.ipynb")
+    stub = nbformat.v4.new_notebook()
+    stub.cells = [nbformat.v4.new_code_cell("def softmax(z):\n    raise NotImplementedError")]
+    nbformat.write(stub, folder / "01_stub.ipynb")
+    book = grade_submissions(sorted(folder.iterdir()), out, jobs=1, timeout=30,
+                             notebook_timeout=6, seed=1)
+    slow = next(s.entry for s in book.submissions if s.id == "01_slow")
+    assert slow["score"] == 2.0 and slow["status"] == "graded"
+    assert slow["cell_errors"][0] == (
+        "cell [2]: FileNotFoundError: [Errno 2] No such file or directory: 'data.csv'")
+    assert not any("ValueError" in e for e in slow["cell_errors"])  # never ran
+    assert any(n.startswith("the notebook ran longer than 6 s") for n in slow["notes"])
+    rows = {r["id"]: r for r in csv.DictReader((out / "grades.csv").open(encoding="utf-8"))}
+    assert "1 cell error, first cell [2]: FileNotFoundError" in rows["01_slow"]["notes"]
+    pages = "".join(p.read_text(encoding="utf-8") for p in (out / "feedback").iterdir())
+    text = (out / "results.json").read_text(encoding="utf-8") + pages
+    for leak in ("/home/student", "softmax-course-grade", "run this check again"):
+        assert leak not in text
+    assert str(tmp_path) not in pages
+    page = (out / "feedback" / "01_stub.html").read_text(encoding="utf-8")
+    assert "not implemented yet" in page

@@ -111,7 +111,7 @@ class Kernel:
         self.nb, self.work, self.timeout, self.probe_seconds = nb, work, timeout, probe_seconds
         self.mode = mode
         self.client = _client_class()(
-            nb, km=_kernel_manager(), timeout=timeout, kernel_name="python3",
+            nb, km=_kernel_manager(), timeout=_whole(timeout), kernel_name="python3",
             allow_errors=True, record_timing=False, store_widget_state=False,
             interrupt_on_timeout=True, iopub_timeout=4,
             error_on_timeout={"ename": "Timeout", "evalue": "", "traceback": []},
@@ -146,7 +146,7 @@ class Kernel:
 
         limit = self.timeout if timeout is None else timeout
         began = time.perf_counter()
-        saved, self.client.timeout = self.client.timeout, limit
+        saved, self.client.timeout = self.client.timeout, _whole(limit)
         try:
             self.client.execute_cell(cell, index)
         except DeadKernelError:
@@ -154,7 +154,7 @@ class Kernel:
         finally:
             self.client.timeout = saved
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if time.perf_counter() - began >= limit and (
+        if time.perf_counter() - began >= _whole(limit) and (
                 not errors or errors[-1].get("ename") in ("Timeout", "KeyboardInterrupt")):
             return "timeout" if self._answers() else "dead"
         return "error" if errors else "ok"
@@ -167,7 +167,7 @@ class Kernel:
         probe = nbformat.v4.new_code_cell("pass")
         self.nb.cells.append(probe)
         began = time.perf_counter()
-        saved, self.client.timeout = self.client.timeout, self.probe_seconds
+        saved, self.client.timeout = self.client.timeout, _whole(self.probe_seconds)
         try:
             self.client.execute_cell(probe, len(self.nb.cells) - 1, store_history=False)
         except DeadKernelError:
@@ -175,7 +175,7 @@ class Kernel:
         finally:
             self.client.timeout = saved
             self.nb.cells.pop()
-        if time.perf_counter() - began < self.probe_seconds:
+        if time.perf_counter() - began < _whole(self.probe_seconds):
             return True
         from jupyter_core.utils import run_sync
 
@@ -184,6 +184,13 @@ class Kernel:
         except Exception:
             pass
         return False
+
+
+def _whole(seconds) -> int:
+    """nbclient counts its timeouts in whole seconds: round up, at least 1."""
+    import math
+
+    return max(1, math.ceil(seconds))
 
 
 def _first_to_go(km) -> None:
@@ -234,7 +241,8 @@ def run(request: dict) -> dict:
     work = os.path.join(home, "notebook")
     nb = nbformat.from_dict(request["notebook"])
     timeout = float(request["timeout"])
-    deadline = time.monotonic() + float(request["notebook_timeout"])
+    limit = float(request["notebook_timeout"])
+    deadline = None  # set when the first cell starts: a slow kernel start is not the notebook's
     reply = {"status": "graded", "message": "", "notes": [], "cell_errors": [], "exercises": {}}
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
     label = {index: cell_label(k) for k, index in enumerate(code, 1)}
@@ -247,23 +255,28 @@ def run(request: dict) -> dict:
             for index in code:
                 if index in skip or out_of_time:
                     continue
+                if deadline is None:
+                    deadline = time.monotonic() + limit
                 left = deadline - time.monotonic()
                 if left <= 0:
                     out_of_time = True
-                    reply["notes"].append(
-                        f"the notebook ran longer than {request['notebook_timeout']:g} s: "
-                        f"its cells from {label[index]} on were not run")
+                    reply["notes"].append(f"the notebook ran longer than {limit:g} s: its cells "
+                                          f"from {label[index]} on were not run")
                     continue
                 state = kernel.run(nb.cells[index], index, timeout=min(timeout, max(left, 0.5)))
                 if state == "dead":
                     died = index
                     break
+                if state == "timeout" and left < timeout:
+                    out_of_time = True
+                    reply["notes"].append(f"the notebook ran longer than {limit:g} s: "
+                                          f"{label[index]} was interrupted and the cells after "
+                                          "it were not run")
+                    continue
                 if index in reported:
                     continue
                 reported.add(index)
                 if state == "timeout":
-                    if left < timeout:
-                        continue  # the notebook's limit, noted above when the next cell comes
                     reply["cell_errors"].append(f"{label[index]}: ran longer than {timeout:g} s "
                                                 "and was interrupted")
                 elif state == "error":
