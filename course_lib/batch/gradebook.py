@@ -69,8 +69,9 @@ class Submission:
     path: Path
     exercises: list = field(default_factory=list)
     sha256: str = ""
-    entry: dict | None = None  # its ``results.json`` entry, once graded
+    entry: dict | None = None  # its ``results.json`` entry, once graded (without failure details)
     reused: bool = False
+    offset: int = -1           # where its full entry is in the journal
 
     @property
     def status(self) -> str:
@@ -215,19 +216,40 @@ def _course_version() -> str:
 
 
 def _read_journal(path: Path) -> dict:
-    """(id, sha256, key) -> entry, from a journal (a line cut short by a kill is skipped)."""
+    """(id, sha256, key) -> offset of its line, from a journal (a line cut short by a kill is
+    skipped). Only offsets are kept: the grader's memory does not grow with the class."""
     found = {}
     try:
-        with path.open(encoding="utf-8") as f:
-            for line in f:
+        with path.open("rb") as f:
+            while True:
+                offset = f.tell()
+                line = f.readline()
+                if not line:
+                    break
                 try:
                     item = json.loads(line)
-                    found[(item["id"], item["sha256"], item["key"])] = item["entry"]
+                    found[(item["id"], item["sha256"], item["key"])] = offset
                 except (ValueError, KeyError, TypeError, RecursionError):
                     continue
     except OSError:
         pass
     return found
+
+
+def _journal_entry(path: Path, offset: int) -> dict:
+    with path.open("rb") as f:
+        f.seek(offset)
+        return json.loads(f.readline())["entry"]
+
+
+def _compact(entry: dict) -> dict:
+    """What the summary, ``grades.csv`` and a rebuilt page need: no failure details (the full
+    entry stays in the journal, and goes into ``results.json`` from there)."""
+    small = dict(entry)
+    small["exercises"] = {n: {k: r.get(k) for k in ("score", "max_score", "status", "message",
+                                                      "n_passed", "n_tests", "delegated")}
+                          for n, r in entry["exercises"].items()}
+    return small
 
 
 def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercises=None,
@@ -292,7 +314,7 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
     version = _course_version()
     journal_path = out / JOURNAL
     previous = _read_journal(journal_path) if resume else {}
-    journal = journal_path.open("a" if resume else "w", encoding="utf-8")
+    journal = journal_path.open("ab" if resume else "wb")
     protected = [s.path.parent.resolve() for s in subs] + [out.resolve()]
     protected = list(dict.fromkeys(protected))
     base = make_base()
@@ -314,9 +336,10 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
                 data, why = None, f"cannot be read ({exc.strerror or type(exc).__name__})"
             s.sha256 = hashlib.sha256(data).hexdigest() if data is not None else ""
             key = key_of(s)
-            s.entry = previous.get((s.id, s.sha256, key)) if data is not None else None
-            if s.entry is not None:
-                s.reused = True
+            offset = previous.get((s.id, s.sha256, key)) if data is not None else None
+            if offset is not None:
+                s.entry, s.offset, s.reused = _compact(_journal_entry(journal_path, offset)), \
+                    offset, True
                 if not (out / "feedback" / f"{s.id}.html").exists():
                     _write_page(out, s, None)
                 return
@@ -351,10 +374,12 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
         finally:
             with lock:
                 if s.entry is not None and not s.reused:
-                    journal.write(json.dumps({"id": s.id, "sha256": s.sha256, "key": key_of(s),
-                                              "entry": s.entry}) + "\n")
+                    s.offset = journal.tell()
+                    journal.write((json.dumps({"id": s.id, "sha256": s.sha256, "key": key_of(s),
+                                               "entry": s.entry}) + "\n").encode("utf-8"))
                     journal.flush()
                     os.fsync(journal.fileno())
+                    s.entry = _compact(s.entry)
                 done[0] += 1
                 if progress is not None:
                     try:
@@ -417,8 +442,7 @@ def _write_page(out: Path, s: Submission, report) -> None:
 
 # --- the files ---------------------------------------------------------------------------------
 def _write(book: Gradebook) -> None:
-    write_atomically(book.out / "results.json",
-                     (json.dumps(results_json(book), indent=1, ensure_ascii=False) + "\n").encode())
+    _write_results(book)
     write_atomically(book.out / "grades.csv", grades_csv(book).encode("utf-8"))
     book.files = [book.out / f for f in FILES]
 
@@ -455,7 +479,35 @@ def grades_csv(book: Gradebook) -> str:
     return buffer.getvalue()
 
 
-def results_json(book: Gradebook) -> dict:
+def _write_results(book: Gradebook) -> None:
+    """``results.json``, each submission's full entry read back from the journal one at a time;
+    written to a temporary file and renamed, so a reader never sees half of it."""
+    import tempfile
+
+    head = results_json(book, entries=False)
+    target = book.out / "results.json"
+    fd, tmp = tempfile.mkstemp(dir=book.out, prefix=".results.json.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            text = json.dumps(head, indent=1, ensure_ascii=False)
+            f.write(text[:text.rindex("[]")] + "[")
+            for n, s in enumerate(sorted(book.submissions, key=lambda s: s.id)):
+                entry = _journal_entry(book.out / JOURNAL, s.offset) if s.offset >= 0 else s.entry
+                f.write(("," if n else "") + "\n" + json.dumps(entry, ensure_ascii=False))
+            f.write("\n]\n}\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def results_json(book: Gradebook, *, entries=True) -> dict:
     """Everything, for programs: the run's settings, the protection in force, and each
     submission's full results (hidden tests included: this file is the instructor's)."""
     graded = [s for s in book.graded]
@@ -470,7 +522,8 @@ def results_json(book: Gradebook) -> dict:
         "seconds": round(book.seconds, 2),
         "mean_scores": {n: round(m, 3) for n, m in book.mean_scores().items()},
         "graded": len(graded),
-        "submissions": [s.entry for s in sorted(book.submissions, key=lambda s: s.id)],
+        "submissions": [s.entry for s in sorted(book.submissions, key=lambda s: s.id)]
+        if entries else [],
     }
 
 
