@@ -7,7 +7,8 @@ fast). Each mode's class is graded once, by the command line in a child process 
 fixture), and the tests read what it wrote:
 
 * ``bubblewrap``: every attack below. Skipped only where bubblewrap cannot make a sandbox on
-  this machine; ``SOFTMAX_COURSE_REQUIRE_BWRAP=1`` (CI sets it) turns that skip into a failure.
+  this machine; ``CI=true`` (set by ``.ci/run``) or ``SOFTMAX_COURSE_REQUIRE_BWRAP=1`` turns that
+  skip into a failure.
 * ``fallback`` (forced with ``--sandbox fallback``): what the fallback promises. It cannot hide
   the grader's processes, so the attacks that kill processes by pid (the grader, classmates, or
   everything) and the metadata writes on a classmate's original (Landlock does not cover
@@ -29,6 +30,7 @@ import nbformat
 import pytest
 
 from course_lib.batch import isolation
+from course_lib.grading import EXERCISES
 from course_lib.grading.result import CheckResult
 
 TIMEOUT = 8
@@ -47,6 +49,8 @@ def softmax(z):
 # the grader's checker, once it has the field (checker v2): an answer that only re-exports the
 # library's softmax scores 0 and says so
 CHECKER_FLAGS_DELEGATION = "delegated" in {f.name for f in dataclasses.fields(CheckResult)}
+LESSON_01 = [n for n, e in EXERCISES.items() if e.lesson == "01"]  # the notebooks answer softmax
+MAX = sum(EXERCISES[n].points for n in LESSON_01)
 
 
 def _nb(*sources, raw=False):
@@ -329,7 +333,7 @@ def batch(request, tmp_path_factory):
     mode = request.param
     protection = isolation.protection("auto" if mode == "bubblewrap" else "fallback")
     if protection.mode != mode:
-        if os.environ.get("SOFTMAX_COURSE_REQUIRE_BWRAP") == "1":
+        if os.environ.get("SOFTMAX_COURSE_REQUIRE_BWRAP") == "1" or os.environ.get("CI") == "true":
             pytest.fail(f"bubblewrap is required here, but {protection.why}")
         pytest.skip(f"no bubblewrap sandbox on this machine: {protection.why}")
     base = tmp_path_factory.mktemp(f"hostile-{mode}")
@@ -392,9 +396,11 @@ def test_a_forged_outcome_channel_scores_0_and_says_tampered(batch):
 
 
 def test_the_instructor_decides_the_exercises_not_a_check_comment(batch):
-    assert batch["results"]["exercises"] == [{"name": "softmax", "lesson": "01", "points": 2.0}]
-    assert list(batch["rows"][0]) == ["id", "softmax", "total", "max", "status", "notes"]
-    assert {r["max"] for r in batch["rows"]} == {"2"}
+    """Every file is named 01_*: lesson 01's exercises, and no more (01_poison names lesson 03's
+    logsumexp and stable_softmax in a comment and a string)."""
+    assert [e["name"] for e in batch["results"]["exercises"]] == LESSON_01
+    assert list(batch["rows"][0]) == ["id", *LESSON_01, "total", "max", "status", "notes"]
+    assert {r["max"] for r in batch["rows"]} == {f"{MAX:g}"}
 
 
 def test_ids_are_unique_and_each_page_is_its_own(batch):
@@ -407,7 +413,7 @@ def test_ids_are_unique_and_each_page_is_its_own(batch):
              if Path(s["file"]).name == "01_twin.ipynb"}
     assert twins["one"]["id"] != twins["two"]["id"]
     page = (batch["out"] / "feedback" / f"{twins['two']['id']}.html").read_text(encoding="utf-8")
-    assert "0 / 2 points" in page
+    assert f"0 / {MAX:g} points" in page
 
 
 def test_crashing_inputs_are_rows(batch):
