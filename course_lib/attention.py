@@ -22,17 +22,26 @@ with a running max, a running sum and a running output per query, rescaled by
 ``exp(m_old - m_new)`` whenever the max grows (the online softmax of Milakov & Gimelshein, 2018,
 as FlashAttention uses it; Dao et al., 2022). It never holds more than ``n_q x block_size``
 scores.
+
+The running quantities of any block of keys form a *state* ``(m, l, o)``: the max of its scores,
+``l = sum_j exp(s_j - m)`` and the unnormalised output ``o = sum_j exp(s_j - m) v_j``
+(:func:`softmax_state`). Two states, of two disjoint blocks, merge into the state of their union
+(:func:`merge_softmax_states`): the operation is associative and commutative, so blocks can be
+reduced in any order and grouping (split-K, a parallel tree reduction, FlashAttention's tiles),
+and ``o / l`` is normalised once, at the end.
 """
 
 from __future__ import annotations
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 
 from .softmax import _as_real_array, masked_softmax, softmax
 
-__all__ = ["scaled_dot_product_attention", "causal_mask", "blockwise_attention"]
+__all__ = ["scaled_dot_product_attention", "causal_mask", "blockwise_attention", "SoftmaxState",
+           "softmax_state", "merge_softmax_states"]
 
 
 # --------------------------------------------------------------------------- validation
@@ -273,3 +282,123 @@ def blockwise_attention(q, k, v, *, block_size=64, causal=False, scale=None):
             m = m_new
         out = np.where(l > 0, o / np.where(l > 0, l, 1.0), 0.0)
     return out.astype(dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- partial states
+
+
+class SoftmaxState(NamedTuple):
+    """The partial softmax of one block of keys, per query: ``(m, l, o)``.
+
+    Attributes
+    ----------
+    m : ndarray, shape (...,)
+        The largest score of the block (``-inf`` for a block with no key).
+    l : ndarray, shape (...,)
+        ``sum_j exp(s_j - m)`` over the block's keys (0 for no key).
+    o : ndarray, shape (..., d_v)
+        ``sum_j exp(s_j - m) v_j``: the output *before* normalisation.
+    """
+
+    m: np.ndarray
+    l: np.ndarray  # noqa: E741 (the lesson's letter)
+    o: np.ndarray
+
+    def output(self):
+        """The normalised output ``o / l``; zeros for a query that saw no key."""
+        l = self.l[..., None]  # noqa: E741
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(l > 0, self.o / np.where(l > 0, l, 1.0), 0.0)
+
+
+def softmax_state(s, v):
+    """The state ``(m, l, o)`` of one block: scores ``s`` of its keys, values ``v`` of its keys.
+
+    Parameters
+    ----------
+    s : array_like, shape (..., n)
+        The scores of the block's n keys, per query (``-inf`` for a masked key).
+    v : array_like, shape (n, d_v) or (..., n, d_v)
+        The values of those keys.
+
+    Returns
+    -------
+    SoftmaxState
+        ``m`` and ``l`` of shape ``s.shape[:-1]``, ``o`` of shape ``s.shape[:-1] + (d_v,)``.
+        ``state.output()`` is the attention output of the block alone.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from course_lib.attention import softmax_state
+    >>> st = softmax_state([[0.0, np.log(3.0)]], [[10.0], [20.0]])   # weights 1/4 and 3/4
+    >>> st.m.round(4), st.l.round(4), st.o.round(4), st.output().round(4)
+    (array([1.0986]), array([1.3333]), array([[23.3333]]), array([[17.5]]))
+    """
+    s = _as_real_array(s, "s").astype(np.float64)
+    v = _as_real_array(v, "v").astype(np.float64)
+    if s.ndim < 1:
+        raise ValueError("s must have a last axis of scores (..., n), got a scalar")
+    if v.ndim < 2 or v.shape[-2] != s.shape[-1]:
+        raise ValueError(f"v must have one row per score, shape (..., {s.shape[-1]}, d_v), got "
+                         f"shape {v.shape}")
+    if np.isnan(s).any() or np.isposinf(s).any():
+        raise ValueError("s must hold finite scores or -inf (a masked key)")
+    m = s.max(axis=-1, initial=-np.inf)
+    shift = np.where(np.isfinite(m), m, 0.0)              # a block with no key: shift by 0
+    e = np.exp(s - shift[..., None])
+    return SoftmaxState(m, e.sum(axis=-1), np.matmul(e[..., None, :], v)[..., 0, :])
+
+
+def merge_softmax_states(m_a, l_a, o_a, m_b, l_b, o_b):
+    r"""Merge the states of two disjoint blocks of keys into the state of their union.
+
+    .. math::
+
+        m = \max(m_a, m_b),\quad
+        l = e^{m_a - m} l_a + e^{m_b - m} l_b,\quad
+        o = e^{m_a - m} o_a + e^{m_b - m} o_b .
+
+    Each side is rescaled to the common max before it is added; nothing is divided, so the
+    result is normalised once, at the end (``o / l``). The merge is commutative (exactly) and
+    associative (to rounding): blocks can be combined in any order and grouping. A state with
+    ``m = -inf`` (a block with no key) leaves the other unchanged.
+
+    Parameters
+    ----------
+    m_a, l_a : array_like, shape (...,)
+        Max and sum of the first block, per query.
+    o_a : array_like, shape (..., d_v)
+        Its unnormalised output.
+    m_b, l_b, o_b : array_like
+        The same for the second block.
+
+    Returns
+    -------
+    SoftmaxState
+        ``(m, l, o)`` of the union; pass it on with ``merge_softmax_states(*state, *other)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from course_lib.attention import merge_softmax_states, softmax_state
+    >>> s, v = np.array([[1.0, 3.0, 2.0, 5.0]]), np.array([[1.0], [2.0], [3.0], [4.0]])
+    >>> left, right = softmax_state(s[:, :2], v[:2]), softmax_state(s[:, 2:], v[2:])
+    >>> both = merge_softmax_states(*left, *right)
+    >>> both.m, both.l.round(4)                  # m = 5; l = sum(exp(s - 5))
+    (array([5.]), array([1.2034]))
+    >>> bool(np.allclose(both.output(), softmax_state(s, v).output(), rtol=1e-15))
+    True
+    """
+    m_a, l_a, o_a, m_b, l_b, o_b = (
+        _as_real_array(x, name).astype(np.float64) for x, name in
+        ((m_a, "m_a"), (l_a, "l_a"), (o_a, "o_a"), (m_b, "m_b"), (l_b, "l_b"), (o_b, "o_b")))
+    for m, l, o, side in ((m_a, l_a, o_a, "a"), (m_b, l_b, o_b, "b")):
+        if m.shape != l.shape or o.shape[:-1] != m.shape:
+            raise ValueError(f"m_{side}, l_{side} must have one shape (...,) and o_{side} that "
+                             f"shape plus d_v; got {m.shape}, {l.shape} and {o.shape}")
+    m = np.maximum(m_a, m_b)
+    shift = np.where(np.isfinite(m), m, 0.0)               # both empty: m = -inf, shift by 0
+    with np.errstate(invalid="ignore"):
+        alpha, beta = np.exp(m_a - shift), np.exp(m_b - shift)
+    return SoftmaxState(m, alpha * l_a + beta * l_b, alpha[..., None] * o_a + beta[..., None] * o_b)

@@ -9,14 +9,20 @@ bins ``B_m = ((m - 1)/M, m/M]``, right-closed, with the first bin also taking co
           \bigl|\mathrm{acc}(B_m) - \mathrm{conf}(B_m)\bigr|,
 
 the gap between accuracy and mean confidence of each bin, weighted by the share of examples in
-it (empty bins count 0). A confidence of exactly 1.0 lies in the last bin.
+it (empty bins count 0). A confidence of exactly 1.0 lies in the last bin. The *maximum*
+calibration error (Guo et al., 2017) is the largest of those gaps,
+``MCE = max_m |acc(B_m) - conf(B_m)|`` over the non-empty bins: the worst bin, whatever its
+size. With *equal-mass* bins (each holding about N/M examples, so that no bin is a handful of
+images; Nixon et al., 2019; Roelofs et al., 2022) the same weighted sum is the equal-mass ECE.
 
 Temperature scaling (Guo et al., 2017) divides the logits by one number T > 0 fitted on a
 validation split by minimising the negative log-likelihood; the argmax, hence the accuracy,
 cannot change.
 
 Reference: C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On Calibration of Modern Neural
-Networks", ICML 2017, PMLR 70:1321-1330.
+Networks", ICML 2017, PMLR 70:1321-1330. J. Nixon, M. Dusenberry, L. Zhang, G. Jerfel and
+D. Tran, "Measuring Calibration in Deep Learning", CVPR Workshops 2019. R. Roelofs, N. Cain,
+J. Shlens and M. C. Mozer, "Mitigating Bias in Calibration Error Estimation", AISTATS 2022.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from .classification import _labels, _logits_and_labels
 from .softmax import _as_real_array, log_softmax, softmax
 
 __all__ = ["ReliabilityBins", "reliability_bins", "expected_calibration_error",
+           "maximum_calibration_error", "equal_mass_calibration_error",
            "negative_log_likelihood", "fit_temperature", "reliability_diagram"]
 
 #: The range of temperatures :func:`fit_temperature` searches.
@@ -72,7 +79,8 @@ class ReliabilityBins:
     Attributes
     ----------
     edges : ndarray, shape (M + 1,)
-        ``0, 1/M, ..., 1``; bin m is ``(edges[m], edges[m + 1]]`` (the first also takes 0).
+        ``0, 1/M, ..., 1`` (equal-mass bins: ``0``, the confidence that closes each bin, ``1``);
+        bin m is ``(edges[m], edges[m + 1]]`` (the first also takes 0).
     counts : ndarray of int, shape (M,)
         How many examples fall in each bin.
     confidence : ndarray, shape (M,)
@@ -93,9 +101,33 @@ class ReliabilityBins:
         gaps = np.abs(self.accuracy[full] - self.confidence[full])
         return float(np.sum(self.counts[full] * gaps) / np.sum(self.counts))
 
+    @property
+    def mce(self) -> float:
+        """The maximum calibration error: the largest gap |accuracy - confidence| of a non-empty bin."""
+        full = self.counts > 0
+        return float(np.max(np.abs(self.accuracy[full] - self.confidence[full])))
 
-def reliability_bins(p, y, *, n_bins=15):
-    """Bin the confidences ``max(p)`` into ``n_bins`` equal-width bins; accuracy per bin.
+
+def _binning(binning):
+    if binning not in ("width", "mass"):
+        raise ValueError(f"binning must be 'width' (equal-width bins) or 'mass' (equal-mass "
+                         f"bins), got {binning!r}")
+    return binning
+
+
+def _equal_mass_edges(conf, m):
+    """Edges 0 < ... < 1 that cut the sorted confidences into ``m`` groups of N // m or N // m + 1.
+
+    Edge m is the largest confidence of group m, so with right-closed bins every group is one
+    bin; tied confidences that a cut would separate stay together, in the lower bin."""
+    c = np.sort(conf)
+    cuts = (np.arange(1, m) * len(c)) // m               # the first index of groups 2..m
+    inner = np.where(cuts > 0, c[np.maximum(cuts - 1, 0)], 0.0)
+    return np.concatenate([[0.0], inner, [1.0]])
+
+
+def reliability_bins(p, y, *, n_bins=15, binning="width"):
+    """Bin the confidences ``max(p)`` into ``n_bins`` bins; accuracy and confidence per bin.
 
     Parameters
     ----------
@@ -104,12 +136,16 @@ def reliability_bins(p, y, *, n_bins=15):
     y : array_like of int, shape (N,)
         True labels in ``[0, K)``.
     n_bins : int, default 15
-        M, the number of equal-width bins on [0, 1].
+        M, the number of bins on [0, 1].
+    binning : {"width", "mass"}, default "width"
+        ``"width"``: M equal-width bins ``((m-1)/M, m/M]`` (Guo et al., 2017).
+        ``"mass"``: M bins holding N // M or N // M + 1 examples each, cut at the sorted
+        confidences (tied confidences stay in one bin).
 
     Returns
     -------
     ReliabilityBins
-        ``edges``, ``counts``, ``confidence`` and ``accuracy`` per bin, and ``ece``.
+        ``edges``, ``counts``, ``confidence`` and ``accuracy`` per bin, ``ece`` and ``mce``.
 
     Examples
     --------
@@ -119,12 +155,19 @@ def reliability_bins(p, y, *, n_bins=15):
     array([0, 3])
     >>> b.confidence.round(3), b.accuracy.round(3)
     (array([  nan, 0.733]), array([  nan, 0.667]))
+    >>> m = reliability_bins([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.8, 0.2]], [0, 1, 1, 0],
+    ...                      n_bins=2, binning="mass")
+    >>> m.edges, m.counts              # two examples per bin, cut after confidence 0.7
+    (array([0. , 0.7, 1. ]), array([2, 2]))
     """
     p, y = _probabilities_and_labels(p, y)
     m = _n_bins(n_bins)
     conf = p.max(axis=1)
     correct = (p.argmax(axis=1) == y).astype(np.float64)
-    edges = np.linspace(0.0, 1.0, m + 1)
+    if _binning(binning) == "width":
+        edges = np.linspace(0.0, 1.0, m + 1)
+    else:
+        edges = _equal_mass_edges(conf, m)
     # right-closed bins: edges[b] < conf <= edges[b + 1]; conf = 0 joins the first bin
     idx = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, m - 1)
     counts = np.bincount(idx, minlength=m)
@@ -166,6 +209,70 @@ def expected_calibration_error(p, y, *, n_bins=15):
     0.0
     """
     return reliability_bins(p, y, n_bins=n_bins).ece
+
+
+def maximum_calibration_error(p, y, *, n_bins=15):
+    r"""Maximum calibration error (Guo et al., 2017): the largest gap of a non-empty bin.
+
+    .. math:: \mathrm{MCE} = \max_{m:\,|B_m| > 0} |\mathrm{acc}(B_m) - \mathrm{conf}(B_m)|
+
+    with the equal-width, right-closed bins of :func:`expected_calibration_error`. Every
+    non-empty bin counts alike, whatever its size: a bin of one image can set the MCE, so read
+    it with the bins' counts (:func:`reliability_bins`). It is never below the ECE.
+
+    Parameters
+    ----------
+    p : array_like, shape (N, K)
+        Predicted probabilities (not logits), each row summing to 1.
+    y : array_like of int, shape (N,)
+        True labels in ``[0, K)``.
+    n_bins : int, default 15
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Examples
+    --------
+    >>> from course_lib.calibration import maximum_calibration_error
+    >>> p = [[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.2, 0.8]]
+    >>> round(maximum_calibration_error(p, [0, 0, 1, 0]), 4)   # bins: gaps 0.1 and 0.3
+    0.3
+    """
+    return reliability_bins(p, y, n_bins=n_bins).mce
+
+
+def equal_mass_calibration_error(p, y, *, n_bins=15):
+    r"""The ECE with equal-mass bins: each of the ``n_bins`` bins holds about N / M examples.
+
+    The same count-weighted sum of gaps as :func:`expected_calibration_error`, but the bins are
+    cut at the sorted confidences instead of at ``m / M``, so every bin's accuracy is estimated
+    from about as many examples (``reliability_bins(..., binning="mass")``). A trained network's
+    confidences crowd near 1: with equal-width bins most examples share the last bin or two and
+    the other bins hold a handful each; equal-mass bins resolve the crowded range instead.
+
+    Parameters
+    ----------
+    p : array_like, shape (N, K)
+        Predicted probabilities (not logits), each row summing to 1.
+    y : array_like of int, shape (N,)
+        True labels in ``[0, K)``.
+    n_bins : int, default 15
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Examples
+    --------
+    >>> from course_lib.calibration import equal_mass_calibration_error
+    >>> p = [[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.8, 0.2]]
+    >>> round(equal_mass_calibration_error(p, [0, 1, 1, 0], n_bins=2), 4)  # gaps 0.15, 0.15
+    0.15
+    """
+    return reliability_bins(p, y, n_bins=n_bins, binning="mass").ece
 
 
 # --------------------------------------------------------------------------- temperature
@@ -253,18 +360,23 @@ def fit_temperature(z, y):
 
 
 def reliability_diagram(p, y, ax=None, *, n_bins=15, title=None, color=None):
-    """Draw a reliability diagram: accuracy per confidence bin against the diagonal.
+    """Draw a reliability diagram: accuracy per confidence bin, and how many examples each holds.
 
-    Bars show the accuracy of each bin; the hatched boxes the gap to the bin's mean
-    confidence (above the bar: overconfident, below it: underconfident); the dashed diagonal is
-    perfect calibration. The ECE is in the legend.
+    Bars show the accuracy of each bin; the hatched boxes span the gap between it and the bin's
+    mean confidence (the box stands on the bar where the model is overconfident, and covers the
+    top of the bar where it is underconfident: then the box's top is the accuracy, outlined in
+    the bars' colour); the dashed diagonal is perfect calibration. The ECE and MCE are in the
+    legend. Under it, as in Guo et al. (2017, Fig. 1), a histogram counts the examples per bin:
+    a bin of one example can show a tall bar and a large gap, and weighs next to nothing in the
+    ECE.
 
     Parameters
     ----------
     p, y, n_bins
         As for :func:`reliability_bins`.
     ax : matplotlib.axes.Axes, optional
-        Where to draw; default a new figure's axes.
+        Where to draw; default a new figure's axes. The histogram is drawn in an inset axes
+        below it (``ax.child_axes``), sharing its confidence axis.
     title : str, optional
     color : str, optional
         The bars' colour (default the course's blue).
@@ -272,6 +384,7 @@ def reliability_diagram(p, y, ax=None, *, n_bins=15, title=None, color=None):
     Returns
     -------
     matplotlib.axes.Axes
+        The diagram's axes (not the histogram's).
 
     Examples
     --------
@@ -279,33 +392,51 @@ def reliability_diagram(p, y, ax=None, *, n_bins=15, title=None, color=None):
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> ax = reliability_diagram([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7]], [0, 1, 1])
-    >>> ax.get_xlabel()
-    'confidence (max probability)'
+    >>> ax.get_ylabel(), ax.child_axes[0].get_xlabel()
+    ('accuracy', 'confidence (max probability)')
+    >>> [int(bar.get_height()) for bar in ax.child_axes[0].patches][8:]   # examples per bin
+    [1, 0, 1, 0, 0, 1, 0]
     >>> plt.close(ax.figure)
     """
     import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
 
     from .plots import BLUE, GREY, VERMILION
 
     b = reliability_bins(p, y, n_bins=n_bins)
     if ax is None:
-        _, ax = plt.subplots(figsize=(3.6, 3.4))
+        _, ax = plt.subplots(figsize=(3.6, 4.4))
+    bar_color = color or BLUE
+    # the gap's face: vermilion at 30 % on white, opaque, so it shows the legend's colour even
+    # where it lies over a bar (an underconfident bin)
+    gap_face = tuple(0.7 + 0.3 * c for c in to_rgb(VERMILION))
     full = b.counts > 0
     left, width = b.edges[:-1][full], np.diff(b.edges)[full]
     acc, conf = b.accuracy[full], b.confidence[full]
-    ax.bar(left, acc, width=width, align="edge", color=color or BLUE, edgecolor="white",
-           linewidth=0.6, label="accuracy")
-    ax.bar(left, conf - acc, bottom=acc, width=width, align="edge", color=VERMILION,
-           alpha=0.25, edgecolor=VERMILION, hatch="//", linewidth=0.6, label="gap")
-    ax.plot([0, 1], [0, 1], ls="--", color=GREY, lw=1.2, label="calibrated")
+    ax.bar(left, acc, width=width, align="edge", color=bar_color, edgecolor="white",
+           linewidth=0.6, label="accuracy", zorder=2)
+    ax.bar(left, conf - acc, bottom=acc, width=width, align="edge", color=gap_face,
+           edgecolor=VERMILION, hatch="//", linewidth=0.6, label="gap to confidence", zorder=3)
+    under = acc > conf                        # the box covers the bar's top: outline the accuracy
+    ax.hlines(acc[under], left[under], (left + width)[under], color=bar_color, lw=1.6, zorder=4)
+    ax.plot([0, 1], [0, 1], ls="--", color=GREY, lw=1.2, label="calibrated", zorder=5)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
-    ax.set_xlabel("confidence (max probability)")
+    ax.tick_params(labelbottom=False)
     ax.set_ylabel("accuracy")
-    ax.legend(loc="upper left", fontsize=8, title=f"ECE = {100 * b.ece:.1f}%", title_fontsize=9,
-              handlelength=1.2, borderaxespad=0.2, frameon=True, framealpha=0.9,
-              facecolor="white", edgecolor="none")  # readable over a tall low-confidence bar
+    ax.legend(loc="upper left", fontsize=8, title=f"ECE = {100 * b.ece:.1f}%, MCE = "
+              f"{100 * b.mce:.0f}%", title_fontsize=8.5, handlelength=1.2, borderaxespad=0.2,
+              frameon=True, framealpha=0.9, facecolor="white",
+              edgecolor="none")  # readable over a tall low-confidence bar
     if title is not None:
         ax.set_title(title)
+    hist = ax.inset_axes([0.0, -0.36, 1.0, 0.3], sharex=ax)
+    hist.bar(b.edges[:-1], b.counts, width=np.diff(b.edges), align="edge", color=GREY,
+             edgecolor="white", linewidth=0.6)
+    hist.set_ylim(0, 1.1 * b.counts.max())
+    hist.set_xlabel("confidence (max probability)")
+    hist.set_ylabel("examples", fontsize=9)
+    hist.tick_params(labelsize=8)
+    hist.locator_params(axis="y", nbins=3)
     return ax

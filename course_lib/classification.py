@@ -26,7 +26,7 @@ import numpy as np
 
 from .softmax import _as_real_array, log_softmax, softmax
 
-__all__ = ["one_hot", "cross_entropy", "cross_entropy_grad", "MLP", "train_mlp"]
+__all__ = ["one_hot", "cross_entropy", "cross_entropy_grad", "MLP", "train_mlp", "canonical_weights"]
 
 
 # --------------------------------------------------------------------------- validation
@@ -323,3 +323,51 @@ def train_mlp(X, y, *, hidden=128, steps=300, lr=0.01, label_smoothing=0.0,
             w -= lr * (m[n] / (1 - b1**t)) / (np.sqrt(v[n] / (1 - b2**t)) + tiny)
     model.losses.append(model.loss(X, y, label_smoothing=eps))
     return model
+
+
+def canonical_weights(W, b):
+    r"""Softmax regression's weights with the redundancy removed: each column centred over the classes.
+
+    The model :math:`p = \mathrm{softmax}(W x + b)`, ``W`` of shape ``(K, d)``, predicts exactly
+    the same for :math:`W + \mathbf{1} v^\top` and :math:`b + c\mathbf{1}` (any ``v``, ``c``):
+    every logit moves by the same :math:`v^\top x + c`, and softmax is shift invariant. Of all
+    these equivalent parameters, this returns the one of smallest norm, the one L2 weight decay
+    converges to: :math:`W - \mathbf{1}\bar w^\top` and :math:`b - \bar b`, with
+    :math:`\bar w` the mean of the rows of ``W`` and :math:`\bar b` the mean of ``b``, so that
+    the K weight vectors (and the K biases) sum to zero.
+
+    Parameters
+    ----------
+    W : array_like, shape (K, d)
+        One row of weights per class (integers become float64).
+    b : array_like, shape (K,)
+        One bias per class.
+
+    Returns
+    -------
+    W0 : ndarray, shape (K, d)
+        ``W0.sum(axis=0)`` is 0.
+    b0 : ndarray, shape (K,)
+        ``b0.sum()`` is 0.
+
+    Raises
+    ------
+    ValueError
+        If ``W`` is not 2-D or ``b`` is not 1-D with one entry per row of ``W``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from course_lib.classification import canonical_weights
+    >>> W0, b0 = canonical_weights([[1.0, 2.0], [3.0, 6.0]], [5.0, 1.0])
+    >>> W0, b0
+    (array([[-1., -2.],
+           [ 1.,  2.]]), array([ 2., -2.]))
+    """
+    W = _as_real_array(W, "W")
+    b = _as_real_array(b, "b")
+    if W.ndim != 2:
+        raise ValueError(f"W must be 2-D, one row per class (K, d), got shape {W.shape}")
+    if b.shape != (W.shape[0],):
+        raise ValueError(f"b must have one entry per row of W, shape ({W.shape[0]},), got {b.shape}")
+    return W - W.mean(axis=0, keepdims=True), b - b.mean()

@@ -26,7 +26,9 @@ How the numbers are kept right (each point is measured by ``tests/test_softmax_a
   or no ``exp(z_j)`` subnormal),
   ``log_softmax`` and ``logsumexp`` take ``t = sum(exp(z_j), j != k) * exp(-m)`` from the exact
   logits, with the per-slice numbers (``exp(-m)``, ``log1p(t)``, ``m + log1p(t)``) in 80-bit
-  long double where the platform has it (x86 Linux): five passes over the data.
+  long double where the platform has it (``np.finfo(np.longdouble).nmant >= 63``: x86 Linux;
+  on Windows and on macOS with ARM long double is plain double, and the compensated kernel
+  below runs instead): five passes over the data.
 * **Compensated subtraction** everywhere else (``precise=True`` for ``softmax``; the other
   slices, dtypes and platforms for ``log_softmax`` and ``logsumexp``): ``d = z - m`` is computed
   together with its exact rounding error ``err`` (Knuth's TwoSum), and
@@ -40,6 +42,35 @@ How the numbers are kept right (each point is measured by ``tests/test_softmax_a
   about 1/128 of the input; ``logsumexp``, which has no full-size output, uses 1/16.
 * **Speed:** numpy 2 streams a broadcast operation (``o * r[:, None]``) through 8192-entry
   buffers; on rows of 256 or more, running it unbuffered is 2-3x faster (``_small_buffers``).
+
+How accurate, on any machine. The functions call ``np.exp`` and ``np.log1p``, which are not
+correctly rounded everywhere: numpy runs its own SIMD kernels where the CPU has AVX2 or AVX-512
+and the C library's functions elsewhere (glibc, Apple's libm, Microsoft's CRT), each with its own
+error. The promises are therefore stated for an ``exp`` and ``log1p`` within ``u`` ULP of the
+exact value, and assume of every IEEE-754 machine ``u <= 1`` in float64 (faithful rounding; the
+libraries above and numpy's kernels give it) and ``u <= 3`` for float32 ``exp`` (numpy's
+AVX-512 float32 kernel: about 2). In ULPs of the result, for float64 (``K`` entries a slice,
+``L = log1p(t)``):
+
+* ``softmax``: ``4 + 4u``, so 8 ULP, on slices of up to a thousand entries (float32, with
+  float32's exp: 16 ULP), with ``precise=True`` always and by default on every slice that needs
+  no max trick; a slice whose exp overflows (or underflows with a sum below 1) takes the max
+  trick, and by default also carries the rounding of ``z - m``: up to about ``|z_i - m|`` ULP
+  more on entry ``i`` (scipy's softmax has the same; ``precise=True`` removes it);
+* ``online_softmax``: ``2 + 2u``, so 4 ULP, where long double is 80-bit (x86 Linux); where it is
+  plain double (Windows, macOS on ARM) softmax's ``4 + 4u``;
+* ``log_softmax``: ``1 + u_log1p + 2u``, so 4 ULP (``1 + 2u``, 3 ULP, on the long-double path);
+* ``logsumexp``: ``1/2 + (u_log1p + 2u + log2(K)/2) * ulp(L) / ulp(logsumexp)``: half an ULP
+  plus what the normaliser ``L`` carries, which counts fully only where ``L`` is not small
+  next to the result; on slices where logsumexp is well conditioned
+  (``sum p_i |z_i| <= 2 |logsumexp|``) at most ``1/2 + 4 (3 + log2(K)/2)``;
+* float32 and float16 results of ``log_softmax`` and ``logsumexp`` are computed in float64:
+  within half an ULP and a hair; float16 ``softmax`` (in float32): 1 ULP.
+
+These are first-order bounds (``tests/accuracy.py`` derives each) and
+``tests/test_softmax_accuracy.py`` checks them with ``u`` measured on the machine's own
+functions; ``python benchmarks/accuracy_report.py`` prints the machine's figures, usually well
+inside (about 2-5 ULP for softmax, 1-1.6 for log_softmax, 0.5-1.5 for logsumexp).
 
 Edges: ``-inf`` logits get probability exactly 0; ``+inf`` logits share the mass equally; a NaN
 makes its whole slice NaN; a slice of only ``-inf`` is NaN for ``softmax`` and ``log_softmax``,
@@ -62,6 +93,8 @@ __all__ = [
     "masked_softmax",
     "online_softmax",
     "entropy",
+    "softmax_jacobian",
+    "logits_from_probs",
 ]
 
 _BLOCK = 256  # summation block along non-innermost axes
@@ -353,7 +386,7 @@ def _direct_log(x, axes, tau, out, want):
 
     is computed with ``exp(z)`` straight from the exact logits (no rounded ``z - m``), and
     ``exp(-m)``, ``t``, ``log1p(t)`` and ``m + log1p(t)`` per row in 80-bit long double, so
-    that ``log_softmax = (z - m) - log1p(t)`` is within about 1.6 ULP. ``m >= 0`` keeps every
+    that ``log_softmax = (z - m) - log1p(t)`` is within ``1 + 2u`` ULP (``u``: exp's error). ``m >= 0`` keeps every
     ``exp(z_j)`` at least as large as ``exp(z_j - m)``, so none loses bits that matter.
 
     Returns a boolean mask of the rows left to the compensated kernel (other rows, or where
@@ -435,7 +468,9 @@ def softmax(z, axis=-1, *, temperature=1.0, out=None, precise=False):
     Returns
     -------
     p : ndarray or numpy scalar
-        Same shape as ``z`` (``out`` itself when given).
+        Same shape as ``z`` (``out`` itself when given). Within ``4 + 4u`` ULP of the exact
+        value for an ``np.exp`` within ``u`` ULP: 8 ULP in float64 on any machine, except by
+        default on slices beyond exp's range spread over hundreds (module docstring).
 
     Examples
     --------
@@ -519,7 +554,9 @@ def log_softmax(z, axis=-1, *, temperature=1.0):
     Returns
     -------
     ndarray or numpy scalar
-        Same shape and dtype as ``z`` (float64 for integer input).
+        Same shape and dtype as ``z`` (float64 for integer input). float64: within
+        ``1 + u_log1p + 2u`` ULP for ``np.exp`` and ``np.log1p`` within ``u`` and ``u_log1p``
+        ULP, so 4 ULP on any machine; float32 and float16: half an ULP and a hair.
 
     Examples
     --------
@@ -558,6 +595,9 @@ def logsumexp(z, axis=-1, *, keepdims=False):
     -------
     ndarray or numpy scalar
         ``-inf`` for an empty slice or a slice of only ``-inf``; ``+inf`` if any entry is.
+        float64: within half an ULP plus ``(u_log1p + 2u + log2(K)/2)`` ULPs of ``log1p(t)``
+        (module docstring), so at most ``1/2 + 4 (3 + log2(K)/2)`` ULP on a well-conditioned
+        slice on any machine.
 
     Examples
     --------
@@ -647,7 +687,10 @@ def online_softmax(z, axis=-1, *, block_size=128):
     Three refinements keep it within a few ULP of :func:`softmax`: the shift is only moved
     when the maximum grows by more than ``16`` (far from overflow, and it saves most
     rescalings, as FlashAttention-4 does); ``exp(z - m)`` is compensated for the rounding of
-    ``z - m``; and the running sum is kept in ``np.longdouble`` (80-bit on x86 Linux).
+    ``z - m``; and the running sum is kept in ``np.longdouble`` (80-bit on x86 Linux), or,
+    where that is plain double (Windows, macOS on ARM), with its rounding error carried
+    alongside (Neumaier's compensated sum). Within ``2 + 2u`` ULP of the exact result for an
+    ``exp`` within ``u`` ULP (4 + 4u where long double is double; module docstring).
 
     Parameters
     ----------
@@ -684,16 +727,30 @@ def online_softmax(z, axis=-1, *, block_size=128):
     rows, n = z2.shape
     m = np.full((rows, 1), -np.inf, dtype=work)  # the shift: a maximum seen so far
     s = np.zeros((rows, 1), dtype=np.longdouble)  # extended precision where the platform has it
+    # where long double is plain double (Windows, macOS on ARM), the running sum also keeps
+    # its rounding error c (Neumaier): added serially over many blocks it would grow with n
+    c = None if np.finfo(np.longdouble).nmant >= 63 else np.zeros_like(s)
     with np.errstate(all="ignore"):
         for j in range(0, n, block_size):
             blk = z2[:, j : j + block_size].astype(work)
             grows = np.max(blk, axis=1, keepdims=True) > m + 16
             if grows.any():  # rescale the sum so far: s * exp(m_old - m_new)
                 m_new = np.where(grows, np.max(blk, axis=1, keepdims=True), m)
-                s *= np.where(np.isfinite(m), _exp_diff(m, m_new), 0.0)
+                r = np.where(np.isfinite(m), _exp_diff(m, m_new), 0.0)
+                s *= r
+                if c is not None:
+                    c *= r
                 m = m_new
             shift = np.where(np.isfinite(m), m, 0.0)  # rows with no finite entry yet
-            s += np.add.reduce(_exp_diff(blk, shift), axis=1, keepdims=True, dtype=s.dtype)
+            b = np.add.reduce(_exp_diff(blk, shift), axis=1, keepdims=True, dtype=s.dtype)
+            if c is None:
+                s += b
+            else:
+                t = s + b
+                c += np.where(np.abs(s) >= np.abs(b), (s - t) + b, (b - t) + s)
+                s = t
+        if c is not None:
+            s += np.where(np.isfinite(c), c, 0.0)
         p = _exp_diff(z2.astype(work), np.where(np.isfinite(m), m, 0.0))
         p /= s.astype(work)
         _special_rows(z2, ~np.isfinite(np.max(z2, axis=1)) if n else np.zeros(rows, bool),
@@ -746,3 +803,100 @@ def entropy(p, axis=-1):
         h = -np.add.reduce(terms, axis=axes)
     h = h + 0.0  # -0.0 -> 0.0
     return _scalar_if_0d(np.asarray(h))
+
+
+def softmax_jacobian(z):
+    r"""The Jacobian :math:`J = \mathrm{diag}(p) - pp^\top` of softmax at ``z``, :math:`p = \mathrm{softmax}(z)`.
+
+    :math:`J_{ij} = \partial p_i / \partial z_j = p_i (\delta_{ij} - p_j)`. It is the covariance
+    of the one-hot label drawn from ``p``, and the Hessian of :func:`logsumexp`: symmetric,
+    positive semidefinite, of rank ``K - 1`` when every :math:`p_i > 0` (its null space is spanned
+    by the all-ones vector: shifting every logit changes nothing).
+
+    Parameters
+    ----------
+    z : array_like, shape (..., K)
+        Logits along the last axis (integers and booleans become float64; float16/float32 keep
+        their dtype). Leading axes are a batch: one Jacobian per slice.
+
+    Returns
+    -------
+    ndarray, shape (..., K, K)
+        No overflow for large logits (:func:`softmax` shifts by the max).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from course_lib.softmax import softmax_jacobian
+    >>> softmax_jacobian([0.0, 0.0])
+    array([[ 0.25, -0.25],
+           [-0.25,  0.25]])
+    >>> J = softmax_jacobian([1000.0, 1001.0, 1002.0])
+    >>> bool(np.allclose(J, softmax_jacobian([1.0, 2.0, 3.0]))), bool(np.allclose(J.sum(axis=1), 0))
+    (True, True)
+    """
+    x = _as_real_array(z, "z")
+    if x.ndim == 0:
+        raise ValueError("z must have at least one axis (the K logits), got a 0-d value")
+    p = softmax(x, axis=-1)
+    J = -p[..., :, None] * p[..., None, :]
+    i = np.arange(x.shape[-1])
+    J[..., i, i] += p
+    J += 0.0  # -0.0 -> 0.0
+    return J
+
+
+def logits_from_probs(p, axis=-1):
+    r"""The logits of mean zero whose softmax is ``p``: softmax inverted up to its shift.
+
+    Softmax forgets one number, the shift (:math:`\mathrm{softmax}(z + c) = \mathrm{softmax}(z)`),
+    so from ``p`` the logits come back only up to a constant, :math:`z_i = \log p_i + C`. This
+    picks the constant that centres them: :math:`z_i = \log p_i - \overline{\log p}`, the mean
+    taken over the entries of the slice with :math:`p_i > 0`.
+
+    Parameters
+    ----------
+    p : array_like
+        Probabilities, non-negative (integers and booleans become float64; float16/float32
+        keep their dtype). A slice that does not sum to 1 is read as proportions:
+        ``softmax(logits_from_probs(p))`` is ``p`` divided by its sum.
+    axis : int, tuple of ints or None, default -1
+        The axis or axes of one distribution.
+
+    Returns
+    -------
+    ndarray
+        The shape of ``p``. A probability 0 gives the logit ``-inf`` (softmax gives ``-inf``
+        exactly 0), and the finite logits of a slice have mean 0; a slice without any positive
+        entry, or with a ``nan``, is all ``nan``.
+
+    Raises
+    ------
+    ValueError
+        If ``p`` has a negative entry.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from course_lib.softmax import logits_from_probs, softmax
+    >>> z = logits_from_probs([0.25, 0.25, 0.5])
+    >>> np.round(z, 6), bool(abs(z.sum()) < 1e-15)
+    (array([-0.231049, -0.231049,  0.462098]), True)
+    >>> logits_from_probs([0.5, 0.0, 0.5])
+    array([  0., -inf,   0.])
+    >>> bool(np.allclose(softmax(logits_from_probs(softmax([1.0, 2.0, 3.0]))), softmax([1.0, 2.0, 3.0])))
+    True
+    """
+    x = _as_real_array(p, "p")
+    axes = _axes(axis, x.ndim)
+    if np.any(x < 0):
+        raise ValueError("p must be non-negative (probabilities); found a negative entry")
+    w = x.astype(np.float64)
+    positive = w > 0
+    with np.errstate(all="ignore"):
+        logp = np.log(np.where(positive, w, 1.0))
+        n = positive.sum(axis=axes, keepdims=True)
+        centre = np.where(n > 0, logp.sum(axis=axes, keepdims=True, where=positive) / n, np.nan)
+        z = np.where(positive, logp - centre, np.where(n > 0, -np.inf, np.nan))
+    z = np.where(np.isnan(w).any(axis=axes, keepdims=True), np.nan, z)  # nan spreads to its slice
+    return _scalar_if_0d(z.astype(x.dtype))

@@ -73,8 +73,8 @@ def reference(z, axis=-1):
     )
 
 
-def ulp_error(y, ref):
-    """Largest error of ``y`` in ULPs of its own dtype against the pair ``ref = (hi, lo)``."""
+def ulp_errors(y, ref):
+    """Error of each entry of ``y`` in ULPs of its own dtype against the pair ``ref = (hi, lo)``."""
     y = np.asarray(y)
     hi, lo = ref
     dtype = y.dtype if y.dtype.kind == "f" else np.dtype(np.float64)
@@ -85,8 +85,12 @@ def ulp_error(y, ref):
         err = np.abs((yf - hi) - lo) / spacing
     same = (yf == hi) | (np.isnan(yf) & np.isnan(hi))  # also equal infinities
     err = np.where(same & (lo == 0), 0.0, err)
-    if np.any(np.isnan(err)):
-        return np.inf
+    return np.where(np.isnan(err), np.inf, err)
+
+
+def ulp_error(y, ref):
+    """Largest error of ``y`` in ULPs of its own dtype against the pair ``ref = (hi, lo)``."""
+    err = ulp_errors(y, ref)
     return float(np.max(err)) if err.size else 0.0
 
 
@@ -136,3 +140,98 @@ def spread_sets(seed=0):
         "spread 300..1100": rng.uniform(300, 1100, (60, 20)),
         "spread -1100..-300": rng.uniform(-1100, -300, (60, 20)),
     }
+
+
+# --------------------------------------------------------------------------- the promises
+#
+# course_lib.softmax calls np.exp and np.log1p, and neither is correctly rounded everywhere:
+# numpy runs its own SIMD kernels where the CPU has them (AVX2, AVX-512) and the C library's
+# functions elsewhere (glibc, Apple's libm, Microsoft's CRT), each with its own error. The
+# promises below are therefore stated for an ``np.exp`` and ``np.log1p`` within ``u`` ULP, and
+# follow from a first-order error analysis (module docstring of course_lib.softmax):
+#
+# * portable: ``u = PORTABLE_U[dtype]``, the assumption made of every machine (float64: 1 ULP,
+#   faithful rounding, as glibc, Apple's libm, Microsoft's CRT and numpy's SIMD kernels give;
+#   float32 exp: 3 ULP, numpy's AVX-512F float32 exp is measured at about 2.1 here);
+# * this machine: ``u`` measured by :func:`elementary_errors` on a seeded sample, which is
+#   tighter wherever the machine's functions are better than the assumption.
+
+PORTABLE_U = {np.dtype(np.float64): 1.0, np.dtype(np.float32): 3.0}
+
+
+def max_ulp_error(fn, exact, x):
+    """Largest error of ``fn(x)`` in ULPs of ``x``'s dtype against mpmath's ``exact``."""
+    y = fn(x)
+    worst = 0.0
+    for xi, yi in zip(x.tolist(), y.tolist()):
+        r = exact(mpmath.mpf(xi))
+        rounded = x.dtype.type(float(r))
+        spacing = float(np.spacing(np.abs(rounded)))
+        worst = max(worst, float(abs(mpmath.mpf(yi) - r)) / spacing)
+    return worst
+
+
+def elementary_errors(dtype=np.float64, n=3000, seed=0):
+    """This machine's largest error, in ULPs, of ``np.exp`` and ``np.log1p`` of ``dtype``.
+
+    Measured against mpmath on a seeded sample of the arguments softmax gives them: exp of
+    N(0, 3), of [-30, 0] and of the whole range where exp is normal; log1p of [0, 1] and of
+    log-uniform values up to 1000 (``t`` is a sum of at most K - 1 terms below 1). A sample
+    finds a lower bound of the true maximum, close to it for kernels without rare bad cases.
+    """
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(seed)
+    hi = float(np.log(np.finfo(dtype).max))
+    lo = float(np.log(np.finfo(dtype).tiny))
+    x = np.concatenate([3 * rng.standard_normal(n), rng.uniform(-30, 0, n), rng.uniform(lo, hi, n)])
+    t = np.concatenate([rng.random(n), np.exp(rng.uniform(np.log(1e-8), np.log(1e3), n))])
+    return {"exp": max_ulp_error(np.exp, mpmath.exp, x.astype(dtype)),
+            "log1p": max_ulp_error(np.log1p, mpmath.log1p, t.astype(dtype))}
+
+
+def softmax_limit(u):
+    """softmax and softmax(precise=True): ``4 + 4u`` ULP of p.
+
+    ``p_i = e_i / s``: ``e_i`` carries exp's ``u`` ULP, so does every term of ``s``; each is a
+    relative error of at most ``2u`` ULP of ``p`` (an ULP is relative to a binade, which spans a
+    factor 2). The other 4: rounding ``z - m`` (compensated or absent), the pairwise sum of at
+    most 1000 positive terms, the division.
+    """
+    return 4 + 4 * u
+
+
+def online_softmax_limit(u, extended=True):
+    """online_softmax: ``2 + 2u`` ULP of p with its running sum in 80-bit long double (only
+    exp's error, the compensated shift and the final division count). Where long double is
+    plain double (Windows, macOS on ARM) the sum is compensated across blocks but each block's
+    pairwise sum rounds as softmax's does: then softmax's promise, ``4 + 4u``."""
+    return 2 + 2 * u if extended else softmax_limit(u)
+
+
+def log_softmax_limit(u_exp, u_log1p):
+    """log_softmax: ``1 + u_log1p + 2 u_exp`` ULP (float64).
+
+    ``log p_i = d_i - L`` with ``L = log1p(t)`` and ``|log p_i| >= L``: L's error, ``u_log1p``
+    ULP of L from log1p and at most ``2 u_exp`` from the relative error of ``t`` (``t / (1 + t)
+    <= log1p(t)``), is at most as many ULPs of ``log p_i``; 1 for the two roundings of
+    ``(d - L) + err``. On the long-double path log1p is computed in long double: pass 0.
+    """
+    return 1 + u_log1p + 2 * u_exp
+
+
+def logsumexp_row_limits(z, lse_hi, u_exp, u_log1p, axis=-1):
+    """logsumexp, row by row: ``1/2 + (u_log1p + 2 u_exp + s_K) ulp(L) / ulp(lse)`` ULP.
+
+    ``lse = m + L`` is rounded once (1/2 ULP); ``L = log1p(t)`` carries ``u_log1p`` ULP from
+    log1p, ``2 u_exp`` from exp's relative error in ``t``, and ``s_K = log2(K) / 2`` from its
+    pairwise sum of K - 1 positive terms. L's ULP can be larger than lse's (when ``m < 0``):
+    the ratio of the two spacings, a power of 2, carries it over. On well-conditioned rows
+    (:func:`well_conditioned_lse`) ``L <= 3 |lse|``, so the ratio is at most 4.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    m = np.max(z, axis=axis)
+    K = np.sum(z > -np.inf, axis=axis)
+    with np.errstate(all="ignore"):
+        L = lse_hi - m
+        ratio = np.spacing(np.abs(L)) / np.spacing(np.abs(lse_hi))
+    return 0.5 + (u_log1p + 2 * u_exp + np.log2(np.maximum(K, 1)) / 2) * ratio

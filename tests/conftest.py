@@ -29,3 +29,12 @@ settings.register_profile("ci", max_examples=60, **_common)
 settings.register_profile("dev", max_examples=15, **_common)
 settings.register_profile("thorough", max_examples=1000, **_common)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One summary line per opt-in group skipped here (tests/test_browser.py without Chromium,
+    tests/test_fresh_clone.py outside CI): what was skipped and how to run it."""
+    reasons = [r.longrepr[2].removeprefix("Skipped: ")
+               for r in terminalreporter.stats.get("skipped", []) if isinstance(r.longrepr, tuple)]
+    for reason in dict.fromkeys(r for r in reasons if " skipped: " in r and "SOFTMAX_COURSE_" in r):
+        terminalreporter.write_line(f"{reasons.count(reason)} {reason}", yellow=True)

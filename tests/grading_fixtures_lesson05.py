@@ -387,3 +387,134 @@ RIGHT = [
     ("fit_temperature", temperature_scipy),
     ("fit_temperature", temperature_grid_refined),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# maximum_calibration_error(p, y, n_bins=15)   (appended: lesson 05, section 4)
+
+
+def _gaps_by_loop(p, y, n_bins, *, first=lambda c, lo, hi: (c > lo) & (c <= hi)):
+    """(count, |acc - conf|, conf - acc) of each non-empty bin, the way exercise 2 loops."""
+    p = np.asarray(p, dtype=float)
+    y = np.asarray(y)
+    conf = p.max(axis=1)
+    correct = p.argmax(axis=1) == y
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    out = []
+    for m in range(n_bins):
+        in_bin = first(conf, edges[m], edges[m + 1])
+        if in_bin.any():
+            acc, c = correct[in_bin].mean(), conf[in_bin].mean()
+            out.append((in_bin.sum(), abs(acc - c), c - acc))
+    return out
+
+
+def mce_ok(p, y, n_bins=15):
+    return max(gap for _, gap, _ in _gaps_by_loop(p, y, n_bins))
+
+
+def mce_searchsorted(p, y, n_bins=15):
+    p = np.asarray(p, dtype=float)
+    conf, correct = p.max(axis=1), p.argmax(axis=1) == np.asarray(y)
+    edges = np.linspace(0, 1, n_bins + 1)
+    idx = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
+    return max(abs(correct[idx == b].mean() - conf[idx == b].mean())
+               for b in np.unique(idx))
+
+
+def mce_from_course_bins(p, y, n_bins=15):
+    from course_lib.calibration import reliability_bins
+
+    b = reliability_bins(p, y, n_bins=n_bins)
+    return float(np.nanmax(np.abs(b.accuracy - b.confidence)))
+
+
+def mce_nan_from_empty_bins(p, y, n_bins=15):
+    p = np.asarray(p, dtype=float)
+    conf, correct = p.max(axis=1), p.argmax(axis=1) == np.asarray(y)
+    edges = np.linspace(0, 1, n_bins + 1)
+    gaps = []
+    for m in range(n_bins):
+        in_bin = (conf > edges[m]) & (conf <= edges[m + 1])
+        with np.errstate(invalid="ignore"):
+            gaps.append(abs(np.mean(correct[in_bin]) - np.mean(conf[in_bin])))   # nan if empty
+    return np.max(gaps)
+
+
+def mce_floor_index(p, y, n_bins=15):
+    p = np.asarray(p, dtype=float)
+    conf, correct = p.max(axis=1), p.argmax(axis=1) == np.asarray(y)
+    idx = (conf * n_bins).astype(int)                 # 1.0 -> n_bins: no such bin
+    return max(abs(correct[idx == b].mean() - conf[idx == b].mean())
+               for b in range(n_bins) if np.any(idx == b))
+
+
+def mce_left_closed_loop(p, y, n_bins=15):
+    def left(c, lo, hi):
+        return (c >= lo) & ((c < hi) | (hi == 1.0))
+    return max(gap for _, gap, _ in _gaps_by_loop(p, y, n_bins, first=left))
+
+
+def mce_true_class(p, y, n_bins=15):
+    p = np.asarray(p, dtype=float)
+    y = np.asarray(y)
+    conf = p[np.arange(len(y)), y]                    # the true class's probability
+    correct = p.argmax(axis=1) == y
+    edges = np.linspace(0, 1, n_bins + 1)
+    gaps = [abs(correct[b].mean() - conf[b].mean())
+            for b in ((conf > lo) & (conf <= hi) for lo, hi in zip(edges[:-1], edges[1:]))
+            if b.any()]
+    return max(gaps)
+
+
+def mce_weighted_gaps(p, y, n_bins=15):
+    bins = _gaps_by_loop(p, y, n_bins)
+    total = sum(n for n, _, _ in bins)
+    return max(n / total * gap for n, gap, _ in bins)
+
+
+def mce_overconfident_bins_only(p, y, n_bins=15):
+    return max(over for _, _, over in _gaps_by_loop(p, y, n_bins))
+
+
+def mce_summed(p, y, n_bins=15):
+    bins = _gaps_by_loop(p, y, n_bins)
+    total = sum(n for n, _, _ in bins)
+    return sum(n / total * gap for n, gap, _ in bins)
+
+
+def mce_fifteen(p, y, n_bins=15):
+    return mce_ok(p, y, 15)
+
+
+def mce_num_bins(p, y, num_bins=15):
+    return mce_ok(p, y, num_bins)
+
+
+def mce_no_return(p, y, n_bins=15):
+    worst = mce_ok(p, y, n_bins)  # noqa: F841
+
+
+def mce_text(p, y, n_bins=15):
+    return f"MCE = {100 * mce_ok(p, y, n_bins):.1f} %"
+
+
+WRONG += [
+    ("maximum_calibration_error", "empty bins not skipped", mce_nan_from_empty_bins),
+    ("maximum_calibration_error", "last bin drops confidence 1.0", mce_floor_index),
+    ("maximum_calibration_error", "left-closed bins", mce_left_closed_loop),
+    ("maximum_calibration_error", "confidence of the true class", mce_true_class),
+    ("maximum_calibration_error", "gaps weighted by the bin's share", mce_weighted_gaps),
+    ("maximum_calibration_error", "overconfidence only", mce_overconfident_bins_only),
+    ("maximum_calibration_error", "the ECE instead of the max", mce_summed),
+    ("maximum_calibration_error", "n_bins ignored", mce_fifteen),
+    ("maximum_calibration_error", "wrong signature", mce_num_bins),
+    ("maximum_calibration_error", "no return", mce_no_return),
+    ("maximum_calibration_error", "result is not numbers", mce_text),
+]
+
+RIGHT += [
+    ("maximum_calibration_error", mce_ok),
+    ("maximum_calibration_error", mce_searchsorted),
+    ("maximum_calibration_error", mce_from_course_bins),
+]

@@ -438,3 +438,116 @@ RIGHT = [
     ("scaled_dot_product_attention", attention_scipy),
     ("scaled_dot_product_attention", attention_list_result),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# merge_softmax_states(m_a, l_a, o_a, m_b, l_b, o_b) -> (m, l, o)   (appended: lesson 06, section 6)
+
+
+def merge_ok(m_a, l_a, o_a, m_b, l_b, o_b):
+    m_a, l_a, o_a, m_b, l_b, o_b = (np.asarray(x, dtype=float) for x in (m_a, l_a, o_a, m_b, l_b, o_b))
+    m = np.maximum(m_a, m_b)
+    shift = np.where(np.isfinite(m), m, 0.0)
+    alpha, beta = np.exp(m_a - shift), np.exp(m_b - shift)
+    return m, alpha * l_a + beta * l_b, alpha[:, None] * o_a + beta[:, None] * o_b
+
+
+def merge_loops(m_a, l_a, o_a, m_b, l_b, o_b):
+    """One query at a time, with math.exp and a test for the empty case."""
+    m, l, o = [], [], []
+    for i in range(len(m_a)):
+        mi = max(m_a[i], m_b[i])
+        if mi == -math.inf:                      # neither block has a key
+            m.append(mi), l.append(0.0), o.append([0.0] * len(o_a[i]))
+            continue
+        a, b = math.exp(m_a[i] - mi), math.exp(m_b[i] - mi)
+        m.append(mi)
+        l.append(a * l_a[i] + b * l_b[i])
+        o.append([a * x + b * y for x, y in zip(o_a[i], o_b[i])])
+    return np.array(m, dtype=float), np.array(l), np.array(o, dtype=float)
+
+
+def merge_via_logaddexp(m_a, l_a, o_a, m_b, l_b, o_b):
+    """Through log l: logaddexp(m_a + log l_a, m_b + log l_b) is m + log l."""
+    m_a, l_a, o_a, m_b, l_b, o_b = (np.asarray(x, dtype=float) for x in (m_a, l_a, o_a, m_b, l_b, o_b))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.fmax(m_a, m_b)
+        safe = np.where(m > -np.inf, m, 0.0)
+        l = np.exp(np.logaddexp(m_a + np.log(l_a), m_b + np.log(l_b)) - safe)
+        wa, wb = np.exp(m_a - safe), np.exp(m_b - safe)
+    return m, np.nan_to_num(l), wa[:, None] * o_a + wb[:, None] * o_b
+
+
+def merge_forgets_rescale(m_a, l_a, o_a, m_b, l_b, o_b):
+    m = np.maximum(m_a, m_b)
+    return m, np.asarray(l_a) + np.asarray(l_b), np.asarray(o_a) + np.asarray(o_b)
+
+
+def merge_rescales_l_only(m_a, l_a, o_a, m_b, l_b, o_b):
+    m_a, l_a, o_a, m_b, l_b, o_b = (np.asarray(x, dtype=float) for x in (m_a, l_a, o_a, m_b, l_b, o_b))
+    m = np.maximum(m_a, m_b)
+    shift = np.where(np.isfinite(m), m, 0.0)
+    l = np.exp(m_a - shift) * l_a + np.exp(m_b - shift) * l_b
+    return m, l, o_a + o_b                       # the output keeps its old scales
+
+
+def merge_upside_down(m_a, l_a, o_a, m_b, l_b, o_b):
+    m_a, l_a, o_a, m_b, l_b, o_b = (np.asarray(x, dtype=float) for x in (m_a, l_a, o_a, m_b, l_b, o_b))
+    m = np.maximum(m_a, m_b)
+    shift = np.where(np.isfinite(m), m, 0.0)
+    alpha, beta = np.exp(shift - m_a), np.exp(shift - m_b)      # exp(m - m_a): the wrong way up
+    return m, alpha * l_a + beta * l_b, alpha[:, None] * o_a + beta[:, None] * o_b
+
+
+def merge_no_guard(m_a, l_a, o_a, m_b, l_b, o_b):
+    m_a, l_a, o_a, m_b, l_b, o_b = (np.asarray(x, dtype=float) for x in (m_a, l_a, o_a, m_b, l_b, o_b))
+    m = np.maximum(m_a, m_b)
+    alpha, beta = np.exp(m_a - m), np.exp(m_b - m)             # -inf - (-inf) = nan
+    return m, alpha * l_a + beta * l_b, alpha[:, None] * o_a + beta[:, None] * o_b
+
+
+def merge_divides(m_a, l_a, o_a, m_b, l_b, o_b):
+    m, l, o = merge_ok(m_a, l_a, o_a, m_b, l_b, o_b)
+    with np.errstate(invalid="ignore"):
+        return m, l, o / l[:, None]              # the attention output, not the state
+
+
+def merge_in_place(m_a, l_a, o_a, m_b, l_b, o_b):
+    m = np.maximum(m_a, m_b)
+    shift = np.where(np.isfinite(m), m, 0.0)
+    alpha, beta = np.exp(m_a - shift), np.exp(m_b - shift)
+    o_a *= alpha[:, None]                        # the caller's o_a is rescaled too
+    o_a += beta[:, None] * o_b
+    return m, alpha * l_a + beta * l_b, o_a
+
+
+def merge_renamed(a, b):                         # states as two tuples
+    return merge_ok(*a, *b)
+
+
+def merge_no_return(m_a, l_a, o_a, m_b, l_b, o_b):
+    merge_ok(m_a, l_a, o_a, m_b, l_b, o_b)
+
+
+def merge_text(m_a, l_a, o_a, m_b, l_b, o_b):
+    m, l, o = merge_ok(m_a, l_a, o_a, m_b, l_b, o_b)
+    return m, l, str(o)
+
+
+WRONG += [
+    ("merge_softmax_states", "no rescale", merge_forgets_rescale),
+    ("merge_softmax_states", "output not rescaled", merge_rescales_l_only),
+    ("merge_softmax_states", "rescale factor inverted", merge_upside_down),
+    ("merge_softmax_states", "nan for two empty blocks", merge_no_guard),
+    ("merge_softmax_states", "normalised output", merge_divides),
+    ("merge_softmax_states", "modifies its input", merge_in_place),
+    ("merge_softmax_states", "wrong signature", merge_renamed),
+    ("merge_softmax_states", "no return", merge_no_return),
+    ("merge_softmax_states", "result is not numbers", merge_text),
+]
+
+RIGHT += [
+    ("merge_softmax_states", merge_ok),
+    ("merge_softmax_states", merge_loops),
+    ("merge_softmax_states", merge_via_logaddexp),
+]

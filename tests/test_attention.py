@@ -347,3 +347,130 @@ def test_bad_input_is_named(call, error, words):
 if __name__ == "__main__":  # regenerate the stored PyTorch answers (needs torch)
     write_reference()
     print(f"wrote {REFERENCE}")
+
+
+# --- partial softmax states (m, l, o): the merge is associative and commutative ------------------
+from course_lib.attention import SoftmaxState, merge_softmax_states, softmax_state  # noqa: E402
+
+
+@st.composite
+def blocks_of_keys(draw):
+    """Scores of n_q queries over n_k keys (some masked: -inf), values, and a cut into blocks."""
+    n_q, n_k, d_v = draw(st.integers(1, 4)), draw(st.integers(1, 24)), draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**32 - 1))
+    r = np.random.default_rng(seed)
+    s = r.normal(0.0, draw(st.sampled_from([1.0, 5.0, 300.0])), (n_q, n_k))
+    s[r.random((n_q, n_k)) < draw(st.sampled_from([0.0, 0.3, 0.9]))] = -np.inf
+    v = r.normal(size=(n_k, d_v))
+    cuts = sorted(draw(st.sets(st.integers(1, n_k - 1), max_size=n_k - 1)) if n_k > 1 else [])
+    return s, v, np.split(np.arange(n_k), cuts), r
+
+
+def _reduce_in_random_grouping(states, r):
+    """Merge neighbours or any two states, chosen at random, until one is left."""
+    states = list(states)
+    while len(states) > 1:
+        i, j = r.choice(len(states), 2, replace=False)
+        merged = merge_softmax_states(*states[i], *states[j])
+        states = [st_ for k, st_ in enumerate(states) if k not in (i, j)] + [merged]
+    return states[0]
+
+
+def _expected_output(s, v):
+    """softmax over the unmasked keys (zeros for a query that sees none), times v."""
+    seen = np.isfinite(s)
+    m = np.where(seen.any(axis=1, keepdims=True), np.where(seen, s, -np.inf).max(axis=1, keepdims=True), 0.0)
+    e = np.where(seen, np.exp(np.where(seen, s, 0.0) - m), 0.0)
+    total = e.sum(axis=1, keepdims=True)
+    return np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0) @ v
+
+
+@given(blocks_of_keys())
+def test_merging_blocks_in_any_grouping_and_order_gives_full_attention(x):
+    """Associativity and commutativity at work: any cut, any grouping, any order, one answer."""
+    s, v, blocks, r = x
+    states = [softmax_state(s[:, b], v[b]) for b in blocks]
+    total = _reduce_in_random_grouping(states, r)
+    np.testing.assert_array_equal(total.m, s.max(axis=1))      # a max of maxes: exact
+    np.testing.assert_allclose(total.output(), _expected_output(s, v), rtol=1e-12, atol=1e-14)
+    whole = softmax_state(s, v)
+    np.testing.assert_allclose(total.l, whole.l, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(total.o, whole.o, rtol=1e-12, atol=1e-14)
+
+
+@given(blocks_of_keys())
+def test_two_groupings_of_three_blocks_agree_to_rounding(x):
+    s, v, _, r = x
+    n_k = s.shape[1]
+    if n_k < 3:
+        return
+    i, j = sorted(r.choice(np.arange(1, n_k), 2, replace=False))
+    a, b, c = (softmax_state(s[:, k], v[k]) for k in np.split(np.arange(n_k), [i, j]))
+    left = merge_softmax_states(*merge_softmax_states(*a, *b), *c)
+    right = merge_softmax_states(*a, *merge_softmax_states(*b, *c))
+    np.testing.assert_array_equal(left.m, right.m)
+    np.testing.assert_allclose(left.l, right.l, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(left.o, right.o, rtol=1e-13, atol=1e-15)
+
+
+@given(blocks_of_keys())
+def test_the_merge_is_exactly_commutative_and_an_empty_block_changes_nothing(x):
+    s, v, blocks, _ = x
+    a = softmax_state(s[:, blocks[0]], v[blocks[0]])
+    b = softmax_state(s[:, blocks[-1]], v[blocks[-1]])
+    for got, want in zip(merge_softmax_states(*a, *b), merge_softmax_states(*b, *a)):
+        np.testing.assert_array_equal(got, want)
+    empty = SoftmaxState(np.full(s.shape[0], -np.inf), np.zeros(s.shape[0]),
+                         np.zeros((s.shape[0], v.shape[1])))
+    for got, want in zip(merge_softmax_states(*a, *empty), a):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_two_empty_blocks_merge_into_an_empty_block_without_nan():
+    empty = (np.array([-np.inf]), np.array([0.0]), np.array([[0.0, 0.0]]))
+    m, l, o = merge_softmax_states(*empty, *empty)
+    assert m[0] == -np.inf and l[0] == 0.0 and np.all(o == 0.0)
+    assert np.all(SoftmaxState(m, l, o).output() == 0.0)
+
+
+def test_the_merge_rescales_the_side_with_the_smaller_max():
+    # one key each: scores 1 and 3, values 2 and 4 -> l = e^-2 + 1, o = 2 e^-2 + 4
+    m, l, o = merge_softmax_states([1.0], [1.0], [[2.0]], [3.0], [1.0], [[4.0]])
+    assert m[0] == 3.0
+    assert l[0] == pytest.approx(np.exp(-2) + 1, rel=1e-15)
+    assert o[0, 0] == pytest.approx(2 * np.exp(-2) + 4, rel=1e-15)
+    # large scores on both sides: no overflow, the result is that of the union
+    s, v = np.array([[800.0, -800.0, 799.0]]), np.array([[1.0], [2.0], [3.0]])
+    both = merge_softmax_states(*softmax_state(s[:, :2], v[:2]), *softmax_state(s[:, 2:], v[2:]))
+    np.testing.assert_allclose(both.output(), softmax(s) @ v, rtol=1e-14)
+
+
+def test_state_functions_do_not_modify_their_inputs():
+    r = np.random.default_rng(0)
+    s, v = r.normal(size=(3, 5)), r.normal(size=(5, 2))
+    a, b = softmax_state(s[:, :2], v[:2]), softmax_state(s[:, 2:], v[2:])
+    args = [x.copy() for x in (*a, *b)]
+    given_ = [x.copy() for x in args]
+    s_copy, v_copy = s.copy(), v.copy()
+    merge_softmax_states(*args)
+    softmax_state(s, v)
+    for x, y in zip(args, given_):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(s, s_copy)
+    np.testing.assert_array_equal(v, v_copy)
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: softmax_state([[1.0, 2.0]], [[1.0]]), ValueError, "v must have one row per score"),
+    (lambda: softmax_state([[np.nan, 1.0]], [[1.0], [2.0]]), ValueError, "s must hold"),
+    (lambda: softmax_state([[np.inf, 1.0]], [[1.0], [2.0]]), ValueError, "s must hold"),
+    (lambda: softmax_state(["a"], [[1.0]]), TypeError, "s"),
+    (lambda: merge_softmax_states([0.0], [1.0], [1.0], [0.0], [1.0], [[1.0]]), ValueError,
+     "o_a"),
+    (lambda: merge_softmax_states([0.0], [1.0], [[1.0]], [0.0, 1.0], [1.0], [[1.0]]), ValueError,
+     "m_b, l_b"),
+    (lambda: merge_softmax_states([0.0], [1.0], [[1.0]], [0.0], [1.0], "x"), TypeError, "o_b"),
+])
+def test_state_bad_input_is_named(call, error, words):
+    with pytest.raises(error, match=words):
+        call()

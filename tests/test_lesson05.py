@@ -12,8 +12,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from course_lib.calibration import fit_temperature, reliability_bins
-from course_lib.classification import cross_entropy, one_hot, train_mlp
+from course_lib.calibration import expected_calibration_error, fit_temperature, reliability_bins
+from course_lib.classification import cross_entropy, cross_entropy_grad, one_hot, train_mlp
 from course_lib.datasets import load_digits
 from course_lib.softmax import softmax
 
@@ -96,6 +96,10 @@ def test_the_exercise_notebook_states_right_numbers():
     assert "= 0.225$" in text
     b = reliability_bins([[0.75, 0.25]], [0], n_bins=4)
     assert b.counts.tolist() == [0, 0, 1, 0] and "0.75 is in $(0.5, 0.75]$" in text
+    from course_lib.calibration import maximum_calibration_error
+
+    assert maximum_calibration_error(p, [0, 0, 1, 0]) == pytest.approx(0.35)
+    assert "so the MCE is 0.35 (where the ECE was 0.225)" in text
 
 
 def test_the_gradient_is_ten_times_smaller_with_the_bug():
@@ -113,16 +117,22 @@ def test_the_known_answer_case_lands_near_three():
     assert 30 <= before <= 38 and after <= 2.0
 
 
-def _means(table):
-    """{row name: mean} from the comparison table's markdown."""
+def _rows(table):
+    """{row name: (mean, min, max)} from section 4.4's table of mean ± sd (min–max)."""
     rows = {}
-    for name, value in re.findall(r"^\| ([^|]+?) \| (-?[\d.]+)", table, flags=re.M):
-        rows[name] = float(value)
+    for name, mean, lo, hi in re.findall(
+            r"^\| ([^|]+?) \| (-?[\d.]+)(?: %)? ± [\d.]+ \((-?[\d.]+)–(-?[\d.]+)\)", table, flags=re.M):
+        rows[name] = (float(mean), float(lo), float(hi))
     return rows
 
 
+def _means(table):
+    return {name: mean for name, (mean, _, _) in _rows(table).items()}
+
+
 def test_the_digits_reproduction_lands_in_the_issues_ranges():
-    rows = _means(_outputs(LESSON, "comparison-code"))
+    rows = _means(_outputs(LESSON, "spread-code"))
+    assert len(rows) == 10
     assert 0.85 <= rows["accuracy"] <= 0.95
     assert 3.0 <= rows["ECE before scaling"] <= 8.0
     assert rows["ECE after scaling"] <= 3.0 < rows["ECE before scaling"]
@@ -132,6 +142,82 @@ def test_the_digits_reproduction_lands_in_the_issues_ranges():
     assert rows["label smoothing 0.1: ECE before"] >= 10.0
     checks = _outputs(LESSON, "digits-code") + _outputs(LESSON, "smoothing-code")
     assert checks.count("True") == 6 and "False" not in checks
+    out = _outputs(LESSON, "spread-code")
+    left, floor = map(float, re.search(r"after scaling, ([\d.]+) % on average.*ECE of ([\d.]+) % "
+                                       r"on average", out, flags=re.S).groups())
+    assert left == rows["ECE after scaling"] and abs(left - floor) <= 0.5   # "close to"
+
+
+# The figures measured when this lesson was designed (issue 18 moved this audit out of the
+# lesson): accuracy, ECE before and after scaling, T and NLL of the plain network, and the ECE and
+# T of the label-smoothed one, each with the rounding it was quoted with.
+DESIGN_FIGURES = {
+    "accuracy": (0.90, 0.005), "ECE before scaling": (5.1, 0.05), "ECE after scaling": (2.2, 0.05),
+    "fitted T": (1.7, 0.05), "NLL before scaling": (0.40, 0.005), "NLL after scaling": (0.33, 0.005),
+    "label smoothing 0.1: ECE before": (19, 0.5), "label smoothing 0.1: fitted T": (0.5, 0.05),
+}
+
+
+def test_the_reproduction_against_the_figures_measured_when_the_lesson_was_designed():
+    """Each design figure lies within the five seeds' range (allowing for its rounding), except
+    label smoothing's ECE, which depends on the set-up (section 4.5) and lies inside the range
+    of the sweep's single runs instead (test_the_label_smoothing_sweep)."""
+    rows = _rows(_outputs(LESSON, "spread-code"))
+    outside = [name for name, (value, rounding) in DESIGN_FIGURES.items()
+               if not rows[name][1] - rounding <= value <= rows[name][2] + rounding]
+    assert outside == ["label smoothing 0.1: ECE before"]
+    assert rows["label smoothing 0.1: ECE before"][2] < 19      # above every seed here
+    # the direction of every effect is the design's: overconfident plain, underconfident smoothed
+    assert rows["fitted T"][1] > 1 > rows["label smoothing 0.1: fitted T"][2]
+    assert "author" not in _markdown(LESSON) and "author" not in "".join(
+        _outputs(LESSON, c) for c in ("spread-code", "known-answer-summary"))
+
+
+def test_the_three_calibration_errors_and_what_the_text_says_of_them():
+    out = _outputs(LESSON, "other-errors-code")
+    table = {name.strip(): tuple(map(float, v)) for name, *v in re.findall(
+        r"^(MLP|MLP, after scaling|label smoothing 0.1)\s+([\d.]+) %\s+([\d.]+) %\s+([\d.]+) %$",
+        out, flags=re.M)}
+    assert set(table) == {"MLP", "MLP, after scaling", "label smoothing 0.1"}
+    for name, (ece, ece_mass, mce) in table.items():
+        assert abs(ece - ece_mass) <= 1            # "agree to within a point"
+        if name.startswith("MLP"):
+            assert mce >= 4 * ece                  # "many times the ECE, before scaling and after"
+    ratio = table["MLP, after scaling"][2] / table["MLP"][2]
+    assert 0.35 <= ratio <= 0.65                   # "scaling halves the MCE on average"
+    assert "the MCE is set by a bin of 1 image(s)" in out
+    # seed 0: that image is the tall bar near 0.3, right at a confidence of about 33 %
+    X, y = load_digits()
+    order = np.random.default_rng(0).permutation(len(y))
+    tr, te = order[:100], order[500:]
+    model = train_mlp(X[tr] / 16.0, y[tr], hidden=128, steps=300, lr=0.01, seed=0)
+    b = reliability_bins(softmax(model.logits(X[te] / 16.0)), y[te])
+    worst = np.nanargmax(np.abs(b.accuracy - b.confidence))
+    assert b.counts[worst] == 1 and b.accuracy[worst] == 1.0
+    assert round(100 * b.confidence[worst]) == 33 and b.edges[worst] < 0.3 < b.edges[worst + 1]
+    text = _markdown(LESSON)
+    for words in ("agree to within a point", "many times the ECE, before scaling and after it",
+                  "the single image of the tall bar near 0.3", "claiming about 33 %",
+                  "Scaling halves the MCE on average"):
+        assert words in text
+
+
+def test_the_gradient_keeps_the_sum_of_the_class_columns():
+    """Section 3: W and W + v 1^T predict the same, and gradient descent never moves the sum of
+    the class columns, because p - onehot(y) sums to 0 over the classes."""
+    assert "True" in _outputs(LESSON, "redundant-code")
+    text = _markdown(LESSON)
+    assert "lesson 02 shows that $W$ and $W + \\mathbf{1}v^\\top$ predict the same" in text
+    assert "covariance matrix of the one-hot label" in text and "**convex in the logits**" in text
+    X, y = load_digits()
+    Xb = np.hstack([X / 16.0, np.ones((len(X), 1))])
+    W = 0.01 * np.random.default_rng(0).normal(size=(65, 10))
+    start = W.sum(axis=1)
+    for _ in range(50):
+        W = W - Xb.T @ cross_entropy_grad(Xb @ W, y)
+    np.testing.assert_allclose(W.sum(axis=1), start, atol=1e-12)
+    shifted = W + np.random.default_rng(1).normal(size=(65, 1))      # W + v 1^T
+    np.testing.assert_allclose(softmax(Xb @ shifted), softmax(Xb @ W), atol=1e-12)
 
 
 def test_what_the_diagrams_are_said_to_show():
@@ -176,20 +262,38 @@ def test_an_untrained_network_can_start_below_log_k():
 
 
 def test_the_label_smoothing_sweep():
-    """The sweep over input scalings and training lengths: its '300 steps, pixels / 16' cell is
-    the comparison table's figure, it spans several points, and every run is underconfident."""
-    out = _outputs(LESSON, "smoothing-sensitivity-code")
-    cells = {}
-    for line in out.splitlines():
-        if line.startswith("| ") and "%" in line:
-            name, *values = [part.strip() for part in line.strip("|").split("|")]
-            cells[name] = [float(v.split(" %")[0]) for v in values]
-    assert set(cells) == {"pixels / 16 (as above)", "raw pixels 0–16", "standardised pixels"}
-    table = _means(_outputs(LESSON, "comparison-code"))
-    assert cells["pixels / 16 (as above)"][1] == table["label smoothing 0.1: ECE before"]
-    means = [m for row in cells.values() for m in row]
-    lo, hi = map(float, re.search(r"means run from ([\d.]+) % to ([\d.]+) %", out).groups())
-    assert (lo, hi) == (min(means), max(means)) and hi - lo >= 3.0
-    assert "below 1 in 45 of the 45 runs" in out
-    assert "inside the range of single runs, above every mean" in out
-    assert hi < 19 <= float(re.search(r"single runs from [\d.]+ % to ([\d.]+) %", out).group(1))
+    """Section 4.5's claims, recomputed: its figure's 45 trainings are machine-dependent in their
+    last digits (BLAS kernels and thread counts round differently, and 1000 Adam steps amplify
+    that: the pixels / 16, 1000-step mean was measured at 15.7 % here and 16.1 % on another
+    machine), so the cell prints only the count of runs with T < 1 and this test checks the
+    text's numbers with a tolerance of 1 percentage point on "about 14 %" and "about 18 %"."""
+    X, y = load_digits()
+    X = X / 16.0
+    sd = X.std(axis=0)
+    scalings = {"/16": X, "raw": 16.0 * X, "standardised": (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)}
+    eces, temperatures, means = [], [], {}
+    for name, inputs in scalings.items():
+        for steps in (100, 300, 1000):
+            runs = []
+            for seed in range(5):
+                order = np.random.default_rng(seed).permutation(len(y))
+                tr, va, te = order[:100], order[100:500], order[500:]
+                model = train_mlp(inputs[tr], y[tr], hidden=128, steps=steps, lr=0.01,
+                                  label_smoothing=0.1, seed=seed)
+                runs.append(100 * expected_calibration_error(softmax(model.logits(inputs[te])), y[te]))
+                temperatures.append(fit_temperature(model.logits(inputs[va]), y[va]))
+            eces += runs
+            means[name, steps] = np.mean(runs)
+    lo, hi = min(means.values()), max(means.values())
+    assert abs(lo - 14) <= 1 and abs(hi - 18) <= 1          # "from about 14 % to about 18 %"
+    assert hi - lo >= 3                                      # "several percentage points"
+    assert min(eces) < lo - 1 and max(eces) > hi + 1        # "single runs spread a few points wider"
+    assert max(temperatures) < 0.9                           # "in every run ... below 1"
+    assert "fitted temperature below 1 in 45 of the 45 runs" in _outputs(LESSON, "sweep-code")
+    # section 4.4's label-smoothing figure is the sweep's pixels / 16, 300 steps
+    table = _means(_outputs(LESSON, "spread-code"))
+    assert abs(means["/16", 300] - table["label smoothing 0.1: ECE before"]) <= 0.05
+    # the design figure of 19 % (see DESIGN_FIGURES) lies inside the single runs, above every mean
+    assert min(eces) <= 19 <= max(eces) and 19 > hi
+    text = _markdown(LESSON)
+    assert "(from about 14 % to about 18 %)" in text and "45 small trainings" in text

@@ -102,3 +102,34 @@ def test_numbers_the_exercise_notebook_states():
     assert _shown(softmax([1.0, 2.0, 3.0])) in text
     out, w = scaled_dot_product_attention([[1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]], [[10.0], [20.0]])
     assert f"`[{_shown(w)}]`" in text and f"`[[{float(out[0, 0]):.8g}]]`" in text
+
+
+def test_section_6_merging_partial_states():
+    """What section 6 prints and states: three merge orders agree with full attention, and the
+    division counts of normalising every step and once at the end."""
+    nb = nbformat.read(ROOT / "notebooks/06_attention.ipynb", as_version=4)
+    out = {c.get("id"): "".join(o.get("text", "") for o in c.outputs) for c in nb.cells
+           if c.cell_type == "code"}
+    merged = out["merge-code"]
+    sizes = [int(v) for v in re.search(r"block sizes: \[([\d, ]+)\]", merged).group(1).split(",")]
+    assert len(sizes) == 16 and sum(sizes) == 1000
+    for order in ("left to right", "as a tree", "shuffled"):
+        assert re.search(rf"^{order}\s*: m = max score: True; largest \|o / l - full\| below "
+                         r"1e-15: True$", merged, flags=re.M), order
+    n_q, d_v, blocks = 4, 8, 16
+    every_step = n_q * d_v * blocks + n_q * d_v * (blocks - 1)
+    assert f"below 1e-15: True, {every_step} divisions" in out["normalise-code"]
+    assert f"below 1e-15: True, {n_q * d_v} divisions" in out["normalise-code"]
+    text = _markdown("notebooks/06_attention.ipynb")
+    assert f"$n_q d_v$ divisions (here {n_q * d_v})" in text
+    assert "16 times slower" in text and "commutative" in text and "associative" in text
+    assert "merge_softmax_states(m_a, l_a, o_a, m_b, l_b, o_b)" in text
+
+
+def test_the_exercise_notebook_states_the_merge_example():
+    from course_lib.attention import merge_softmax_states
+
+    text = _markdown("solutions/06_attention.ipynb")
+    m, l, o = merge_softmax_states([1.0], [1.0], [[2.0]], [3.0], [1.0], [[4.0]])
+    assert f"`l = [{float(l[0]):.8g}]`" in text and f"`o = [[{float(o[0, 0]):.8g}]]`" in text
+    assert "`m = [3]`" in text and "($e^{-2} + 1$)" in text and "($2e^{-2} + 4$)" in text

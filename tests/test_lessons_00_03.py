@@ -87,7 +87,13 @@ def _stated_01():
 
 def _stated_02():
     largest = np.finfo(np.float64).max
-    return {_sci(np.log10(largest)): f"{largest:.1e}" == "1.8e+308"}
+    rows = np.array([[1000.0, 1001.0, 1002.0], [1.0, 2.0, 3.0], [-1000.0, -999.0, -998.0]])
+    return {
+        _sci(np.log10(largest)): f"{largest:.1e}" == "1.8e+308",
+        # the batch at three scales: every row's true softmax is softmax(1, 2, 3)
+        **{f"{v:.8f}": np.allclose(softmax(rows, axis=1), softmax(Z), rtol=1e-15, atol=0)
+           for v in softmax(Z)},
+    }
 
 
 def _scipy_version():

@@ -5,10 +5,14 @@ import importlib
 import os
 import re
 import stat
-import tomllib
 from pathlib import Path
 
 import pytest
+
+try:
+    import tomllib  # Python 3.11 and later
+except ModuleNotFoundError:  # Python 3.10, which the README supports: the test extra has tomli
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -102,3 +106,32 @@ def test_readme_api_example_runs():
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+def test_ci_runs_the_emulated_machine_after_the_test_command():
+    """.ci/run ends with the emulated other machine: numpy's AVX2 and AVX-512 kernels off, one
+    BLAS thread, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE left as the machine sets them."""
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    test = lines.index(marked_block("test-command"))
+    assert any(ln.startswith(".ci/emulated-machine") for ln in lines[test + 1:])
+    assert any(ln.startswith('export CI="${CI:-true}"') for ln in lines)
+    script = ROOT / ".ci" / "emulated-machine"
+    text = script.read_text(encoding="utf-8")
+    assert 'export NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR"' in text
+    assert "OPENBLAS_NUM_THREADS=1" in text and "OMP_NUM_THREADS=1" in text
+    assert "OPENBLAS_CORETYPE" not in text.split("set -euo pipefail")[1]
+    assert "OPENBLAS_L2_SIZE" not in text.split("set -euo pipefail")[1]
+    for target in ("notebooks", "solutions", "tests/test_softmax_accuracy.py", "course_lib/softmax.py"):
+        assert target in text
+    if os.name == "posix":
+        assert script.stat().st_mode & stat.S_IXUSR, ".ci/emulated-machine must be executable"
+
+
+def test_the_emulated_machine_switches_off_every_simd_dispatch_target():
+    """The names numpy's NPY_DISABLE_CPU_FEATURES takes change between numpy versions: the
+    ones .ci/emulated-machine gives must cover every dispatch target of this numpy, or the run
+    would not emulate anything (it checks this itself too, and fails)."""
+    np_core = pytest.importorskip("numpy._core._multiarray_umath")
+    text = (ROOT / ".ci" / "emulated-machine").read_text(encoding="utf-8")
+    off = re.search(r'NPY_DISABLE_CPU_FEATURES="([^"]*)"', text).group(1).split()
+    assert set(np_core.__cpu_dispatch__) <= set(off)

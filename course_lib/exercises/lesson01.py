@@ -95,3 +95,228 @@ SOFTMAX = register(Exercise(
                 "the exponentials by their sum, p = e / e.sum()."),
     ),
 ))
+
+
+# --- softmax_jacobian ----------------------------------------------------------------------------
+# J = diag(p) - p p^T, p = softmax(z), for a 1-D z. The tests put the logits far from 0 (exp
+# overflows or underflows there), and use vectors of distinct probabilities, so that a sign, a
+# missing diagonal and a scalar in place of the outer product all show.
+
+
+def _probs(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def jacobian_plus_outer(z):
+    p = _probs(z)
+    return np.diag(p) + np.outer(p, p)
+
+
+def jacobian_diagonal_only(z):
+    p = _probs(z)
+    return np.diag(p * (1.0 - p))
+
+
+def jacobian_no_diag(z):
+    p = _probs(z)
+    return -np.outer(p, p)
+
+
+def jacobian_diag_p_only(z):
+    return np.diag(_probs(z))
+
+
+def jacobian_elementwise(z):
+    p = _probs(z)
+    return np.diag(p) - p * p  # (K,) broadcast along each row: row i gets -p_j**2
+
+
+def jacobian_dot(z):
+    p = _probs(z)
+    return np.diag(p) - p @ p  # a number, subtracted from every entry
+
+
+def jacobian_of_logits(z):
+    z = np.asarray(z, dtype=float)
+    return np.diag(z) - np.outer(z, z)
+
+
+def jacobian_unnormalised(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max())
+    return np.diag(e) - np.outer(e, e)
+
+
+def _hidden_jacobians(rng):
+    n = lambda: int(rng.integers(3, 8))  # noqa: E731
+    return [
+        Case("", (rng.normal(0.0, 1.0, n()),)),
+        Case("", (rng.normal(0.0, 3.0, n()),)),
+        Case("", (rng.normal(0.0, 1.0, n()) + float(rng.uniform(800.0, 1000.0)),)),  # overflow
+        Case("", (rng.normal(0.0, 1.0, n()) - float(rng.uniform(800.0, 1000.0)),)),  # underflow
+        Case("", (rng.integers(-3, 4, n()),)),                                      # integers
+        Case("", (rng.normal(0.0, 0.5, 2),)),
+        Case("", (np.append(rng.normal(0.0, 1.0, 3), float(rng.uniform(1.0, 2.0))) * 2.0,)),
+        Case("", (rng.permutation(np.append(rng.normal(0.0, 1.0, 2),
+                                            -float(rng.uniform(2500.0, 4000.0)))),)),  # spread
+    ]
+
+
+SOFTMAX_JACOBIAN = register(Exercise(
+    name="softmax_jacobian",
+    lesson="01",
+    params=("z",),
+    reference=lambda z: sm.softmax_jacobian(z),
+    task="softmax_jacobian(z): the K x K matrix of the derivatives dp_i/dz_j of softmax at a "
+         "1-D z, diag(p) - p p^T",
+    points=2.0,
+    atol=1e-12,
+    public=(
+        Case("seed_123", ([1.0, 2.0, 3.0],), shown="z = [1, 2, 3]"),
+        Case("two_equal", ([0.0, 0.0],)),
+        Case("mixed_signs", (_np(5, 1, -2),)),
+        Case("four", (_np(0.5, -1, 2, 0),)),
+        Case("single", (_np(7),)),
+        Case("int_array", (_np(1, 2, 3, dtype=np.int64),), shown="z = np.array([1, 2, 3]) (integers)"),
+        Case("large", (_np(1000, 1001, 1002),)),
+        Case("very_negative", (_np(-1000, -1001, -999),)),
+        Case("spread", (_np(0, 0.5, -2200),)),
+    ),
+    hidden=_hidden_jacobians,
+    mistakes=common("softmax_jacobian(z)") + (
+        Mistake("plus instead of minus", like(jacobian_plus_outer),
+                hint="for {input} you get {got}: you add the outer product p p^T instead of "
+                     "subtracting it. Raising another class's logit takes probability away from "
+                     "class i, so the off-diagonal entries -p_i p_j are negative and every row "
+                     "sums to 0: J = diag(p) - p p^T."),
+        Mistake("off-diagonal entries missing", like(jacobian_diagonal_only),
+                hint="for {input} you return only the diagonal p_i (1 - p_i), {got}: the "
+                     "entries off the diagonal, dp_i/dz_j = -p_i p_j, are missing. Build the "
+                     "whole matrix: np.diag(p) - np.outer(p, p)."),
+        Mistake("diag(p) missing", like(jacobian_no_diag),
+                hint="for {input} you get {got}, which is -p p^T alone: the quotient rule gives "
+                     "p_i delta_ij - p_i p_j, so add diag(p) (np.diag(p))."),
+        Mistake("outer product missing", like(jacobian_diag_p_only),
+                hint="for {input} you get {got}, which is diag(p) alone: subtract the outer "
+                     "product p p^T, the matrix of all p_i p_j (np.outer(p, p))."),
+        Mistake("elementwise product instead of outer", like(jacobian_elementwise),
+                hint="for {input} you get {got}: p * p is a vector of the p_j squared, which "
+                     "numpy stretches along every row, not the matrix of all p_i p_j. Use "
+                     "np.outer(p, p) (or p[:, None] * p[None, :])."),
+        Mistake("dot product instead of outer", like(jacobian_dot),
+                hint="for {input} you get {got}: p @ p is one number (the sum of the p_i "
+                     "squared), subtracted from every entry. The matrix of all p_i p_j is the "
+                     "outer product, np.outer(p, p)."),
+        Mistake("logits instead of probabilities", like(jacobian_of_logits),
+                hint="for {input} you get {got}: the formula diag(p) - p p^T is in the "
+                     "probabilities p = softmax(z), not in the logits z. Compute p first."),
+        Mistake("not normalised", like(jacobian_unnormalised),
+                hint="for {input} you get {got}: you use exp(z - max) without dividing by its "
+                     "sum. p must be the softmax, which sums to 1."),
+        Mistake("no max trick", broken(),
+                hint="for {input} you get {got}: exp overflows to inf above about 709 and "
+                     "underflows to 0 below about -745, and then inf/inf or 0/0 is nan. Compute "
+                     "p with the max subtracted first, p = softmax(z - max(z))."),
+    ),
+))
+
+
+# --- two_class_softmax ---------------------------------------------------------------------------
+# The probability of the first of two classes with logits a and b, elementwise over arrays:
+# softmax(a, b)_1 = sigmoid(a - b). Entries of one array sit at very different scales, so that
+# anything but a shift of each pair by its own max (or the difference a - b) breaks somewhere.
+
+
+def _two_class(a, b):
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    return sm.softmax(np.stack([a, b], axis=-1), axis=-1)[..., 0]
+
+
+def two_class_second(a, b):
+    return _two_class(b, a)
+
+
+def two_class_odds(a, b):
+    return np.exp(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))
+
+
+def two_class_ignores_b(a, b):
+    return _two_class(a, np.zeros_like(np.asarray(a, dtype=float)))
+
+
+def two_class_both(a, b):
+    p = _two_class(a, b)
+    return np.stack([p, 1.0 - p], axis=-1)
+
+
+def two_class_sum(a, b):
+    return _two_class(np.asarray(a, dtype=float) + np.asarray(b, dtype=float), 0.0)
+
+
+def _hidden_pairs(rng):
+    n = lambda: int(rng.integers(3, 9))  # noqa: E731
+    k = n()
+    scales = rng.choice([-900.0, -300.0, 0.0, 300.0, 900.0], k)  # pairs far apart in one array
+    signs = rng.permutation([1.0, -1.0, 1.0, -1.0])
+    return [
+        Case("", (rng.normal(0.0, 2.0, n()), float(rng.normal(0.0, 2.0)))),    # b a number
+        Case("", tuple(rng.normal(0.0, 3.0, (2, 4)))),
+        Case("", (rng.normal(0.0, 1.0, k) + scales, rng.normal(0.0, 1.0, k) + scales)),
+        Case("", (rng.normal(0.0, 1.0, 5) + 950.0, rng.normal(0.0, 1.0, 5) + 950.0)),   # overflow
+        Case("", (rng.normal(0.0, 1.0, 5) - 950.0, rng.normal(0.0, 1.0, 5) - 950.0)),   # underflow
+        Case("", (rng.integers(-4, 5, 6), rng.integers(-4, 5, 6))),                     # integers
+        Case("", (rng.normal(0.0, 1.0, (3, 3)), rng.normal(0.0, 1.0, (3, 3)))),
+        Case("", (rng.uniform(750.0, 1000.0, 4) * signs, -rng.uniform(750.0, 1000.0, 4) * signs)),
+    ]                                                             # |a - b| above 1500: huge
+
+
+TWO_CLASS_SOFTMAX = register(Exercise(
+    name="two_class_softmax",
+    lesson="01",
+    params=("a", "b"),
+    reference=_two_class,
+    task="two_class_softmax(a, b): the probability of the first class, softmax(a, b)_1 = "
+         "sigmoid(a - b), entry by entry for arrays of logits a and b",
+    points=2.0,
+    public=(
+        Case("scalars", (2.0, 1.0), shown="a = 2.0, b = 1.0"),
+        Case("equal", (np.array([0.0, 3.0]), np.array([0.0, 3.0]))),
+        Case("vectors", (np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0]))),
+        Case("negative_difference", (np.array([-3.0, 0.5]), np.array([1.0, 4.0]))),
+        Case("int_array", (np.array([1, 2, 3]), np.array([3, 2, 1])),
+             shown="a = np.array([1, 2, 3]), b = np.array([3, 2, 1]) (integers)"),
+        Case("large", (np.array([1000.0, 1001.0]), np.array([999.0, 1001.0]))),
+        Case("very_negative", (np.array([-1000.0, -1002.0]), np.array([-1001.0, -1000.0]))),
+        Case("far_apart", (np.array([1000.0, 0.5, -1000.0]), np.array([1001.0, 0.0, -999.5]))),
+        Case("spread", (np.array([800.0, -800.0]), np.array([-800.0, 800.0]))),
+        Case("grid", (np.array([[0.0, 1.0], [2.0, -1.0]]), np.array([[1.0, 1.0], [0.0, 0.0]]))),
+    ),
+    hidden=_hidden_pairs,
+    mistakes=common("two_class_softmax(a, b)") + (
+        Mistake("probability of the second class", like(two_class_second),
+                hint="for {input} you get {got}, the probability of the *second* class: "
+                     "softmax(a, b)_1 = e^a / (e^a + e^b) = sigmoid(a - b), the difference a "
+                     "minus b; sigmoid(b - a) is 1 minus it."),
+        Mistake("odds instead of probability", like(two_class_odds),
+                hint="for {input} you get {got}, which is e^(a - b) = p_1 / p_2, the odds, not "
+                     "a probability (it can exceed 1). The probability is "
+                     "1 / (1 + e^-(a - b)) = sigmoid(a - b)."),
+        Mistake("ignores b", like(two_class_ignores_b),
+                hint="for {input} you get {got}, the same whatever b is: the probability "
+                     "depends on the difference of the two logits, sigmoid(a - b)."),
+        Mistake("sigmoid of the sum", like(two_class_sum),
+                hint="for {input} you get {got}, which is sigmoid(a + b): dividing the numerator "
+                     "and the denominator of e^a / (e^a + e^b) by e^a leaves e^(b - a), so the "
+                     "answer is sigmoid(a - b), the difference."),
+        Mistake("returns both probabilities", like(two_class_both),
+                hint="for {input} you return an extra axis, both probabilities ({got}): return "
+                     "only the first, an array of the shape of a and b."),
+        Mistake("no max trick", broken(),
+                hint="for {input} you get {got}: e^a and e^b overflow to inf for logits above "
+                     "about 709 (and underflow to 0 below about -745), and inf/inf or 0/0 is "
+                     "nan. Use the difference: sigmoid(a - b) = 1 / (1 + e^-(a - b)), or "
+                     "subtract max(a, b) (np.maximum) from both first."),
+    ),
+))

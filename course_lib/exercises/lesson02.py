@@ -165,3 +165,279 @@ SOFTMAX_AXIS = register(Exercise(
     mistakes=common("softmax_axis(z, axis=-1)")
     + axis_mistakes("softmax_axis"),
 ))
+
+
+# --- logits_from_probs ---------------------------------------------------------------------------
+# Softmax inverted up to its shift: log p minus its mean along the axis, the mean taken over the
+# entries with p > 0 (a probability 0 gives the logit -inf). The batches hold rows at very
+# different scales (tiny probabilities next to ordinary ones) and square arrays.
+
+from ..classification import canonical_weights as _canonical  # noqa: E402
+
+
+def _logits(p, axis=-1):
+    return sm.logits_from_probs(p, axis)
+
+
+def _log0(p):
+    """log p with -inf for p = 0, quietly."""
+    p = np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.log(p)
+
+
+def logits_not_centred(p, axis=-1):
+    return _log0(p)
+
+
+def logits_max_centred(p, axis=-1):
+    logp = _log0(p)
+    return logp - logp.max(axis=axis, keepdims=True)
+
+
+def logits_naive_mean(p, axis=-1):
+    logp = _log0(p)
+    with np.errstate(invalid="ignore"):
+        return logp - logp.mean(axis=axis, keepdims=True)
+
+
+def logits_zeros_in_mean(p, axis=-1):
+    logp = _log0(p)
+    return logp - np.where(np.isfinite(logp), logp, 0.0).mean(axis=axis, keepdims=True)
+
+
+def logits_global_mean(p, axis=-1):
+    logp = _log0(p)
+    return logp - logp[np.isfinite(logp)].mean()
+
+
+def logits_mean_without_keepdims(p, axis=-1):
+    logp = _log0(p)
+    finite = np.isfinite(logp)
+    return logp - np.where(finite, logp, 0.0).sum(axis=axis) / finite.sum(axis=axis)
+
+
+def logits_log10(p, axis=-1):
+    return _logits(p, axis) / np.log(10.0)
+
+
+def logits_exp(p, axis=-1):
+    e = np.exp(np.asarray(p, dtype=float))
+    return e - e.mean(axis=axis, keepdims=True)
+
+
+def _hidden_probs(rng):
+    def probs(shape, axis=-1, spread=3.0):
+        return sm.softmax(rng.normal(0.0, spread, shape), axis)
+
+    cases = []
+    for shape, axis in (((4, 4), -1), ((4, 4), 0), ((3, 5), 1), ((2, 3, 4), 1)):
+        cases.append(Case("", (probs(shape, axis),), {"axis": axis}))
+    # rows at very different scales: one row of ordinary probabilities, one with entries near
+    # 1e-300 (log p near -690), one with a zero
+    rows = np.stack([probs(4), sm.softmax(rng.normal(0.0, 1.0, 4) * 250.0),
+                     probs(4) * np.array([1.0, 0.0, 1.0, 1.0])])
+    rows[2] /= rows[2].sum()
+    cases.append(Case("", (rows[rng.permutation(3)],), {"axis": -1}))
+    p = probs((3, 3), 0)
+    p[int(rng.integers(3)), int(rng.integers(3))] = 0.0
+    cases.append(Case("", (p / p.sum(axis=0, keepdims=True),), {"axis": 0}))
+    cases.append(Case("", (probs(int(rng.integers(3, 8))),), {}))
+    cases.append(Case("", (rng.integers(1, 9, (3, 3)),), {"axis": -1}))     # integer counts
+    return cases
+
+
+P_SQUARE = np.array([[0.2, 0.3, 0.5], [0.7, 0.1, 0.2], [0.25, 0.25, 0.5]])
+P_SCALES = np.array([[1e-300, 0.5, 0.5], [0.2, 0.3, 0.5], [1e-12, 1e-6, 1.0 - 1e-6 - 1e-12]])
+
+LOGITS_FROM_PROBS = register(Exercise(
+    name="logits_from_probs",
+    lesson="02",
+    params=("p",),
+    reference=_logits,
+    task="logits_from_probs(p, axis=-1): logits whose softmax is p, centred: log p minus its "
+         "mean along axis (over the entries with p > 0; p = 0 gives -inf)",
+    points=2.0,
+    public=(
+        Case("quarter_half", ([0.25, 0.25, 0.5],)),
+        Case("softmax_123", (sm.softmax([1.0, 2.0, 3.0]),), shown="p = softmax([1, 2, 3])"),
+        Case("rows", (np.array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]]),)),
+        Case("columns", (np.array([[0.1, 0.2, 0.7], [0.9, 0.8, 0.3]]),), {"axis": 0}),
+        Case("square_rows", (P_SQUARE,), {"axis": -1}),
+        Case("square_columns", (P_SQUARE.T,), {"axis": 0}),
+        Case("a_zero", (np.array([0.5, 0.0, 0.5]),)),
+        Case("scales", (P_SCALES,), {"axis": -1},
+             shown="p = [[1e-300, 0.5, 0.5], [0.2, 0.3, 0.5], [1e-12, 1e-6, 1 - 1e-6 - 1e-12]]"),
+        Case("cube_axis_1", (sm.softmax(CUBE, 1),), {"axis": 1},
+             shown="p of shape (2, 3, 4), each slice along axis 1 a distribution, axis = 1"),
+        Case("int_counts", (np.array([[1, 3], [2, 2]]),), {"axis": -1},
+             shown="p = np.array([[1, 3], [2, 2]]) (integer counts), axis = -1"),
+    ),
+    hidden=_hidden_probs,
+    mistakes=common("logits_from_probs(p, axis=-1)")
+    + axis_basics("logits_from_probs", _logits)
+    + (
+        Mistake("not centred", like(logits_not_centred),
+                hint="for {input} you return log p itself, {got}: those are valid logits (their "
+                     "softmax is p), but not the centred ones asked for. Subtract the mean of log "
+                     "p along the axis, keepdims=True."),
+        Mistake("centred on the max", like(logits_max_centred),
+                hint="for {input} you get {got}: you subtract the largest log p, so the largest "
+                     "logit is 0. That is a valid shift too, but the exercise asks for logits of "
+                     "mean 0: subtract the mean of log p instead."),
+        Mistake("a zero probability gives nan", like(logits_naive_mean),
+                hint="for {input} you get {got}: log 0 is -inf, so the mean of log p is -inf, "
+                     "and -inf - (-inf) is nan. Take the mean over the entries with p > 0 only "
+                     "(np.mean(..., where=p > 0), or a sum and a count), and keep -inf where "
+                     "p = 0.",
+                supersedes=("broadcast error",)),
+        Mistake("zeros counted in the mean", like(logits_zeros_in_mean),
+                hint="for {input} you get {got}: you replace log 0 by 0 and average over every "
+                     "entry, so the mean is divided by too many entries. Average log p over the "
+                     "entries with p > 0 only."),
+        Mistake("one mean for the whole array", like(logits_global_mean),
+                hint="for {input} you get {got}: you subtract one mean of the whole array, not "
+                     "each slice's own along the axis. Every slice is a distribution of its own, "
+                     "with its own shift: mean(..., axis=axis, keepdims=True).",
+                supersedes=("ignores axis",)),
+        Mistake("mean without keepdims", like(logits_mean_without_keepdims),
+                hint="the mean along the axis without keepdims=True lines up with the wrong "
+                     "entries: for {input} you get {got} (silently wrong on square input, a "
+                     "broadcast error elsewhere). Keep the axis: keepdims=True.",
+                supersedes=("broadcast error",)),
+        Mistake("log base 10", like(logits_log10),
+                hint="for {input} you get {got}: softmax uses e^z, so its inverse is the natural "
+                     "log, np.log. Any other base, np.log10 or np.log2, scales the logits (a "
+                     "temperature): softmax of your logits is not p."),
+        Mistake("exp instead of log", like(logits_exp),
+                hint="for {input} you get {got}: undoing e^z takes the logarithm, np.log(p), "
+                     "not np.exp(p)."),
+    ),
+))
+
+
+# --- canonical_weights -----------------------------------------------------------------------------
+# Softmax regression p = softmax(W x + b): W and W + 1 v^T (b and b + c) predict the same. The
+# minimum-norm pair, the one weight decay picks, centres every column of W, and b, over the
+# classes. The tests include square W (a mean along the wrong axis fits silently there) and
+# classes whose weights sit at very different scales.
+
+
+def canonical_feature_mean(W, b):
+    W = np.asarray(W, dtype=float)
+    b = np.asarray(b, dtype=float)
+    return W - W.mean(axis=1, keepdims=True), b - b.mean()
+
+
+def canonical_b_kept(W, b):
+    return _canonical(W, b)[0], np.asarray(b, dtype=float)
+
+
+def canonical_W_kept(W, b):
+    return np.asarray(W, dtype=float), _canonical(W, b)[1]
+
+
+def canonical_reference_class(W, b):
+    W = np.asarray(W, dtype=float)
+    b = np.asarray(b, dtype=float)
+    return W - W[-1], b - b[-1]
+
+
+def canonical_first_class(W, b):
+    W = np.asarray(W, dtype=float)
+    b = np.asarray(b, dtype=float)
+    return W - W[0], b - b[0]
+
+
+def canonical_sum(W, b):
+    W = np.asarray(W, dtype=float)
+    b = np.asarray(b, dtype=float)
+    return W - W.sum(axis=0), b - b.sum()
+
+
+def canonical_swapped(W, b):
+    W0, b0 = _canonical(W, b)
+    return b0, W0
+
+
+def canonical_global_mean(W, b):
+    W = np.asarray(W, dtype=float)
+    b = np.asarray(b, dtype=float)
+    return W - W.mean(), b - b.mean()
+
+
+def _a_reference_class(ev):
+    return like(canonical_reference_class)(ev) or like(canonical_first_class)(ev)
+
+
+def _hidden_weights(rng):
+    cases = []
+    for K, d in ((3, 3), (4, 2), (2, 5), (5, 5)):
+        cases.append(Case("", (rng.normal(0.0, 2.0, (K, d)), rng.normal(0.0, 2.0, K))))
+    K, d = 4, 3
+    scales = np.array([1e3, 1.0, -1e3, 1e-3])[rng.permutation(4)][:, None]
+    cases.append(Case("", (rng.normal(0.0, 1.0, (K, d)) * np.abs(scales) + scales,
+                           rng.normal(0.0, 100.0, K))))
+    cases.append(Case("", (rng.integers(-5, 6, (3, 4)), rng.integers(-5, 6, 3))))
+    cases.append(Case("", (rng.normal(0.0, 1.0, (3, 1)), rng.normal(0.0, 1.0, 3))))
+    return cases
+
+
+W_SQUARE = np.array([[1.0, 2.0, 0.0], [4.0, 1.0, 3.0], [0.0, 5.0, 2.0]])
+
+CANONICAL_WEIGHTS = register(Exercise(
+    name="canonical_weights",
+    lesson="02",
+    params=("W", "b"),
+    reference=_canonical,
+    task="canonical_weights(W, b): the equivalent softmax-regression weights of least norm, "
+         "(W - mean of the rows of W, b - mean of b), so that they sum to zero over the classes",
+    points=2.0,
+    returns=("W", "b"),
+    public=(
+        Case("two_by_two", (np.array([[1.0, 2.0], [3.0, 6.0]]), np.array([5.0, 1.0]))),
+        Case("three_classes", (np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]]),
+                               np.array([0.0, 1.0, 5.0]))),
+        Case("square", (W_SQUARE, np.array([1.0, -1.0, 3.0]))),
+        Case("wide", (np.array([[1.0, 2.0, 3.0, 4.0], [0.0, -1.0, 1.0, 0.5]]), np.array([0.0, 2.0]))),
+        Case("one_feature", (np.array([[3.0], [1.0], [-1.0], [5.0]]), np.array([1.0, 1.0, 1.0, 1.0]))),
+        Case("already_centred", (np.array([[1.0, -2.0], [-1.0, 2.0]]), np.array([0.5, -0.5]))),
+        Case("scales", (np.array([[1000.0, 1001.0], [0.5, -0.5], [-1000.0, -999.0]]),
+                        np.array([100.0, 0.0, -300.0]))),
+        Case("int_arrays", (np.array([[1, 2], [3, 5], [0, 0]]), np.array([1, 2, 6])),
+             shown="W = np.array([[1, 2], [3, 5], [0, 0]]), b = np.array([1, 2, 6]) (integers)"),
+    ),
+    hidden=_hidden_weights,
+    mistakes=common("canonical_weights(W, b)") + (
+        Mistake("mean over the features", resembles(canonical_feature_mean),
+                hint="for {input} you get {got}: you subtract each row's mean, the mean over the "
+                     "features of one class. The redundancy adds the same vector v to every "
+                     "class's row, so centre each column over the classes: "
+                     "W - W.mean(axis=0, keepdims=True)."),
+        Mistake("broadcast error", raised("ValueError", containing="broadcast"),
+                hint="for {input} your function gives {got}: a mean taken along an axis drops "
+                     "that axis, and its shape no longer lines up with W. W.mean(axis=0, "
+                     "keepdims=True) has shape (1, d) and lines up with every row."),
+        Mistake("b not centred", like(canonical_b_kept),
+                hint="for {input} your W is right but b comes back unchanged ({got}): adding the "
+                     "same c to every bias changes nothing either, so the least-norm b is "
+                     "b - b.mean()."),
+        Mistake("W not centred", like(canonical_W_kept),
+                hint="for {input} your b is right but W comes back unchanged ({got}): subtract "
+                     "from every row of W the mean row, W.mean(axis=0)."),
+        Mistake("a reference class, not the least norm", _a_reference_class,
+                hint="for {input} you get {got}: you subtract one class's row (a reference "
+                     "class). Those weights predict the same, but they are not the smallest: "
+                     "the least-norm ones subtract the mean over the classes, W - W.mean(axis=0)."),
+        Mistake("sum instead of mean", like(canonical_sum),
+                hint="for {input} you get {got}: subtract the mean over the classes, not the "
+                     "sum: then the rows sum to zero."),
+        Mistake("one mean for the whole array", like(canonical_global_mean),
+                hint="for {input} you get {got}: W.mean() is one number, the mean of every "
+                     "entry. Each feature (column) has its own mean over the classes: "
+                     "W.mean(axis=0, keepdims=True)."),
+        Mistake("returned in the wrong order", like(canonical_swapped),
+                hint="for {input} you return b first and W second ({got}): return W0, b0 in "
+                     "this order."),
+    ),
+))

@@ -485,3 +485,214 @@ FIT_TEMPERATURE = register(Exercise(
                 supersedes=("search range too narrow",)),
     ),
 ))
+
+
+# =================================================================================================
+# maximum_calibration_error(p, y, n_bins=15)   (appended for issue 18: lesson 05, section 4)
+# =================================================================================================
+# The bins are exercise 2's; the traps are the MCE's own: the worst bin is a small one (so a max
+# of count-weighted gaps, or the ECE's sum, lands elsewhere), an underconfident one (so a max of
+# conf - acc misses it), and bins left empty (whose accuracy 0/0 = nan must be skipped, not
+# allowed to turn the max into nan). This block defines its own data and wrong implementations,
+# so that it stands apart from the ECE exercise above.
+__all__ += ["MAXIMUM_CALIBRATION_ERROR"]
+
+
+def _mce_bins(p, y, n_bins, *, closed="right", confidence="max"):
+    """Per-bin (count, accuracy, mean confidence) with one binning detail changed."""
+    p = np.asarray(p, dtype=float)
+    y = np.asarray(y)
+    conf = p.max(axis=1) if confidence == "max" else p[np.arange(len(y)), y]
+    correct = (p.argmax(axis=1) == y).astype(float)
+    if closed == "right":
+        idx = np.clip(np.searchsorted(np.linspace(0, 1, n_bins + 1), conf, side="left") - 1, 0,
+                      n_bins - 1)
+    elif closed == "left":                               # [a, b), the last bin closed
+        idx = np.minimum(np.floor(conf * n_bins).astype(int), n_bins - 1)
+    else:                                                # [a, b): confidence 1.0 in no bin
+        idx = np.floor(conf * n_bins).astype(int)
+    counts = np.array([np.sum(idx == b) for b in range(n_bins)])
+    with np.errstate(invalid="ignore"):
+        acc = np.array([correct[idx == b].mean() if counts[b] else np.nan for b in range(n_bins)])
+        mean_conf = np.array([conf[idx == b].mean() if counts[b] else np.nan for b in range(n_bins)])
+    return counts, acc, mean_conf
+
+
+def _max_gap(counts, acc, conf, *, signed=False, weighted=False):
+    full = counts > 0
+    gap = (conf - acc)[full] if signed else np.abs(acc - conf)[full]
+    if weighted:
+        gap = gap * counts[full] / counts.sum()
+    return float(np.max(gap))
+
+
+def mce_last_edge_dropped(p, y, n_bins=15):
+    return _max_gap(*_mce_bins(p, y, n_bins, closed="none"))
+
+
+def mce_left_closed(p, y, n_bins=15):
+    return _max_gap(*_mce_bins(p, y, n_bins, closed="left"))
+
+
+def mce_true_class_confidence(p, y, n_bins=15):
+    return _max_gap(*_mce_bins(p, y, n_bins, confidence="true"))
+
+
+def mce_weighted(p, y, n_bins=15):
+    return _max_gap(*_mce_bins(p, y, n_bins), weighted=True)
+
+
+def mce_overconfidence_only(p, y, n_bins=15):
+    return _max_gap(*_mce_bins(p, y, n_bins), signed=True)
+
+
+def mce_empty_bins_nan(p, y, n_bins=15):
+    counts, acc, conf = _mce_bins(p, y, n_bins)
+    return float(np.max(np.abs(acc - conf)))           # nan as soon as one bin is empty
+
+
+def mce_fixed_bins(p, y, n_bins=15):
+    return cal.maximum_calibration_error(p, y, n_bins=15)
+
+
+def mce_is_the_ece(p, y, n_bins=15):
+    return cal.expected_calibration_error(p, y, n_bins=n_bins)
+
+
+def _mce_with_confidence_one(f):
+    """``f`` on tests where some confidence is exactly 1.0; it raises elsewhere."""
+
+    def g(p, y, n_bins=15):
+        if not np.any(np.asarray(p, dtype=float).max(axis=1) == 1.0):
+            raise ValueError("no confidence of exactly 1.0 in this test")
+        return f(p, y, n_bins)
+
+    return g
+
+
+def _mce_planted(rng, n, k, factor, scale=1.0):
+    """softmax(factor * z) for labels drawn from softmax(z): miscalibrated by a known factor."""
+    z = rng.normal(0.0, scale, (n, k))
+    y = (np.cumsum(sm.softmax(z), axis=1) > rng.random((n, 1))).argmax(axis=1)
+    return sm.softmax(factor * z), y
+
+
+# the worst bin is small and underconfident: one image right at confidence 0.3 (gap 0.7), nine at
+# 0.95 of which seven are right (gap 0.17, but 9/10 of the weight)
+_P_SMALL_WORST = np.array([[0.3, 0.25, 0.25, 0.2]] + [[0.95, 0.02, 0.02, 0.01]] * 9)
+_Y_SMALL_WORST = np.array([0, 0, 0, 0, 0, 0, 0, 0, 1, 2])
+_P_MCE_ONE = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.2, 0.5, 0.3],
+                       [0.1, 0.05, 0.85], [0.9, 0.05, 0.05]])
+_Y_MCE_ONE = np.array([1, 1, 0, 1, 2, 0])             # two of the three certain ones are wrong
+_P_MCE_EDGES = np.array([[0.75, 0.25], [0.5, 0.5], [0.25, 0.75], [0.75, 0.25], [0.6, 0.4],
+                         [0.5, 0.5]])
+_Y_MCE_EDGES = np.array([1, 1, 1, 1, 0, 0])
+_P_MCE_WRONG = np.array([[0.7, 0.2, 0.1], [0.1, 0.62, 0.28], [0.45, 0.1, 0.45],
+                         [0.05, 0.05, 0.9], [0.29, 0.42, 0.29]])
+_Y_MCE_WRONG = np.array([1, 2, 0, 2, 0])
+_R_MCE = np.random.default_rng(1505)
+_P_MCE_OVER, _Y_MCE_OVER = _mce_planted(_R_MCE, 300, 10, 3.0)
+_P_MCE_UNDER, _Y_MCE_UNDER = _mce_planted(_R_MCE, 80, 5, 0.4, scale=3.0)
+del _R_MCE
+
+
+def _hidden_mce(rng):
+    cases = []
+    for n, k, factor, bins in ((200, 10, 3.0, 15), (150, 4, 1.0, 15), (80, 5, 0.4, 10),
+                               (120, 3, 2.0, 5)):
+        p, y = _mce_planted(rng, n, k, factor, scale=float(rng.uniform(1.0, 3.0)))
+        cases.append(Case("", (p, y), {"n_bins": bins} if bins != 15 else {}))
+    hard = np.eye(4)[rng.integers(0, 4, 6)]                          # confidence 1.0, labels
+    soft = sm.softmax(rng.normal(0.0, 1.0, (6, 4)))                   # random: some are wrong
+    cases.append(Case("", (np.vstack([hard, soft]), rng.integers(0, 4, 12))))
+    # a small underconfident bin that is the worst, next to a large, slightly overconfident one
+    n_big = int(rng.integers(8, 15))
+    low = float(rng.uniform(0.28, 0.4))
+    p = np.vstack([[low, 1 - low], *([[0.93, 0.07]] * n_big)])
+    y = np.concatenate([[0], (rng.random(n_big) < 0.75).astype(int)])
+    y[1] = 0                                                            # at least one right
+    order = rng.permutation(len(y))
+    cases.append(Case("", (p[order], y[order])))
+    # confidences on the edges of 4 bins
+    n1, n2 = (int(v) for v in rng.integers(2, 6, 2))
+    p = np.vstack([np.tile([0.75, 0.25], (n1, 1)), np.tile([0.5, 0.5], (n2, 1)), [[0.6, 0.4]]])
+    y = np.concatenate([rng.integers(0, 2, n1), rng.integers(0, 2, n2), [1]])
+    y[0] = 1
+    cases.append(Case("", (p, y), {"n_bins": 4}))
+    return cases
+
+
+_MCE_BINNING = ("last bin drops confidence 1.0", "left-closed bins")
+
+MAXIMUM_CALIBRATION_ERROR = register(Exercise(
+    name="maximum_calibration_error",
+    lesson="05",
+    params=("p", "y"),
+    reference=lambda p, y, n_bins=15: cal.maximum_calibration_error(p, y, n_bins=n_bins),
+    task="maximum_calibration_error(p, y, n_bins=15): the largest |accuracy - mean confidence| "
+         "over the non-empty bins of the ECE (equal-width, right-closed, on max(p))",
+    points=2.0,
+    rtol=1e-9,
+    atol=1e-12,
+    public=(
+        Case("two_bins", (np.array([[0.9, 0.1], [0.9, 0.1], [0.15, 0.85], [0.15, 0.85]]),
+                          np.array([0, 0, 1, 0]))),
+        Case("perfect", (np.eye(3)[[0, 1, 2, 1]], np.array([0, 1, 2, 1])),
+             shown="p = np.eye(3)[[0, 1, 2, 1]] (one-hot), y = [0, 1, 2, 1]"),
+        Case("small_bin_worst", (_P_SMALL_WORST, _Y_SMALL_WORST),
+             shown="p = [[0.3, 0.25, 0.25, 0.2]] + 9 rows [0.95, 0.02, 0.02, 0.01], "
+                   "y = [0, 0, 0, 0, 0, 0, 0, 0, 1, 2]"),
+        Case("confidence_one", (_P_MCE_ONE, _Y_MCE_ONE),
+             shown="p = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.2, 0.5, 0.3], [0.1, 0.05, 0.85], "
+                   "[0.9, 0.05, 0.05]], y = [1, 1, 0, 1, 2, 0]"),
+        Case("edges_4_bins", (_P_MCE_EDGES, _Y_MCE_EDGES), {"n_bins": 4}),
+        Case("wrong_predictions", (_P_MCE_WRONG, _Y_MCE_WRONG)),
+        Case("overconfident", (_P_MCE_OVER, _Y_MCE_OVER),
+             shown="p = softmax(3 z) for 300 examples, 10 classes, labels drawn from softmax(z)"),
+        Case("underconfident_10_bins", (_P_MCE_UNDER, _Y_MCE_UNDER), {"n_bins": 10},
+             shown="p = softmax(0.4 z) for 80 examples, 5 classes, labels drawn from "
+                   "softmax(z), n_bins = 10"),
+        Case("lists", ([[0.65, 0.35], [0.3, 0.7], [0.95, 0.05]], [0, 0, 0])),
+    ),
+    hidden=_hidden_mce,
+    mistakes=common("maximum_calibration_error(p, y, n_bins=15)")[:3] + (
+        Mistake("empty bins not skipped", like(mce_empty_bins_nan),
+                "for {input} you get {got}: an empty bin has no accuracy (0 / 0 = nan), and the "
+                "max of anything with a nan is nan. Take the max over the bins that hold at "
+                "least one example only."),
+        Mistake("last bin drops confidence 1.0",
+                resembles(_mce_with_confidence_one(mce_last_edge_dropped)),
+                "for {input} you get {got}: examples with confidence exactly 1.0 fall in no bin. "
+                "Use exercise 2's right-closed bins lo < conf <= hi, so that 1.0 is in the last "
+                "bin.",
+                supersedes=("left-closed bins",)),
+        Mistake("left-closed bins", resembles(mce_left_closed),
+                "for {input} you get {got}: a confidence exactly on a bin edge (0.5, 0.75 with "
+                "4 bins) lands in the bin above it. The bins are right-closed, ((m - 1)/M, m/M]: "
+                "0.75 belongs to (0.5, 0.75]."),
+        Mistake("confidence of the true class", like(mce_true_class_confidence),
+                "for {input} you get {got}: your confidence is p[n, y_n], the probability of the "
+                "true class. The confidence is what the model claims for its own prediction: "
+                "conf = p.max(axis=1).",
+                supersedes=_MCE_BINNING),
+        Mistake("gaps weighted by the bin's share", like(mce_weighted),
+                "for {input} you get {got}: you weight each bin's gap by |B_m| / N, as the ECE "
+                "does. The MCE is the largest gap itself, whatever the size of its bin: a bin of "
+                "one example counts as much as a bin of a thousand (which is why the lesson "
+                "reads it with the bin counts).",
+                supersedes=_MCE_BINNING),
+        Mistake("overconfidence only", like(mce_overconfidence_only),
+                "for {input} you get {got}: you take the largest confidence - accuracy, so a "
+                "bin that is right more often than it claims (underconfident) never counts. The "
+                "MCE takes the largest absolute gap |accuracy - confidence|.",
+                supersedes=_MCE_BINNING),
+        Mistake("the ECE instead of the max", like(mce_is_the_ece),
+                "for {input} you get {got}, the expected calibration error: a weighted sum of "
+                "the gaps. The MCE is their maximum over the non-empty bins.",
+                supersedes=_MCE_BINNING),
+        Mistake("n_bins ignored", like(mce_fixed_bins),
+                "for {input} you get {got}: the same as with 15 bins. Use the n_bins argument "
+                "for the number of bins.",
+                supersedes=_MCE_BINNING),
+    ),
+))

@@ -345,3 +345,163 @@ def _hidden_attention(rng):
     cases.append(Case("", (rng.integers(-2, 3, (3, 4)), rng.integers(-2, 3, (4, 4)),
                            rng.integers(-2, 3, (4, 2)))))
     return cases
+
+
+# --- merge_softmax_states (appended for issue 18: lesson 06, section 6) -------------------------
+# The partial softmax states (m, l, o) of two disjoint blocks of keys, one row per query, merge
+# into the state of their union. The traps: maxes that differ in either direction (the side with
+# the smaller max must be rescaled), d_v != n and d_v == n (a rescale broadcast along the wrong
+# axis errs on the first and hides on the second), blocks where a query sees no key, (-inf, 0, 0),
+# on one side and on both (where m_a - m is -inf - (-inf) = nan unless shifted by 0), and equal
+# maxes (where every rescale is 1 and most mistakes hide).
+__all__ += ["MERGE_SOFTMAX_STATES"]
+
+
+def merge_reference(m_a, l_a, o_a, m_b, l_b, o_b):
+    """(m, l, o) of the union of two blocks, from course_lib.attention."""
+    return tuple(attn.merge_softmax_states(m_a, l_a, o_a, m_b, l_b, o_b))
+
+
+def _merge(m_a, l_a, o_a, m_b, l_b, o_b, *, rescale_l=True, rescale_o=True, invert=False,
+           guard=True, normalise=False):
+    """The merge with one thing changed (each keyword names a known mistake)."""
+    m_a, l_a, o_a, m_b, l_b, o_b = (np.asarray(x, dtype=float) for x in (m_a, l_a, o_a, m_b, l_b, o_b))
+    m = np.maximum(m_a, m_b)
+    shift = np.where(np.isfinite(m), m, 0.0) if guard else m
+    sign = -1.0 if invert else 1.0
+    alpha, beta = np.exp(sign * (m_a - shift)), np.exp(sign * (m_b - shift))
+    l = alpha * l_a + beta * l_b if rescale_l else l_a + l_b
+    o = alpha[:, None] * o_a + beta[:, None] * o_b if rescale_o else o_a + o_b
+    return m, l, (o / l[:, None] if normalise else o)
+
+
+def merge_no_rescale(*args):
+    return _merge(*args, rescale_l=False, rescale_o=False)
+
+
+def merge_output_not_rescaled(*args):
+    return _merge(*args, rescale_o=False)
+
+
+def merge_inverted_factor(*args):
+    return _merge(*args, invert=True)
+
+
+def merge_empty_gives_nan(*args):
+    return _merge(*args, guard=False)
+
+
+def merge_normalised(*args):
+    return _merge(*args, normalise=True)
+
+
+def _state(rng, n, d_v, n_keys=None, offset=0.0):
+    """The state of a random block of n_keys keys (1-6) per query: computed, not invented."""
+    k = int(rng.integers(1, 7)) if n_keys is None else n_keys
+    s = rng.normal(offset, 2.0, (n, k))
+    v = rng.normal(0.0, 1.0, (k, d_v))
+    m = s.max(axis=1)
+    e = np.exp(s - m[:, None])
+    return [m, e.sum(axis=1), e @ v]
+
+
+def _empty(n, d_v):
+    return [np.full(n, -np.inf), np.zeros(n), np.zeros((n, d_v))]
+
+
+_r = np.random.default_rng(606)
+_A3, _B3 = _state(_r, 3, 2, offset=0.0), _state(_r, 3, 2, offset=0.0)
+_A3[0][:] = [0.5, 4.0, -1.0]                       # maxes that differ both ways, and agree once
+_B3[0][:] = [3.0, 1.0, -1.0]
+_SQ_A, _SQ_B = _state(_r, 3, 3, offset=-2.0), _state(_r, 3, 3, offset=1.0)    # n == d_v
+_BIG_A, _BIG_B = _state(_r, 2, 2, offset=800.0), _state(_r, 2, 2, offset=-800.0)
+_HALF = _state(_r, 3, 2)
+_HALF[0][1], _HALF[1][1], _HALF[2][1] = -np.inf, 0.0, 0.0   # query 1 saw no key in block a
+_EQ_A, _EQ_B = _state(_r, 2, 3), _state(_r, 2, 3)
+_EQ_B[0][:] = _EQ_A[0]                                       # equal maxes: every factor is 1
+del _r
+
+
+def _state_shown(what):
+    return f"m_a, l_a, o_a, m_b, l_b, o_b: {what} (states of random blocks, seeded)"
+
+
+MERGE_SOFTMAX_STATES = register(Exercise(
+    name="merge_softmax_states",
+    lesson="06",
+    params=("m_a", "l_a", "o_a", "m_b", "l_b", "o_b"),
+    reference=merge_reference,
+    returns=("m", "l", "o"),
+    task="merge_softmax_states(m_a, l_a, o_a, m_b, l_b, o_b) -> (m, l, o): the state of the "
+         "union of two disjoint blocks of keys; both sides rescaled by exp(their max - m), "
+         "o left unnormalised",
+    points=2.0,
+    rtol=1e-9,
+    atol=1e-12,
+    public=(
+        Case("one_key_each", ([1.0], [1.0], [[2.0]], [3.0], [1.0], [[4.0]])),
+        Case("b_larger", ([0.0], [2.0], [[1.0, -1.0]], [2.0], [1.5], [[3.0, 0.5]])),
+        Case("a_larger", ([2.0], [1.5], [[3.0, 0.5]], [0.0], [2.0], [[1.0, -1.0]])),
+        Case("three_queries", (*_A3, *_B3),
+             shown=_state_shown("3 queries, d_v = 2; m_a = [0.5, 4, -1], m_b = [3, 1, -1]")),
+        Case("square", (*_SQ_A, *_SQ_B), shown=_state_shown("3 queries, d_v = 3")),
+        Case("equal_maxes", (*_EQ_A, *_EQ_B),
+             shown=_state_shown("2 queries, d_v = 3, m_a = m_b")),
+        Case("large_scores", (*_BIG_A, *_BIG_B),
+             shown=_state_shown("2 queries, d_v = 2, maxes near 800 in a and near -800 in b")),
+        Case("one_side_empty", (*_HALF, *_state(np.random.default_rng(7), 3, 2)),
+             shown=_state_shown("3 queries, d_v = 2; query 1 saw no key in block a: "
+                                "m_a[1] = -inf, l_a[1] = 0, o_a[1] = [0, 0]")),
+        Case("both_empty", ([-np.inf, 1.0], [0.0, 1.0], [[0.0], [5.0]],
+                            [-np.inf, -np.inf], [0.0, 0.0], [[0.0], [0.0]])),
+    ),
+    hidden=lambda rng: _hidden_merge(rng),
+    mistakes=common("merge_softmax_states(m_a, l_a, o_a, m_b, l_b, o_b)")[:4] + (
+        Mistake("no rescale", like(merge_no_rescale),
+                "for {input} you get {got}: l and o are added as they are, but l_a and o_a are "
+                "sums relative to m_a, l_b and o_b relative to m_b. Bring both sides to the "
+                "common max m = max(m_a, m_b) first: multiply l_a and o_a by exp(m_a - m), l_b "
+                "and o_b by exp(m_b - m), then add."),
+        Mistake("output not rescaled", like(merge_output_not_rescaled),
+                "for {input} you get {got}: l is rescaled, o is not. The output o is a sum "
+                "relative to its block's max, like l: rescale each o by the same factor as its "
+                "l (one factor per query, so the factor needs a new axis to multiply the rows "
+                "of o)."),
+        Mistake("rescale factor inverted", like(merge_inverted_factor),
+                "for {input} you get {got}: the side with the smaller max is multiplied by "
+                "exp(m - m_a), which is above 1. Its terms were exp(s - m_a) and must become "
+                "exp(s - m), so multiply by exp(m_a - m), a number in (0, 1]."),
+        Mistake("nan for two empty blocks", like(merge_empty_gives_nan),
+                "for {input} you get {got}: when neither block has a key for a query, m_a = m_b "
+                "= m = -inf and m_a - m is -inf - (-inf) = nan. Subtract a shift that is m where "
+                "m is finite and 0 where it is not, so both factors become exp(-inf) = 0 and the "
+                "state stays (-inf, 0, 0)."),
+        Mistake("normalised output", like(merge_normalised),
+                "for {input} you get {got}: your o is divided by l. A state keeps o "
+                "unnormalised, since it will be merged again; the division o / l comes once, "
+                "at the very end. Return the rescaled sum itself."),
+    ),
+))
+
+
+def _hidden_merge(rng):
+    cases = []
+    for n, d_v in ((4, 3), (3, 3), (5, 1), (2, 4)):
+        a = _state(rng, n, d_v, offset=float(rng.normal(0.0, 3.0)))
+        b = _state(rng, n, d_v, offset=float(rng.normal(0.0, 3.0)))
+        cases.append(Case("", (*a, *b)))
+    a, b = _state(rng, 3, 2), _state(rng, 3, 2)
+    b[0][0] = a[0][0]                                              # an equal max
+    empty = _empty(3, 2)
+    for x, e in zip(a, empty):                                     # query 2: a is empty
+        x[2] = e[2]
+    cases.append(Case("", (*a, *b)))
+    a, b = _state(rng, 3, 2, offset=700.0), _empty(3, 2)
+    b[0][0], b[1][0], b[2][0] = a[0][0] - 5.0, 1.0, [2.0, -1.0]    # query 0: b has one key
+    cases.append(Case("", (*a, *b)))                               # queries 1, 2: b is empty
+    e1, e2 = _empty(2, 3), _empty(2, 3)
+    live = _state(rng, 1, 3)
+    for x, y in zip(e1, live):
+        x[1] = y[0]                                                # query 1: a has keys, b not
+    cases.append(Case("", (*e1, *e2)))                             # query 0: both empty
+    return cases

@@ -73,6 +73,7 @@ def as_numbers(result) -> tuple:
     if result is None:
         return None, "ReturnedNone: returned None (is a `return` missing?)"
     kind = type(result).__name__
+    result = _from_tensor(result)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -82,6 +83,21 @@ def as_numbers(result) -> tuple:
     if value.dtype.kind not in "biufc":
         return None, f"NotNumbers: returned a {kind}, not numbers"
     return value, None
+
+
+# --- PyTorch tensors (lesson 08): read as arrays, without importing torch -----------------------
+def _from_tensor(result):
+    """A torch tensor as a numpy array (detached, on the CPU, bfloat16 widened to float32);
+    anything else unchanged. torch is never imported here: a tensor brings its own methods."""
+    if not (type(result).__module__.split(".")[0] == "torch" and hasattr(result, "detach")):
+        return result
+    try:
+        t = result.detach().cpu()
+        if str(t.dtype) == "torch.bfloat16":  # numpy has no bfloat16
+            t = t.float()
+        return t.numpy()
+    except Exception:  # not readable as a tensor after all: let numpy say what it is
+        return result
 
 
 def as_parts(result, parts) -> tuple:
