@@ -277,16 +277,47 @@ def _build(args) -> int:
     return 0 if report.ok else 1
 
 
+def _seconds(text) -> float:
+    """``--timeout``-style values: a finite number of seconds above 0."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds above 0, not {text}")
+    return value
+
+
+def _count(text) -> int:
+    """``--jobs``: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _check(args) -> int:
     from course_lib.batch.notebook import grade_notebook  # nbclient only when grading
+    from course_lib.batch import isolation
 
+    try:
+        protection = isolation.protection(args.sandbox)
+    except (RuntimeError, ValueError) as err:
+        print(f"softmax-course: error: {err}", file=sys.stderr)
+        return 2
     status = 0
     for path in args.notebooks:
         if not Path(path).is_file():
             print(f"softmax-course: error: no such file: {path}", file=sys.stderr)
             status = 2
             continue
-        report = grade_notebook(path, timeout=args.timeout, seed=args.seed)
+        report = grade_notebook(path, timeout=args.timeout, seed=args.seed,
+                                notebook_timeout=args.notebook_timeout, protection=protection)
         print(report.summary(verbose=args.verbose))
         if report.status != "graded":
             status = 2
@@ -295,9 +326,24 @@ def _check(args) -> int:
     return status
 
 
+def _usable_out(out: Path) -> str | None:
+    """Why ``out`` cannot hold a gradebook, or None."""
+    if out.exists() and not out.is_dir():
+        return f"--out {out} is a file, not a folder"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".softmax-course-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return f"cannot write in --out {out} ({exc.strerror or type(exc).__name__})"
+    return None
+
+
 def _grade(args) -> int:
     from course_lib.grading import EXERCISES
     from course_lib.batch.gradebook import _expand, grade_submissions, progress_printer
+    from course_lib.batch import isolation
 
     names = list(args.exercise or [])
     for lesson in args.lesson or []:
@@ -315,18 +361,22 @@ def _grade(args) -> int:
         print("softmax-course: error: no submissions found in " + " ".join(args.submissions),
               file=sys.stderr)
         return 2
-    if args.jobs is not None and args.jobs < 1:
-        print("softmax-course: error: --jobs must be at least 1", file=sys.stderr)
+    why = _usable_out(args.out)
+    if why:
+        print(f"softmax-course: error: {why}", file=sys.stderr)
         return 2
     try:
+        isolation.protection(args.sandbox)
         book = grade_submissions(files, args.out, jobs=args.jobs, timeout=args.timeout,
                                  seed=args.seed, exercises=list(dict.fromkeys(names)) or None,
-                                 progress=progress_printer())
-    except ValueError as err:
+                                 progress=progress_printer(),
+                                 notebook_timeout=args.notebook_timeout, resume=args.resume,
+                                 sandbox=args.sandbox)
+    except (ValueError, RuntimeError) as err:
         print(f"softmax-course: error: {err}", file=sys.stderr)
         return 2
     print(book.summary())
-    return 0 if all(s.report is not None for s in book.submissions) else 1
+    return 0 if all(s.entry is not None for s in book.submissions) else 1
 
 
 def _execute(args) -> int:
@@ -418,8 +468,13 @@ def make_parser() -> argparse.ArgumentParser:
         "otherwise, 2 when a notebook cannot be read or run.",
     )
     check.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="notebook(s) to grade")
-    check.add_argument("--timeout", type=float, default=60.0,
+    check.add_argument("--timeout", type=_seconds, default=60.0,
                        help="seconds each cell may run before it is interrupted (default: 60)")
+    check.add_argument("--notebook-timeout", type=_seconds, default=None, metavar="SECONDS",
+                       help="seconds the whole notebook may run (default: 600)")
+    check.add_argument("--sandbox", choices=["auto", "bubblewrap", "fallback"], default=None,
+                       help="how to confine the notebook (default: bubblewrap where it works; "
+                       "SOFTMAX_COURSE_SANDBOX)")
     check.add_argument("--seed", type=int, default=None,
                        help="seed of the hidden tests (default: random)")
     check.add_argument("-v", "--verbose", action="store_true",
@@ -429,24 +484,35 @@ def make_parser() -> argparse.ArgumentParser:
     grade = sub.add_parser(
         "grade",
         help="(instructors) grade a class's notebooks into a gradebook and feedback",
-        description="Grade submitted notebooks in parallel: each runs on a private copy in its "
-        "own fresh kernel, confined so that it can write only in its own temporary folder and "
-        "cannot read the other submissions (Linux Landlock), with a timeout per cell. Writes "
-        "OUT/grades.csv (one row per file), OUT/results.json (everything) and "
-        "OUT/feedback/<id>.html (one page per student; hidden tests' inputs are never shown). "
-        "Exit status 0 when every file got a row.",
+        description="Grade submitted notebooks in parallel: each runs in a disposable sandbox "
+        "of its own (bubblewrap: no network, no other process, a read-only system and a private "
+        "folder; else a fallback with Landlock and a reaper), with a time limit per cell and per "
+        "notebook. Writes OUT/grades.csv (one row per file), OUT/results.json (everything), "
+        "OUT/journal.jsonl (rows as they finish, for --resume) and OUT/feedback/<id>.html (one "
+        "page per student; hidden tests' inputs are never shown). Exit status 0 when every file "
+        "got a row, 2 for bad options.",
     )
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION",
                        help="submitted notebooks, or folders of them")
     grade.add_argument("--out", required=True, type=Path, metavar="DIR",
                        help="folder for the gradebook and the feedback (created if missing)")
-    grade.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+    grade.add_argument("--jobs", "-j", type=_count, default=None, metavar="N",
                        help=f"notebooks graded at the same time (default: the number of cores, "
                        f"{os.cpu_count()})")
-    grade.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+    grade.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS",
                        help="seconds each cell may run before it is interrupted (default: 60)")
+    grade.add_argument("--notebook-timeout", type=_seconds, default=None, metavar="SECONDS",
+                       help="seconds a whole notebook may run; its cells left then are not run "
+                       "(default: 600)")
+    grade.add_argument("--resume", action="store_true",
+                       help="keep the rows of OUT/journal.jsonl for unchanged submissions (a "
+                       "batch killed midway goes on where it stopped)")
+    grade.add_argument("--sandbox", choices=["auto", "bubblewrap", "fallback"], default=None,
+                       help="how to confine each submission (default: bubblewrap where it "
+                       "works; SOFTMAX_COURSE_SANDBOX)")
     grade.add_argument("--lesson", action="append", metavar="NN",
-                       help="grade the exercises of lesson NN (default: those the files answer)")
+                       help="grade the exercises of lesson NN (default: per file, the lesson "
+                       "its name starts with, NN_*.ipynb)")
     grade.add_argument("--exercise", action="append", metavar="NAME",
                        help="grade this exercise (may be repeated)")
     grade.add_argument("--seed", type=int, default=None,

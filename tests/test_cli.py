@@ -209,3 +209,50 @@ def test_start_has_a_verbose_switch():
     args = cli.make_parser().parse_args(["start", "--verbose"])
     assert args.verbose is True
     assert cli.make_parser().parse_args(["start"]).verbose is False
+
+
+# --- grade: options are checked before anything runs ---------------------------------------------
+@pytest.mark.parametrize("option, value", [
+    ("--timeout", "0"), ("--timeout", "-1"), ("--timeout", "nan"), ("--timeout", "inf"),
+    ("--timeout", "soon"), ("--notebook-timeout", "0"), ("--notebook-timeout", "nan"),
+    ("--jobs", "0"), ("--jobs", "-1"), ("--jobs", "two"), ("--jobs", "1.5"),
+])
+def test_grade_rejects_bad_limits_with_status_2(tmp_path, capsys, option, value):
+    nb = tmp_path / "01_a.ipynb"
+    nb.write_text("{}", encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["grade", str(nb), "--out", str(tmp_path / "o"), f"{option}={value}"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err and ("must be" in err or "not a" in err), err
+    assert not (tmp_path / "o").exists()
+
+
+def test_grade_says_when_the_out_folder_is_unusable(tmp_path, capsys):
+    nb = tmp_path / "01_a.ipynb"
+    nb.write_text("{}", encoding="utf-8")
+    a_file = tmp_path / "grades.csv"
+    a_file.write_text("x", encoding="utf-8")
+    assert cli.main(["grade", str(nb), "--out", str(a_file)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    os.chmod(locked, 0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root writes anyway: an out folder under a file instead
+            target = a_file / "sub"
+        else:
+            target = locked / "grades"
+        assert cli.main(["grade", str(nb), "--out", str(target)]) == 2
+        assert "cannot write in --out" in capsys.readouterr().err
+    finally:
+        os.chmod(locked, 0o700)
+    assert a_file.read_text(encoding="utf-8") == "x"
+
+
+def test_grade_and_check_take_a_sandbox_mode():
+    args = cli.make_parser().parse_args(["grade", "x.ipynb", "--out", "o", "--sandbox",
+                                         "fallback", "--notebook-timeout", "30", "--resume"])
+    assert (args.sandbox, args.notebook_timeout, args.resume) == ("fallback", 30.0, True)
+    args = cli.make_parser().parse_args(["check", "x.ipynb", "--sandbox", "bubblewrap"])
+    assert args.sandbox == "bubblewrap"

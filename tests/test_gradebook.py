@@ -162,6 +162,19 @@ def _points(row):
     return [float(row[n]) for n in NAMES]
 
 
+def _label(graded, sid, cell_id):
+    """How the grader names a cell: ``cell [k]``, k-th non-empty code cell (as JupyterLab
+    numbers them after Restart and Run All)."""
+    nb = nbformat.reads(graded["originals"][graded["folder"] / f"{sid}.ipynb"].decode(), 4)
+    code = [c for c in nb.cells if c.cell_type == "code" and "".join(c.source).strip()]
+    return f"cell [{[c.get('id') for c in code].index(cell_id) + 1}]"
+
+
+def _id_of(graded, sid, position):
+    nb = nbformat.reads(graded["originals"][graded["folder"] / f"{sid}.ipynb"].decode(), 4)
+    return nb.cells[position].get("id")
+
+
 def test_every_file_gets_a_row_and_the_batch_exits_0(graded):
     assert graded["status"] == 0
     assert set(graded["rows"]) == set(graded["expected"]) | {"cheat", "honest_no_max", "hardcoded"}
@@ -184,26 +197,32 @@ def test_originals_are_byte_identical_and_nothing_escaped(graded):
     assert not (Path.home() / "softmax-course-was-here").exists()
     vandal = graded["results"]["vandal"]
     assert len(vandal["cell_errors"]) == 6
-    assert all("PermissionError" in e for e in vandal["cell_errors"]), vandal["cell_errors"]
+    # Landlock denies (fallback), or the paths are not there at all (bubblewrap mounts none of
+    # them: a private /tmp, no /root or /home)
+    assert all(e.split(": ")[1] in ("PermissionError", "FileNotFoundError", "OSError")
+               for e in vandal["cell_errors"]), vandal["cell_errors"]
     assert "vandal,999" not in (graded["out"] / "grades.csv").read_text(encoding="utf-8")
     assert "hacked" not in (graded["out"] / "feedback" / "full.html").read_text(encoding="utf-8")
     assert {s["sandbox"] for s in graded["results"].values() if s["status"] == "graded"} == {
-        f"landlock-{sandbox.landlock_abi()}"}
+        f"{graded['meta']['sandbox']['mode']}+landlock-{sandbox.landlock_abi()}"}
     assert sandbox.landlock_abi() > 0, "this Linux has no Landlock: the notebooks ran unconfined"
 
 
 def test_a_timeout_interrupts_one_cell_and_the_run_goes_on(graded):
     loop = graded["results"]["loop_after"]
-    assert loop["cell_errors"] == [f"cell 14: ran longer than {TIMEOUT:g} s and was interrupted"]
+    last = _label(graded, "loop_after", _id_of(graded, "loop_after", 14))
+    assert loop["cell_errors"] == [f"{last}: ran longer than {TIMEOUT:g} s and was interrupted"]
     deaf = graded["results"]["deaf_loop"]  # ignores the interrupt: stopped, restarted, replayed
-    assert deaf["cell_errors"] == ["cell 2: the kernel died or stopped answering while it ran"]
-    assert "the kernel died in cell 2; it was restarted once and the notebook run again without " \
-        "cell 2" in deaf["notes"]
+    cell = _label(graded, "deaf_loop", _id_of(graded, "deaf_loop", 2))
+    assert deaf["cell_errors"] == [f"{cell}: the kernel died or stopped answering while it ran"]
+    assert f"the kernel died in {cell}; it was restarted once and the notebook run again " \
+        f"without {cell}" in deaf["notes"]
 
 
 def test_a_dead_kernel_is_restarted_once_and_only_what_it_took_down_scores_0(graded):
     exit_middle = graded["results"]["exit_middle"]
-    assert exit_middle["cell_errors"] == ["cell 10: the kernel died or stopped answering while it ran"]
+    cell = _label(graded, "exit_middle", _id_of(graded, "exit_middle", 10))
+    assert exit_middle["cell_errors"] == [f"{cell}: the kernel died or stopped answering while it ran"]
     assert "restarted" in graded["rows"]["exit_middle"]["notes"]
     killer = graded["results"]["killer_function"]["exercises"]["logsumexp"]
     assert killer["status"] == "error" and killer["message"] == "Calling logsumexp killed the kernel."
@@ -268,9 +287,10 @@ def test_grading_again_gives_the_same_grades(graded, tmp_path):
     folder.mkdir()
     for sid in ("full", "honest_no_max", "hardcoded"):
         (folder / f"{sid}.ipynb").write_bytes(graded["originals"][graded["folder"] / f"{sid}.ipynb"])
-    first = grade_submissions(sorted(folder.iterdir()), out, jobs=2, timeout=30)
+    first = grade_submissions(sorted(folder.iterdir()), out, jobs=2, timeout=30, exercises=NAMES)
     csv_first = (out / "grades.csv").read_bytes()
-    second = grade_submissions(sorted(folder.iterdir()), out, jobs=2, timeout=30)
+    second = grade_submissions(sorted(folder.iterdir()), out, jobs=2, timeout=30,
+                               exercises=NAMES)
     assert second.seed == first.seed
     assert (out / "grades.csv").read_bytes() == csv_first
     pages = sorted((out / "feedback").iterdir())
@@ -321,3 +341,79 @@ def test_a_confined_kernel_cannot_lift_its_limits(tmp_path):
                          capture_output=True, text=True, check=True).stdout.split()
     assert out == ["True", "0", "0", "0", f"landlock-{sandbox.landlock_abi()}"]
     assert (work / "ok").read_text() == "x"
+
+
+def test_a_grader_killed_midway_resumes_without_grading_twice(tmp_path):
+    """Rows are journaled as they finish: after a SIGKILL, --resume keeps them and grades the
+    rest; an unchanged submission is not graded again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    honest = ("import numpy as np\n\ndef softmax(z):\n    e = np.exp(np.asarray(z, float) - "
+              "np.max(z))\n    return e / e.sum()\n")
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for who in ("a", "b", "c"):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(honest)]
+        nbformat.write(nb, folder / f"01_{who}.ipynb")
+    cmd = [sys.executable, "-m", "course_lib", "grade", str(folder), "--out", str(out),
+           "--jobs", "1", "--seed", "3"]
+    grader = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = out / "journal.jsonl"
+    began = time.monotonic()
+    while time.monotonic() - began < 300 and (
+            not journal.exists() or journal.read_text().count("\n") < 1):
+        time.sleep(0.1)
+    os.kill(grader.pid, signal.SIGKILL)
+    grader.wait()
+    first = [json.loads(line)["id"] for line in journal.read_text().splitlines()]
+    assert 1 <= len(first) < 3 and not (out / "grades.csv").exists()
+    resumed = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"({len(first)} reused from the journal)" in resumed.stdout
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert sorted(item["id"] for item in lines) == ["01_a", "01_b", "01_c"]  # none twice
+    rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
+    assert [(r["id"], r["total"]) for r in rows] == [("01_a", "2"), ("01_b", "2"), ("01_c", "2")]
+    again = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=600)
+    assert "(3 reused from the journal)" in again.stdout
+
+
+def test_a_notebook_time_limit_and_plain_error_notes(tmp_path):
+    """--notebook-timeout stops a notebook's remaining cells (its functions are still graded);
+    errors name their type and message, with no sandbox or temporary path; the page is not a
+    notebook, so it never says to run a check again."""
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in (
+        "import numpy as np\n\ndef softmax(z):\n    e = np.exp(np.asarray(z, float) - np.max(z))\n"
+        "    return e / e.sum()",
+        "open('data.csv')",
+        "", "import time\ntime.sleep(4)", "import time\ntime.sleep(4)", "raise ValueError('never')",
+    )]
+    nbformat.write(nb, folder / "01_slow.ipynb")
+    stub = nbformat.v4.new_notebook()
+    stub.cells = [nbformat.v4.new_code_cell("def softmax(z):\n    raise NotImplementedError")]
+    nbformat.write(stub, folder / "01_stub.ipynb")
+    book = grade_submissions(sorted(folder.iterdir()), out, jobs=1, timeout=30,
+                             notebook_timeout=6, seed=1)
+    slow = next(s.entry for s in book.submissions if s.id == "01_slow")
+    assert slow["score"] == 2.0 and slow["status"] == "graded"
+    assert slow["cell_errors"][0] == (
+        "cell [2]: FileNotFoundError: [Errno 2] No such file or directory: 'data.csv'")
+    assert not any("ValueError" in e for e in slow["cell_errors"])  # never ran
+    assert any(n.startswith("the notebook ran longer than 6 s") for n in slow["notes"])
+    rows = {r["id"]: r for r in csv.DictReader((out / "grades.csv").open(encoding="utf-8"))}
+    assert "1 cell error, first cell [2]: FileNotFoundError" in rows["01_slow"]["notes"]
+    pages = "".join(p.read_text(encoding="utf-8") for p in (out / "feedback").iterdir())
+    text = (out / "results.json").read_text(encoding="utf-8") + pages
+    for leak in ("/home/student", "softmax-course-grade", "run this check again"):
+        assert leak not in text
+    assert str(tmp_path) not in pages
+    page = (out / "feedback" / "01_stub.html").read_text(encoding="utf-8")
+    assert "not implemented yet" in page

@@ -147,7 +147,7 @@ def test_a_notebook_that_loops_forever_is_interrupted_and_graded(tmp_path):
         "check('softmax', softmax)",
     )
     report = grade_notebook(path, seed=3, timeout=2)
-    assert report.cell_errors == ["cell 1: ran longer than 2 s and was interrupted"]
+    assert report.cell_errors == ["cell [2]: ran longer than 2 s and was interrupted"]
     (r,) = report.results
     assert r.name == "softmax" and r.passed
 

@@ -2,14 +2,16 @@
 
 ``softmax-course grade submissions/*.ipynb --out grades/`` calls :func:`grade_submissions`:
 
-1. every submission is read into memory first (so nothing a notebook does during the run can
-   change what another is graded on), and given an id from its file name;
-2. the exercises are those of the lesson(s) the submissions answer (from file names and their
-   ``check`` calls), the same columns for the whole class;
-3. the notebooks run in parallel, ``jobs`` at a time, each with :func:`~.notebook.grade_notebook`:
-   its own fresh, confined kernel on a private copy, which cannot read the other submissions or
-   the gradebook, nor write anywhere but its own temporary folder;
-4. ``grades.csv``, ``results.json`` and ``feedback/<id>.html`` are written atomically at the end.
+1. every file gets a unique, stable id from its name (:func:`submission_ids`);
+2. the exercises are the instructor's: ``--lesson``/``--exercise``, or else, per file, those of the
+   lesson its own name says (``NN_*.ipynb``); never what another submission contains;
+3. the notebooks run ``jobs`` at a time, each in a disposable sandbox of its own
+   (:mod:`.isolation`, :func:`~.notebook.grade_notebook`); at most ``jobs`` kernels are alive;
+4. as each submission is done, its feedback page is written and its row appended to
+   ``journal.jsonl`` (flushed and synced): a batch killed from outside continues with
+   ``resume=True`` (``--resume``), grading nothing twice and losing nothing, and an unchanged
+   submission (same bytes, exercises, seed, limits and course version) keeps its result;
+5. ``grades.csv`` and ``results.json`` are written atomically from the journal at the end.
 
 The hidden tests are drawn from a seed kept in ``results.json``: grading the same folder into the
 same ``--out`` again draws the same tests, and gives the same grades.
@@ -24,6 +26,7 @@ import html
 import io
 import json
 import os
+import queue
 import re
 import sys
 import threading
@@ -33,102 +36,154 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..build import write_atomically
-from .notebook import NotebookReport, exercises_for, grade_notebook, read_submission
+from . import isolation
+from .notebook import NotebookReport, grade_notebook, make_base
 from ..grading.registry import EXERCISES
 
-__all__ = ["Submission", "Gradebook", "grade_submissions", "submission_ids"]
+__all__ = ["Submission", "Gradebook", "grade_submissions", "submission_ids", "lesson_of",
+           "plain_text"]
 
 FILES = ("grades.csv", "results.json", "feedback")
+JOURNAL = "journal.jsonl"
+MAX_ID = 60  # longer ids are shortened, with a hash of the path to keep them unique
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain_text(text) -> str:
+    r"""Text from a submission made safe for a terminal or a CSV cell: no escape sequences, no
+    control characters (a notebook cannot move the cursor or fake a line of the summary).
+
+    Examples
+    --------
+    >>> plain_text("\x1b[2K\rgraded 999 of 999\x07")
+    'graded 999 of 999'
+    """
+    return _CONTROL.sub("", str(text)).replace("\n", " ").strip()
 
 
 @dataclass
 class Submission:
-    """One submitted file and what grading it gave."""
+    """One submitted file, what it is graded on, and the row its grading gave."""
 
     id: str
     path: Path
-    data: bytes | None = None
+    exercises: list = field(default_factory=list)
     sha256: str = ""
-    report: NotebookReport | None = None
+    entry: dict | None = None  # its ``results.json`` entry, once graded (without failure details)
+    reused: bool = False
+    offset: int = -1           # where its full entry is in the journal
+
+    @property
+    def status(self) -> str:
+        return self.entry["status"] if self.entry else "not graded"
 
 
 @dataclass
 class Gradebook:
-    """The outcome of a batch: one graded submission per file, and where it was written."""
+    """The outcome of a batch: one row per file, and where it was written."""
 
     submissions: list
     exercises: list
     seed: int
     timeout: float
     out: Path
+    notebook_timeout: float = 0.0
+    protection: isolation.Protection | None = None
     seconds: float = 0.0
     files: list = field(default_factory=list)
 
     @property
     def graded(self) -> list:
-        return [s for s in self.submissions if s.report.status == "graded"]
+        return [s for s in self.submissions if s.status == "graded"]
 
     def mean_scores(self) -> dict:
-        """Mean points per exercise over the graded submissions."""
+        """Mean points per exercise over the graded submissions that were graded on it."""
         means = {}
         for name in self.exercises:
-            scores = [_result(s, name).score for s in self.graded]
+            scores = [s.entry["exercises"][name]["score"] for s in self.graded
+                      if name in s.entry["exercises"]]
             means[name] = sum(scores) / len(scores) if scores else 0.0
         return means
 
     def summary(self) -> str:
-        """What the instructor reads at the end of a run."""
+        """What the instructor reads at the end of a run (nothing a notebook wrote verbatim)."""
         n, ok = len(self.submissions), len(self.graded)
+        reused = sum(s.reused for s in self.submissions)
         lines = [f"graded {ok} of {n} submission{'s' if n != 1 else ''} in {self.seconds:.1f} s"
+                 + (f" ({reused} reused from the journal)" if reused else "")
                  + (f"; {n - ok} could not be graded:" if ok < n else "")]
         for s in self.submissions:
-            if s.report.status != "graded":
-                lines.append(f"  {s.id}: {s.report.status}" +
-                             (f" ({s.report.message})" if s.report.message else ""))
+            if s.status != "graded":
+                message = plain_text(s.entry.get("message", "")) if s.entry else ""
+                lines.append(f"  {s.id}: {s.status}" + (f" ({message[:200]})" if message else ""))
         if ok:
             width = max(len(n) for n in self.exercises + ["total"])
             lines.append("mean score per exercise:")
             for name, mean in self.mean_scores().items():
                 lines.append(f"  {name:<{width}}  {mean:5.2f} / {EXERCISES[name].points:g}")
-            total = sum(s.report.score for s in self.graded) / ok
-            lines.append(f"  {'total':<{width}}  {total:5.2f} / {self.max_score:g}")
-        sandboxes = {s.report.sandbox for s in self.graded}
-        if sandboxes == {"none"}:
-            lines.append("warning: this system has no Landlock (Linux 5.13+), so the notebooks ran "
-                         "unconfined: they could read and write your files")
+        if self.protection is not None:
+            lines.append(f"sandbox: {self.protection.describe()}")
+            if self.protection.mode != "bubblewrap":
+                lines.append("warning: without bubblewrap a submission can see the grader's "
+                             "processes and, as your own user, signal them; see "
+                             "docs/grading-threat-model.md")
+            if not self.protection.landlock and self.protection.mode != "bubblewrap":
+                lines.append("warning: this system has no Landlock (Linux 5.13+) either, so the "
+                             "notebooks ran unconfined: they could read and write your files")
         lines.append(f"wrote {', '.join(str(self.out / f) for f in FILES)}")
         return "\n".join(lines)
 
-    @property
-    def max_score(self) -> float:
-        return sum(EXERCISES[n].points for n in self.exercises)
+
+def _clean(text) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-") or "submission"
 
 
-def _result(submission, name):
-    return next(r for r in submission.report.results if r.name == name)
+def _short(text, path) -> str:
+    if len(text) <= MAX_ID:
+        return text
+    digest = hashlib.sha256(str(path).encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    return f"{text[:MAX_ID - 11]}-{digest}"
 
 
 def submission_ids(paths) -> list:
-    """An id per file, from its name: ``alice.ipynb`` -> ``alice``; made unique with the
-    folder's name (``a/x.ipynb``, ``b/x.ipynb`` -> ``a-x``, ``b-x``), then a number.
+    """A unique, stable id per file, from its name: ``alice.ipynb`` -> ``alice``.
+
+    Names that clash (ignoring case, since feedback pages may land on a case-insensitive disk)
+    get their folder's name (``a/x.ipynb``, ``b/x.ipynb`` -> ``a-x``, ``b-x``), then, if they
+    still clash, a hash of their full path; ids longer than 60 characters are shortened with a
+    hash. The same files give the same ids whatever their order.
 
     Examples
     --------
     >>> submission_ids(["in/alice.ipynb", "in/Bob Smith (2).ipynb", "a/x.ipynb", "b/x.ipynb"])
     ['alice', 'Bob_Smith_2', 'a-x', 'b-x']
     """
-    def clean(text):
-        return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-") or "submission"
+    paths = [Path(p) for p in paths]
+    full = [os.path.abspath(p) for p in paths]
+    stems = [_short(_clean(p.stem), f) for p, f in zip(paths, full)]
 
-    stems = [clean(Path(p).stem) for p in paths]
-    ids = [s if stems.count(s) == 1 else f"{clean(Path(p).parent.name)}-{s}"
-           for p, s in zip(paths, stems)]
-    seen = {}
-    for i, sid in enumerate(ids):
-        if ids.count(sid) > 1:
-            seen[sid] = seen.get(sid, 0) + 1
-            ids[i] = f"{sid}-{seen[sid]}"
+    def clashes(ids):
+        count = {}
+        for i in ids:
+            count[i.lower()] = count.get(i.lower(), 0) + 1
+        return {k for k, v in count.items() if v > 1}
+
+    bad = clashes(stems)
+    ids = [_short(f"{_clean(p.parent.name)}-{s}", f) if s.lower() in bad else s
+           for p, s, f in zip(paths, stems, full)]
+    bad = clashes(ids)
+    for i, (sid, f) in enumerate(zip(ids, full)):
+        if sid.lower() in bad:
+            digest = hashlib.sha256(f.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+            ids[i] = f"{sid[:MAX_ID - 11]}-{digest}"
     return ids
+
+
+def lesson_of(path) -> str | None:
+    """The lesson a file answers, from its own name (``03_max_trick.ipynb``, ``03-alice.ipynb``
+    -> ``"03"``), or None."""
+    m = re.match(r"(\d\d)(?:[_\-. ]|$)", Path(path).name)
+    return m.group(1) if m else None
 
 
 def _expand(paths) -> list:
@@ -142,13 +197,64 @@ def _expand(paths) -> list:
 def _previous_seed(out: Path):
     try:
         seed = json.loads((out / "results.json").read_text(encoding="utf-8"))["seed"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
     return seed if isinstance(seed, int) else None
 
 
+def _course_version() -> str:
+    """The package version and a hash of the grading code and exercise bank: results graded by
+    another version are not reused."""
+    import course_lib
+
+    root = Path(course_lib.__file__).parent
+    digest = hashlib.sha256()
+    for folder in ("grading", "exercises", "batch"):
+        for f in sorted((root / folder).glob("*.py")):
+            digest.update(f.name.encode() + f.read_bytes())
+    return f"{course_lib.__version__}+{digest.hexdigest()[:16]}"
+
+
+def _read_journal(path: Path) -> dict:
+    """(id, sha256, key) -> offset of its line, from a journal (a line cut short by a kill is
+    skipped). Only offsets are kept: the grader's memory does not grow with the class."""
+    found = {}
+    try:
+        with path.open("rb") as f:
+            while True:
+                offset = f.tell()
+                line = f.readline()
+                if not line:
+                    break
+                try:
+                    item = json.loads(line)
+                    found[(item["id"], item["sha256"], item["key"])] = offset
+                except (ValueError, KeyError, TypeError, RecursionError):
+                    continue
+    except OSError:
+        pass
+    return found
+
+
+def _journal_entry(path: Path, offset: int) -> dict:
+    with path.open("rb") as f:
+        f.seek(offset)
+        return json.loads(f.readline())["entry"]
+
+
+def _compact(entry: dict) -> dict:
+    """What the summary, ``grades.csv`` and a rebuilt page need: no failure details (the full
+    entry stays in the journal, and goes into ``results.json`` from there)."""
+    small = dict(entry)
+    small["exercises"] = {n: {k: r.get(k) for k in ("score", "max_score", "status", "message",
+                                                      "n_passed", "n_tests", "delegated")}
+                          for n, r in entry["exercises"].items()}
+    return small
+
+
 def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercises=None,
-                      progress=None) -> Gradebook:
+                      progress=None, notebook_timeout=None, resume=False,
+                      sandbox=None) -> Gradebook:
     """Grade every submitted notebook and write the gradebook and the feedback into ``out``.
 
     Parameters
@@ -156,142 +262,277 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
     paths : sequence of path-like
         Submitted notebooks (folders stand for the ``*.ipynb`` files in them).
     out : path-like
-        The folder for ``grades.csv``, ``results.json`` and ``feedback/`` (created if missing).
+        The folder for ``grades.csv``, ``results.json``, ``journal.jsonl`` and ``feedback/``.
     jobs : int, optional
-        Notebooks graded at the same time; default: the number of cores.
+        Notebooks graded at the same time (sandboxes, and kernels, alive at once); default:
+        the number of cores.
     timeout : float
         Seconds each cell may run.
     seed : int, optional
         Seed of the hidden tests; default: the one of the previous run into ``out``, or a new
         random one.
     exercises : list of str, optional
-        The exercises to grade; default: those the submissions answer.
+        The exercises to grade, for every file. Default: per file, those of the lesson its name
+        says (``NN_*.ipynb``); a file whose name says none gets a row saying so.
     progress : callable, optional
         ``progress(done, total, submission)``, called as each submission is graded.
+    notebook_timeout : float, optional
+        Seconds a whole notebook may run (default: :data:`.notebook.NOTEBOOK_SECONDS`).
+    resume : bool
+        Keep the journal's rows for unchanged submissions (a killed batch, or grading again).
+    sandbox : str, optional
+        ``"auto"``, ``"bubblewrap"`` or ``"fallback"`` (:func:`.isolation.protection`).
 
     Returns
     -------
     Gradebook
     """
+    from . import notebook as nb_module
+
     start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    subs = [Submission(sid, p) for sid, p in zip(submission_ids(_expand(paths)), _expand(paths))]
-    for s in subs:  # read everything before anything runs
-        try:
-            s.data = s.path.read_bytes()
-            s.sha256 = hashlib.sha256(s.data).hexdigest()
-        except OSError as exc:
-            s.report = NotebookReport(str(s.path), status="not a notebook",
-                                      message=f"cannot be read ({exc.strerror})")
-    names = list(exercises) if exercises else _exercises(subs)
+    (out / "feedback").mkdir(exist_ok=True)
+    files = _expand(paths)
+    subs = [Submission(sid, p) for sid, p in zip(submission_ids(files), files)]
+    for s in subs:
+        if exercises:
+            s.exercises = list(exercises)
+        else:
+            lesson = lesson_of(s.path)
+            s.exercises = [n for n, ex in EXERCISES.items() if ex.lesson == lesson]
+    names = [n for n in EXERCISES if any(n in s.exercises for s in subs)]
     if not names:
         raise ValueError("found no exercises to grade: name the files after their lesson "
-                         "(NN_*.ipynb) or keep their check cells, or pass --lesson NN")
+                         "(NN_*.ipynb), or pass --lesson NN")
     if seed is None:
         seed = _previous_seed(out)
     if seed is None:
         seed = int.from_bytes(os.urandom(4), "little")
-    protected = [s.path for s in subs if s.data is not None]
-    protected += [out / f for f in FILES if (out / f).exists()]
-    todo = [s for s in subs if s.report is None]
-    done, lock = [len(subs) - len(todo)], threading.Lock()
+    notebook_timeout = nb_module.NOTEBOOK_SECONDS if notebook_timeout is None else notebook_timeout
+    protection = isolation.protection(sandbox)
+    version = _course_version()
+    journal_path = out / JOURNAL
+    previous = _read_journal(journal_path) if resume else {}
+    journal = journal_path.open("ab" if resume else "wb")
+    protected = [s.path.parent.resolve() for s in subs] + [out.resolve()]
+    protected = list(dict.fromkeys(protected))
+    base = make_base()
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    slots = queue.Queue()
+    for k in range(jobs):
+        slots.put(k)
+    done, lock = [0], threading.Lock()
+
+    def key_of(s):
+        return hashlib.sha256(json.dumps(
+            [s.exercises, seed, version, timeout, notebook_timeout]).encode()).hexdigest()
 
     def grade(s):
         try:
-            s.report = grade_notebook(s.path, timeout=timeout, seed=seed, exercises=names,
-                                      protect=protected, data=s.data)
-        except Exception as exc:  # the grader's own failure: a row that says so, not a crash
-            s.report = NotebookReport(str(s.path), status="could not run",
-                                      message=f"{type(exc).__name__}: {exc}")
-        with lock:
-            done[0] += 1
-            if progress is not None:
-                progress(done[0], len(subs), s)
+            try:
+                data = s.path.read_bytes()
+            except OSError as exc:
+                data, why = None, f"cannot be read ({exc.strerror or type(exc).__name__})"
+            s.sha256 = hashlib.sha256(data).hexdigest() if data is not None else ""
+            key = key_of(s)
+            offset = previous.get((s.id, s.sha256, key)) if data is not None else None
+            if offset is not None:
+                s.entry, s.offset, s.reused = _compact(_journal_entry(journal_path, offset)), \
+                    offset, True
+                if not (out / "feedback" / f"{s.id}.html").exists():
+                    _write_page(out, s, None)
+                return
+            if data is None:
+                report = NotebookReport(str(s.path), status="not a notebook", message=why)
+            elif not s.exercises:
+                report = NotebookReport(str(s.path), status="not graded", message=(
+                    "its name does not say which lesson it answers (NN_*.ipynb); grade it "
+                    "with --lesson NN"))
+            else:
+                slot = slots.get()
+                try:
+                    report = grade_notebook(
+                        s.path, timeout=timeout, seed=seed, exercises=s.exercises,
+                        protect=protected, data=data, notebook_timeout=notebook_timeout,
+                        protection=protection, slot=slot, base=base)
+                finally:
+                    slots.put(slot)
+            del data
+            _fill(report, s.exercises)
+            s.entry = _entry(s, report)
+            _write_page(out, s, report)
+        except Exception as exc:  # the grader's own failure: a row that says so, never a crash
+            report = NotebookReport(str(s.path), status="could not run",
+                                    message=f"{type(exc).__name__}: {exc}")
+            _fill(report, s.exercises)
+            s.entry = _entry(s, report)
+            try:
+                _write_page(out, s, report)
+            except Exception:
+                pass
+        finally:
+            with lock:
+                if s.entry is not None and not s.reused:
+                    s.offset = journal.tell()
+                    journal.write((json.dumps({"id": s.id, "sha256": s.sha256, "key": key_of(s),
+                                               "entry": s.entry}) + "\n").encode("utf-8"))
+                    journal.flush()
+                    os.fsync(journal.fileno())
+                    s.entry = _compact(s.entry)
+                done[0] += 1
+                if progress is not None:
+                    try:
+                        progress(done[0], len(subs), s)
+                    except Exception:  # a closed terminal never stops the batch
+                        pass
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
-        for future in [pool.submit(grade, s) for s in todo]:
-            future.result()
-    for s in subs:
-        if not s.report.results:  # not a notebook: every exercise scores 0, with the reason
-            from ..grading.result import CheckResult
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for future in [pool.submit(grade, s) for s in subs]:
+                future.result()
+    finally:
+        journal.close()
+        import shutil
 
-            s.report.results = [CheckResult.error(n, EXERCISES[n].points, s.report.message or
-                                                  s.report.status) for n in names]
-    book = Gradebook(subs, names, seed, timeout, out, seconds=time.perf_counter() - start)
+        shutil.rmtree(base, ignore_errors=True)
+        if protection.mode == "fallback":
+            isolation.reap_orphans(set())
+    book = Gradebook(subs, names, seed, timeout, out, notebook_timeout=notebook_timeout,
+                     protection=protection, seconds=time.perf_counter() - start)
     _write(book)
     return book
 
 
-def _exercises(subs) -> list:
-    names = set()
-    for s in subs:
-        if s.data is None:
-            continue
-        nb, _ = read_submission(s.data)
-        names |= set(exercises_for(s.path, nb) if nb is not None else exercises_for(s.path))
-    return [n for n in EXERCISES if n in names]
+def _fill(report, names) -> None:
+    """Every exercise of the file gets a result: 0 with the reason where it could not run."""
+    from ..grading.result import CheckResult
+
+    have = {r.name for r in report.results}
+    for n in names:
+        if n not in have:
+            report.results.append(CheckResult.error(
+                n, EXERCISES[n].points, report.message or report.status))
+
+
+def _entry(s: Submission, r: NotebookReport) -> dict:
+    """A submission's ``results.json`` entry (everything, hidden tests included)."""
+    return {
+        "id": s.id,
+        "file": str(s.path),
+        "sha256": s.sha256,
+        "status": r.status,
+        "message": plain_text(r.message),
+        "score": r.score,
+        "max_score": r.max_score,
+        "exercises_graded": list(s.exercises),
+        "cell_errors": [plain_text(e) for e in r.cell_errors],
+        "notes": [plain_text(n) for n in r.notes],
+        "sandbox": r.sandbox,
+        "seconds": round(r.seconds, 2),
+        "peak_memory_bytes": r.peak_bytes,
+        "sandbox_id": r.sandbox_id,
+        "exercises": {res.name: _result_dict(res) for res in r.results},
+    }
+
+
+def _write_page(out: Path, s: Submission, report) -> None:
+    write_atomically(out / "feedback" / f"{s.id}.html", feedback_html(s, report).encode("utf-8"))
 
 
 # --- the files ---------------------------------------------------------------------------------
 def _write(book: Gradebook) -> None:
-    feedback = book.out / "feedback"
-    feedback.mkdir(exist_ok=True)
-    for s in book.submissions:
-        write_atomically(feedback / f"{s.id}.html", feedback_html(s, book).encode("utf-8"))
-    write_atomically(book.out / "results.json",
-                     (json.dumps(results_json(book), indent=1, ensure_ascii=False) + "\n").encode())
+    _write_results(book)
     write_atomically(book.out / "grades.csv", grades_csv(book).encode("utf-8"))
     book.files = [book.out / f for f in FILES]
 
 
+def _notes(entry) -> list:
+    """What the row's notes say: why it was not graded, what went wrong, flagged exercises."""
+    notes = [entry["message"]] if entry.get("message") else []
+    errors = entry.get("cell_errors", [])
+    if errors:
+        notes.append(f"{len(errors)} cell error{'s' if len(errors) > 1 else ''}, first "
+                     f"{errors[0][:160]}")
+    notes += [n for n in entry.get("notes", [])
+              if any(w in n for w in ("restarted", "longer than", "stopped", "nbformat"))]
+    for name, res in entry.get("exercises", {}).items():
+        if res.get("delegated"):
+            notes.append(f"{name}: delegated to {res['delegated']} (0 points)")
+        if res.get("status") == "error" and res.get("message", "").startswith("Tampered"):
+            notes.append(f"{name}: tampered outcome channel (0 points)")
+    return [plain_text(n) for n in notes]
+
+
 def grades_csv(book: Gradebook) -> str:
-    """One row per submission: id, points per exercise, total, maximum, status, notes."""
+    """One row per submission: id, points per exercise (empty where the file is not graded on
+    it), total, maximum, status, notes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["id", *book.exercises, "total", "max", "status", "notes"])
     for s in sorted(book.submissions, key=lambda s: s.id):
-        r = s.report
-        notes = [r.message] if r.message else []
-        if r.cell_errors:
-            notes.append(f"{len(r.cell_errors)} cell error{'s' if len(r.cell_errors) > 1 else ''}")
-        notes += [n for n in r.notes if "restarted" in n]
-        writer.writerow([s.id, *(f"{_result(s, n).score:g}" for n in book.exercises),
-                         f"{r.score:g}", f"{book.max_score:g}", r.status, "; ".join(notes)])
+        e = s.entry
+        cells = [f"{e['exercises'][n]['score']:g}" if n in e["exercises"] else ""
+                 for n in book.exercises]
+        writer.writerow([s.id, *cells, f"{e['score']:g}", f"{e['max_score']:g}", e["status"],
+                         "; ".join(_notes(e))])
     return buffer.getvalue()
 
 
-def results_json(book: Gradebook) -> dict:
-    """Everything, for programs: the run's settings and each submission's full results
-    (hidden tests included: this file is the instructor's, not the students')."""
+def _write_results(book: Gradebook) -> None:
+    """``results.json``, each submission's full entry read back from the journal one at a time;
+    written to a temporary file and renamed, so a reader never sees half of it."""
+    import tempfile
+
+    head = results_json(book, entries=False)
+    target = book.out / "results.json"
+    fd, tmp = tempfile.mkstemp(dir=book.out, prefix=".results.json.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            text = json.dumps(head, indent=1, ensure_ascii=False)
+            f.write(text[:text.rindex("[]")] + "[")
+            for n, s in enumerate(sorted(book.submissions, key=lambda s: s.id)):
+                entry = _journal_entry(book.out / JOURNAL, s.offset) if s.offset >= 0 else s.entry
+                f.write(("," if n else "") + "\n" + json.dumps(entry, ensure_ascii=False))
+            f.write("\n]\n}\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def results_json(book: Gradebook, *, entries=True) -> dict:
+    """Everything, for programs: the run's settings, the protection in force, and each
+    submission's full results (hidden tests included: this file is the instructor's)."""
+    graded = [s for s in book.graded]
     return {
         "seed": book.seed,
         "timeout": book.timeout,
+        "notebook_timeout": book.notebook_timeout,
+        "sandbox": book.protection.as_dict() if book.protection else None,
         "exercises": [{"name": n, "lesson": EXERCISES[n].lesson, "points": EXERCISES[n].points}
                       for n in book.exercises],
-        "max_score": book.max_score,
+        "max_score": sum(EXERCISES[n].points for n in book.exercises),
         "seconds": round(book.seconds, 2),
         "mean_scores": {n: round(m, 3) for n, m in book.mean_scores().items()},
-        "submissions": [{
-            "id": s.id,
-            "file": str(s.path),
-            "sha256": s.sha256,
-            "status": s.report.status,
-            "message": s.report.message,
-            "score": s.report.score,
-            "max_score": book.max_score,
-            "cell_errors": s.report.cell_errors,
-            "notes": s.report.notes,
-            "sandbox": s.report.sandbox,
-            "seconds": round(s.report.seconds, 2),
-            "exercises": {r.name: _result_dict(r) for r in s.report.results},
-        } for s in sorted(book.submissions, key=lambda s: s.id)],
+        "graded": len(graded),
+        "submissions": [s.entry for s in sorted(book.submissions, key=lambda s: s.id)]
+        if entries else [],
     }
 
 
 def _result_dict(r) -> dict:
     d = dataclasses.asdict(r)
     d["mistakes"] = [{"name": n, "hint": h} for n, h in r.mistakes]
+    # the checker's flag (``CheckResult.delegated``: the library function the answer delegated
+    # to), whether or not this version of the checker has it
+    d["delegated"] = getattr(r, "delegated", None) or None
     return d
 
 
@@ -324,28 +565,41 @@ only a function that works in general passes them. Their inputs are not shown he
 """
 
 
-def feedback_html(s: Submission, book: Gradebook) -> str:
+def feedback_html(s: Submission, report: NotebookReport | None) -> str:
     """The student's page: points, what passed, what failed on which public input, hints;
-    never a hidden test's input or expected value."""
+    never a hidden test's input or expected value. ``report`` None: rebuilt from the journal's
+    entry (points and messages, without the detailed failures)."""
     e = html.escape
-    r = s.report
-    status = "" if r.status == "graded" else (
-        f"<p><b>This file could not be graded: {e(r.status)}</b>"
-        + (f" ({e(r.message)})" if r.message else "") + ".</p>")
+    entry = s.entry
+    status = "" if entry["status"] == "graded" else (
+        f"<p><b>This file could not be graded: {e(entry['status'])}</b>"
+        + (f" ({e(entry['message'])})" if entry["message"] else "") + ".</p>")
     rows = []
-    for res in r.results:
+    for name, res in entry["exercises"].items():
         verdict = {"passed": "passed", "not implemented": "not implemented yet",
-                   "error": "not graded"}.get(res.status, f"{res.n_passed} of {res.n_tests} tests passed")
-        rows.append(f"<tr><td><code>{e(res.name)}</code></td>"
-                    f'<td class="pts">{res.score:g} / {res.max_score:g}</td><td>{e(verdict)}</td></tr>')
+                   "error": "not graded"}.get(res["status"],
+                                              f"{res['n_passed']} of {res['n_tests']} tests passed")
+        if res.get("delegated"):
+            verdict += f" (your answer calls {res['delegated']}: 0 points)"
+        rows.append(f"<tr><td><code>{e(name)}</code></td>"
+                    f'<td class="pts">{res["score"]:g} / {res["max_score"]:g}</td>'
+                    f"<td>{e(verdict)}</td></tr>")
     problems = ""
-    if r.cell_errors or r.notes:
-        items = [f"<li>{e(c)}</li>" for c in r.cell_errors] + [f"<li>{e(n)}</li>" for n in r.notes]
+    if entry["cell_errors"] or entry["notes"]:
+        items = [f"<li>{e(c)}</li>" for c in entry["cell_errors"]]
+        items += [f"<li>{e(n)}</li>" for n in entry["notes"]]
         problems = ("<h2>While your notebook ran</h2><ul>" + "".join(items) + "</ul>"
-                    "<p class='small'>Cells are numbered from 0, in the order of the notebook.</p>")
-    details = "\n".join(res._repr_html_() for res in r.results)
-    return _PAGE.format(id=e(s.id), score=r.score, max_score=book.max_score, file=e(s.path.name),
-                        status=status, rows="\n".join(rows), problems=problems, details=details)
+                    "<p class='small'>Code cells are numbered as JupyterLab numbers them after "
+                    "<i>Kernel &gt; Restart Kernel and Run All Cells</i>: [1] is the first code "
+                    "cell that is not empty, [2] the next one, and so on.</p>")
+    if report is not None:
+        details = "\n".join(res._repr_html_() for res in report.results)
+    else:
+        details = "\n".join(f"<p><code>{e(n)}</code>: {e(r.get('message') or r['status'])}</p>"
+                            for n, r in entry["exercises"].items())
+    return _PAGE.format(id=e(s.id), score=entry["score"], max_score=entry["max_score"],
+                        file=e(s.path.name), status=status, rows="\n".join(rows),
+                        problems=problems, details=details)
 
 
 # --- the command line's progress bar ------------------------------------------------------------
@@ -355,8 +609,8 @@ def progress_printer(stream=None):
     tty = hasattr(stream, "isatty") and stream.isatty()
 
     def show(done, total, s):
-        r = s.report
-        what = f"{r.score:g}/{r.max_score:g}" if r.status == "graded" else r.status
+        e = s.entry or {"status": "not graded"}
+        what = f"{e['score']:g}/{e['max_score']:g}" if e["status"] == "graded" else e["status"]
         if tty:
             width = 24
             bar = "#" * (width * done // total) + "-" * (width - width * done // total)

@@ -1,25 +1,29 @@
-"""Grading a whole notebook as the instructor does: run it, then test its functions from outside.
+"""Grading a whole notebook as the instructor does: run it in a sandbox, then judge its functions.
 
-:func:`grade_notebook` runs a private copy of the notebook top to bottom in a fresh kernel, in a
-temporary working folder, with a timeout per cell (a cell that runs too long is interrupted and
-the run goes on). Then, for each exercise, it sends the public and hidden tests into the kernel as
-plain data, calls the student's function *by name* there (so moved, retyped or duplicated cells do
-not matter), and judges what comes back in this process, against :mod:`course_lib`. A notebook
-that redefines ``check``, patches numpy or hard-codes the public answers gains nothing: the hidden
-inputs are drawn from a seed only the grader knows, and the comparison happens here.
+:func:`grade_notebook` reads and repairs the submission (:func:`read_submission`), prepares the
+grader's calls (each exercise's public tests, and hidden tests drawn from a seed only the grader
+knows, as plain data), and hands both to a worker (:mod:`.worker`) started in a disposable
+sandbox of its own (:mod:`.isolation`: bubblewrap, or the fallback). The worker runs the cells in
+a fresh kernel (a limit per cell, and one per notebook), calls the student's functions *by name*
+there (so moved, retyped or duplicated cells do not matter), and sends back a signed document of
+plain data; the outcomes are judged here, against :mod:`course_lib`. A notebook that redefines
+``check``, patches numpy or hard-codes the public answers gains nothing.
 
-What a hostile or broken notebook cannot do:
+What a hostile or broken notebook cannot do is in ``docs/grading-threat-model.md``; in short:
 
-* **change files**: the kernel starts confined (:mod:`.sandbox`, Linux's Landlock): it can write
-  only in its own working folder, and cannot read the ``protected`` paths (the other submissions,
-  the gradebook);
+* **reach anything outside its sandbox**: not the grader, not a classmate, not the originals or
+  the gradebook (not mounted under bubblewrap; denied by Landlock in the fallback);
 * **stop the run**: a cell that runs too long is interrupted; a kernel that ignores the
   interrupt, or dies (``os._exit``), is restarted once and the notebook replayed without the
   cell that took it down; an exercise whose function kills the kernel scores 0, with the reason;
+  a notebook that runs too long in all has its remaining cells skipped;
+* **forge its outcomes**: exactly one outcome per call, with that call's nonce, or the exercise
+  is marked as tampered;
 * **flood the grader**: cells' printed output and figures are not kept (only error names), and
-  what the kernel sends back is size-checked and read as JSON and ``.npy`` (never pickle);
-* **confuse it with its layout**: duplicate or missing cell ids, cells without source, old
-  nbformat versions are repaired (and noted); a function left in a markdown cell is pointed out.
+  what comes back is size-checked and read as JSON and ``.npy`` (never pickle);
+* **confuse it with its layout**: duplicate or missing cell ids, ``null`` metadata, cells without
+  source, old nbformat versions are repaired (and noted); a function left in a markdown cell is
+  pointed out; a file that cannot be read is a row with the reason.
 
 ``softmax-course check NOTEBOOK`` prints the report for one notebook; ``softmax-course grade``
 runs many (:mod:`.gradebook`).
@@ -27,14 +31,14 @@ runs many (:mod:`.gradebook`).
 
 from __future__ import annotations
 
-import inspect
+import dataclasses
+import hmac
 import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -42,9 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..execute import KERNEL_NAME
-from ..grading import run as run_module
-from . import sandbox
+from . import isolation, worker
 from ..grading.exercise import Outcome, judge
 from ..grading.registry import EXERCISES
 from ..grading.result import CheckResult
@@ -53,9 +55,10 @@ __all__ = ["NotebookReport", "grade_notebook", "exercises_for", "read_submission
 
 _CHECK_CALL = re.compile(r"""check\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
 MAX_NOTEBOOK_BYTES = 100 * 2**20     # a submission larger than this is not run
-MAX_RESULT_BYTES = 64 * 2**20        # one value sent back by the kernel
-MEMORY_BYTES = 8 * 2**30             # the kernel's address space
+MAX_REPLY_BYTES = 512 * 2**20       # the worker's whole reply
 PROBE_SECONDS = 10.0                 # how long an interrupted kernel gets to answer again
+NOTEBOOK_SECONDS = 600.0             # default limit for a whole notebook (--notebook-timeout)
+START_SECONDS = 60.0                 # the sandbox's start and end, beyond the notebook's limits
 
 
 @dataclass
@@ -79,7 +82,8 @@ class NotebookReport:
     notes : list of str
         What was repaired or noticed on the way (renamed cell ids, a restarted kernel, ...).
     sandbox : str
-        How the kernel was confined: ``"landlock-N"`` (ABI version) or ``"none"``.
+        How the worker was confined: ``"bubblewrap"`` or ``"fallback"``, with
+        ``"+landlock-N"`` when Landlock (ABI N) held too.
     seconds : float
         Wall time of the run.
     """
@@ -92,6 +96,8 @@ class NotebookReport:
     notes: list = field(default_factory=list)
     sandbox: str = "none"
     seconds: float = 0.0
+    peak_bytes: int = 0
+    sandbox_id: str = ""
 
     @property
     def score(self) -> float:
@@ -173,6 +179,8 @@ def read_submission(data: bytes):
         return None, "not text (a notebook is a JSON file)"
     except ValueError as exc:
         return None, f"not JSON (a notebook is a JSON file): {str(exc).split(':')[0]}"
+    except RecursionError:
+        return None, "JSON nested too deeply to be a notebook"
     if not isinstance(raw, dict) or "nbformat" not in raw:
         return None, "JSON, but not a notebook (no nbformat version)"
     notes = []
@@ -190,14 +198,20 @@ def read_submission(data: bytes):
     except Exception as exc:
         return None, f"a damaged notebook ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
     cells, seen, renamed, dropped = [], set(), 0, 0
-    nb.setdefault("metadata", {})
+    if not isinstance(nb.get("metadata"), dict):
+        nb["metadata"] = {}
     for i, cell in enumerate(nb.get("cells") if isinstance(nb.get("cells"), list) else [], 1):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             dropped += 1
             continue
         source = cell.get("source", "")
-        cell["source"] = "".join(source) if isinstance(source, list) else str(source)
-        cell.setdefault("metadata", {})
+        cell["source"] = ("".join(map(str, source)) if isinstance(source, list)
+                          else "" if source is None else str(source))
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = nbformat.NotebookNode()
+        for extra in ("attachments",):
+            if extra in cell and not isinstance(cell[extra], dict):
+                del cell[extra]
         cid = cell.get("id")
         if not isinstance(cid, str) or not cid or cid in seen:
             cid = f"cell-{i}"
@@ -217,150 +231,20 @@ def read_submission(data: bytes):
     return nb, notes
 
 
-# --- the kernel ----------------------------------------------------------------------------------
-def _client_class():
-    from nbclient import NotebookClient
-
-    class QuietClient(NotebookClient):
-        """Keeps only error outputs: printed text and figures never pile up in the grader."""
-
-        def output(self, outs, msg, display_id, cell_index):
-            if msg.get("msg_type") != "error":
-                return None
-            return super().output(outs, msg, display_id, cell_index)
-
-    return QuietClient
+# --- grading: the worker runs in a sandbox; only plain data comes back ----------------------------
+_LIVE = set()                   # pids of the running sandboxes' first processes
+_LIVE_LOCK = threading.Lock()
 
 
-def _kernel_manager(policy_path):
-    """A kernel manager whose kernel runs this environment's Python, started in the sandbox."""
-    import ipykernel.kernelspec
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-
-    class Confined(KernelSpecManager):
-        def get_kernel_spec(self, kernel_name):
-            spec = ipykernel.kernelspec.get_kernel_dict()
-            spec["argv"] = sandbox.launcher(policy_path) + [sys.executable] + spec["argv"][1:]
-            return self.kernel_spec_class(resource_dir=ipykernel.kernelspec.RESOURCES, **spec)
-
-    return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=Confined())
-
-
-def _kernel_env(work: Path) -> dict:
-    """The kernel's environment: its caches and temporary files in its own folder."""
-    for sub in ("tmp", ".ipython", ".matplotlib"):
-        (work / sub).mkdir(exist_ok=True)
-    _copy_font_cache(work / ".matplotlib")
-    return {
-        **os.environ,
-        "PYTHONHASHSEED": "0",
-        "TMPDIR": str(work / "tmp"),
-        "IPYTHONDIR": str(work / ".ipython"),
-        "MPLCONFIGDIR": str(work / ".matplotlib"),
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-        # parallel kernels share the cores: one thread each
-        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-    }
-
-
-def _copy_font_cache(folder: Path) -> None:
-    """Give the kernel matplotlib's font cache, which takes a second to build on each import."""
-    try:
-        import matplotlib
-
-        for cache in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
-            shutil.copyfile(cache, folder / cache.name)
-    except Exception:  # no cache yet, or no matplotlib: the kernel builds its own
-        pass
-
-
-class _Kernel:
-    """One kernel session: runs the student's cells, then the grader's calls."""
-
-    def __init__(self, nb, work: Path, policy: str, timeout: float):
-        self.nb, self.work, self.timeout = nb, work, timeout
-        self.client = _client_class()(
-            nb, km=_kernel_manager(policy), timeout=timeout, kernel_name=KERNEL_NAME,
-            allow_errors=True, record_timing=False, store_widget_state=False,
-            interrupt_on_timeout=True, iopub_timeout=4,
-            error_on_timeout={"ename": "Timeout", "evalue": "", "traceback": []},
-            resources={"metadata": {"path": str(work)}},
-        )
-        self._context = None
-
-    def __enter__(self):
-        # the kernel's own stderr is only ipykernel's start-up chatter; cells' output comes
-        # through the kernel protocol either way
-        self._context = self.client.setup_kernel(cwd=str(self.work), env=_kernel_env(self.work),
-                                                 stderr=subprocess.DEVNULL)
-        self._context.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            return self._context.__exit__(*exc)
-        except Exception:  # a kernel that is already gone
-            return False
-
-    def run(self, cell, index) -> str:
-        """Run one cell: ``"ok"``, ``"error"``, ``"timeout"`` or ``"dead"`` (stuck counts as dead)."""
-        from nbclient.exceptions import DeadKernelError
-
-        began = time.perf_counter()
-        try:
-            self.client.execute_cell(cell, index)
-        except DeadKernelError:
-            return "dead"
-        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if time.perf_counter() - began >= self.timeout and (
-                not errors or errors[-1].get("ename") in ("Timeout", "KeyboardInterrupt")):
-            return "timeout" if self._answers() else "dead"
-        return "error" if errors else "ok"
-
-    def _answers(self) -> bool:
-        """Does an interrupted kernel take orders again? If not, it is stopped."""
-        import nbformat
-        from nbclient.exceptions import DeadKernelError
-
-        probe = nbformat.v4.new_code_cell("pass")
-        self.nb.cells.append(probe)
-        began = time.perf_counter()
-        saved, self.client.timeout = self.client.timeout, PROBE_SECONDS
-        try:
-            self.client.execute_cell(probe, len(self.nb.cells) - 1, store_history=False)
-        except DeadKernelError:
-            return False
-        finally:
-            self.client.timeout = saved
-            self.nb.cells.pop()
-        if time.perf_counter() - began < PROBE_SECONDS:
-            return True
-        from jupyter_core.utils import run_sync
-
-        try:  # it ignores interrupts: stop it (the caller restarts it)
-            run_sync(self.client.km.shutdown_kernel)(now=True)
-        except Exception:
-            pass
-        return False
-
-
-def _error_text(cell) -> str:
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            return f"{out.get('ename')}: {str(out.get('evalue', ''))[:200]}".rstrip(": ")
-    return ""
-
-
-# --- grading ---------------------------------------------------------------------------------------
 def grade_notebook(path, *, timeout=60.0, seed=None, exercises=None, protect=(),
-                   data: bytes | None = None) -> NotebookReport:
-    """Run a notebook in a fresh, confined kernel and grade its exercises with public and hidden tests.
+                   data: bytes | None = None, notebook_timeout=None, protection=None,
+                   slot: int = 0, base=None) -> NotebookReport:
+    """Run a notebook in a disposable sandbox and grade its exercises with public and hidden tests.
 
     Parameters
     ----------
     path : path-like
-        The notebook. It is never modified: a copy runs in a temporary folder.
+        The notebook. It is never modified (nor given to the sandbox: its repaired content is).
     timeout : float
         Seconds each cell (and each exercise's set of grader calls) may run before it is
         interrupted (the run then goes on).
@@ -369,11 +253,17 @@ def grade_notebook(path, *, timeout=60.0, seed=None, exercises=None, protect=(),
     exercises : list of str, optional
         The exercises to grade. Default: :func:`exercises_for` the notebook.
     protect : sequence of path-like
-        Further paths the kernel may not read or write (the other submissions, the gradebook);
-        ``path`` itself is always protected.
+        Further paths the sandbox may not read (the other submissions, the gradebook); they are
+        not even mounted in bubblewrap's sandbox; Landlock denies them in the fallback.
     data : bytes, optional
-        The notebook's content, when the caller has already read it (a batch reads every
-        submission before any of them runs).
+        The notebook's content, when the caller has already read it.
+    notebook_timeout : float, optional
+        Seconds the whole notebook may run (default :data:`NOTEBOOK_SECONDS`); cells left when
+        it is over are not run, the exercises are still called.
+    protection : isolation.Protection, optional
+        The batch's; default: :func:`isolation.protection` (bubblewrap when it works here).
+    slot, base :
+        The batch's parallel slot and folder of sandboxes (set by :mod:`.gradebook`).
 
     Returns
     -------
@@ -386,7 +276,10 @@ def grade_notebook(path, *, timeout=60.0, seed=None, exercises=None, protect=(),
     except OSError as exc:
         report.status, report.message = "not a notebook", f"cannot be read ({exc.strerror})"
         return report
-    nb, notes = read_submission(data)
+    try:
+        nb, notes = read_submission(data)
+    except Exception as exc:  # nothing in a file may crash the grader
+        nb, notes = None, f"cannot be read ({type(exc).__name__})"
     if nb is None:
         report.status, report.message = "not a notebook", notes
         report.seconds = time.perf_counter() - start
@@ -395,172 +288,181 @@ def grade_notebook(path, *, timeout=60.0, seed=None, exercises=None, protect=(),
     names = list(exercises) if exercises is not None else exercises_for(path, nb)
     if seed is None:
         seed = int.from_bytes(os.urandom(4), "little")
-    work = Path(tempfile.mkdtemp(prefix="softmax-course-grade-"))
+    protection = protection or isolation.protection()
+    report.sandbox = protection.mode
+    notebook_timeout = NOTEBOOK_SECONDS if notebook_timeout is None else notebook_timeout
+    own_base = base is None
+    if own_base:
+        base = make_base()
     try:
-        home = work / "notebook"
-        home.mkdir()
-        policy = sandbox.write_policy(
-            work / "policy.json", writable=[home], memory_bytes=MEMORY_BYTES,
-            protected=[Path(path).resolve(), *(Path(p).resolve() for p in protect)])
-        outcomes, lost = _run_and_call(nb, names, seed, home, policy, timeout, report)
+        reply = _run_in_sandbox(nb, names, seed, timeout, notebook_timeout, protection, slot,
+                                Path(base), [Path(path), *protect], report)
     except Exception as exc:  # the machine, not the notebook: say so, never crash a batch
-        report.status, report.message = "could not run", f"{type(exc).__name__}: {exc}"
-        outcomes, lost = {}, {}
+        reply = {"status": "could not run", "message": f"{type(exc).__name__}: {exc}"}
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-    report.results = [_judge(name, seed, outcomes.get(name), lost.get(name), nb) for name in names]
+        if own_base:
+            shutil.rmtree(base, ignore_errors=True)
+    report.status = reply.get("status", "could not run")
+    report.message = reply.get("message", "")
+    report.cell_errors.extend(reply.get("cell_errors", []))
+    report.notes.extend(reply.get("notes", []))
+    if reply.get("landlock"):
+        report.sandbox += f"+landlock-{reply['landlock']}"
+    got = reply.get("exercises", {})
+    report.results = [_judge(name, seed, got.get(name), nb) for name in names]
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _run_and_call(nb, names, seed, home, policy, timeout, report):
-    """Run the cells, then the grader's calls; restart a dead kernel once.
-
-    Returns ``(outcomes, lost)``: per exercise, its outcomes by test name; and, for exercises
-    that could not be graded, why.
-    """
-    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
-    skip, outcomes, lost, pending = set(), {}, {}, list(names)
-    reported = set()
-    for attempt in (1, 2):
-        died = None
-        with _Kernel(nb, home, policy, timeout) as kernel:
-            report.sandbox = _sandbox_name()
-            for index in code:
-                if index in skip:
-                    continue
-                state = kernel.run(nb.cells[index], index)
-                if state == "dead":
-                    died = index
-                    break
-                if index in reported:
-                    continue
-                reported.add(index)
-                if state == "timeout":
-                    report.cell_errors.append(f"cell {index}: ran longer than {timeout:g} s and "
-                                              "was interrupted")
-                elif state == "error":
-                    report.cell_errors.append(f"cell {index}: {_error_text(nb.cells[index])}")
-            if died is not None:
-                skip.add(died)
-                report.cell_errors.append(f"cell {died}: the kernel died or stopped answering "
-                                          "while it ran")
-            else:
-                while pending:
-                    name = pending.pop(0)
-                    result, state = _call_in_kernel(kernel, name, seed, home)
-                    if result is not None:
-                        outcomes[name] = result
-                    if state == "timeout":
-                        lost.setdefault(name, f"the grader's calls of {name} ran longer than "
-                                              f"{timeout:g} s and were interrupted")
-                    if state == "dead":
-                        lost[name] = f"calling {name} killed the kernel"
-                        died = "call"
-                        break
-        if died is None:
-            break
-        if attempt == 1:
-            why = (f"calling {name} killed the kernel" if died == "call"
-                   else f"the kernel died in cell {died}")
-            report.notes.append(f"{why}; it was restarted once and the notebook run again"
-                                + (f" without cell {died}" if died != "call" else ""))
-    else:
-        for name in pending:
-            lost.setdefault(name, "the kernel died twice, so it could not be graded")
-        if not outcomes:
-            report.status, report.message = "kernel died", "twice; nothing could be graded"
-    return outcomes, lost
+def make_base() -> Path:
+    """A batch's folder of sandboxes: traversable only (0711) when sandboxes run as other users."""
+    base = Path(tempfile.mkdtemp(prefix="softmax-course-grade-"))
+    os.chmod(base, 0o711 if os.getuid() == 0 else 0o700)
+    return base
 
 
-def _sandbox_name() -> str:
-    abi = sandbox.landlock_abi()
-    return f"landlock-{abi}" if abi else "none"
-
-
-def _call_in_kernel(kernel, name, seed, home):
-    """Send one exercise's tests into the kernel and call the function there, by name.
-
-    Returns ``(outcomes by test name or None when the name is not defined, cell state)``.
-    """
-    import nbformat
-
-    folder = home / f".grading-{os.urandom(8).hex()}"
-    folder.mkdir()
-    calls = []
+def _calls(name, seed) -> list:
+    """The grader's calls of one exercise, as plain data (``.npy`` bytes or JSON)."""
     public, hidden = _cases(name, seed)
-    for case in public + hidden:
-        cid = case.name
-        args = [run_module.encode_argument(a, str(folder), f"{cid}.a{i}")
-                for i, a in enumerate(case.args)]
-        kwargs = {k: run_module.encode_argument(v, str(folder), f"{cid}.k{k}")
-                  for k, v in case.kwargs.items()}
-        calls.append({"id": cid, "function": name, "args": args, "kwargs": kwargs,
-                      "parts": list(EXERCISES[name].returns)})
-    (folder / "request.json").write_text(json.dumps({"calls": calls}), encoding="utf-8")
-    code = (
-        "def __softmax_course_grade():\n"
-        "    __ns = {'__name__': 'softmax_course_grading'}\n"
-        f"    exec({inspect.getsource(run_module)!r}, __ns)\n"
-        f"    __ns['run_requests'](globals(), {folder.name!r})\n"
-        "__softmax_course_grade()\n"
-        "del __softmax_course_grade\n"
-    )
-    cell = nbformat.v4.new_code_cell(code)
-    kernel.nb.cells.append(cell)  # the grader's own cell, run after the student's, then removed
-    try:
-        state = kernel.run(cell, len(kernel.nb.cells) - 1)
-    finally:
-        kernel.nb.cells.pop()
-    return _read_outcomes(folder), state
+    parts = list(EXERCISES[name].returns)
+
+    def spec(value):
+        if isinstance(value, np.ndarray):
+            return {"npy64": worker.npy_bytes(value)}
+        if isinstance(value, (np.floating, np.integer)):
+            value = value.item()
+        return {"json": value}
+
+    return [{"id": case.name, "parts": parts, "args": [spec(a) for a in case.args],
+             "kwargs": {k: spec(v) for k, v in case.kwargs.items()}} for case in public + hidden]
 
 
-def _read_outcomes(folder: Path):
-    """Read what the kernel wrote, defensively: it may have been tampered with."""
-    path = folder / "outcomes.jsonl"
+def _run_in_sandbox(nb, names, seed, timeout, notebook_timeout, protection, slot, base,
+                    protected, report) -> dict:
+    import base64
+
+    key = os.urandom(32)
+    box = isolation.Sandbox(base, slot, protection)
+    report.sandbox_id = box.token
     try:
-        if path.stat().st_size > MAX_RESULT_BYTES:
-            return {}
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return {}
-    outcomes = {}
-    for line in lines:
+        command = box.prepare(protected=protected)
+        request = {
+            "key": base64.b64encode(key).decode("ascii"), "home": box.home,
+            "writable": box.writable(), "protected": box.landlock_protected(),
+            "notebook": nb, "timeout": timeout, "notebook_timeout": notebook_timeout,
+            "probe_seconds": PROBE_SECONDS, "mode": protection.mode,
+            "exercises": [{"name": n, "calls": _calls(n, seed)} for n in names],
+        }
+        payload = json.dumps(request).encode("utf-8")
+        del request
+        if protection.mode == "fallback":
+            isolation.harden_grader()
+        proc = box.start(command)
+        with _LIVE_LOCK:
+            _LIVE.add(proc.pid)
+        limit = notebook_timeout + timeout * (len(names) + 2) + START_SECONDS
+        expired = threading.Event()
+
+        def stop():
+            expired.set()
+            isolation.reap(proc.pid, session=proc.pid, uid=box.uid, cgroup=box.cgroup)
+
+        timer = threading.Timer(limit, stop)
+        timer.daemon = True
+        timer.start()
+
+        def feed():
+            try:
+                proc.stdin.write(payload)
+                proc.stdin.close()
+            except OSError:  # the worker is gone already
+                pass
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        chunks, size = [], 0
         try:
-            item = json.loads(line)
-            test, data = item["id"], item["outcome"]
-        except (ValueError, KeyError, TypeError):
-            continue  # a line cut short by an interrupt
-        if not isinstance(data, dict):
-            continue
-        if data.get("missing"):
-            return None
-        value, stored = None, data.get("value")
+            while True:
+                chunk = proc.stdout.read(1 << 16)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > MAX_REPLY_BYTES:
+                    stop()
+                    break
+                chunks.append(chunk)
+            proc.wait()
+        finally:
+            timer.cancel()
+            writer.join(5)
+            with _LIVE_LOCK:
+                _LIVE.discard(proc.pid)
+    finally:
+        killed = box.end()
+        if protection.mode == "fallback":
+            with _LIVE_LOCK:
+                live = set(_LIVE)
+            isolation.reap_orphans(live)
+        report.peak_bytes = box.peak_bytes
+    if expired.is_set():
+        return {"status": "could not run",
+                "message": f"stopped after {limit:g} s (the notebook's time limit)"}
+    reply = _verify(key, b"".join(chunks))
+    if killed and reply.get("status") == "graded":
+        reply.setdefault("notes", []).append(
+            f"{killed} process{'es' if killed > 1 else ''} still running when the notebook was "
+            "done were stopped")
+    return reply
+
+
+def _verify(key: bytes, raw: bytes) -> dict:
+    """The worker's reply, if it is exactly one document signed with this run's key."""
+    lines = raw.split(b"\n")
+    if len(lines) != 3 or lines[2] != b"":
+        if not raw:
+            return {"status": "could not run", "message": "the sandbox ended without a result "
+                    "(its worker was stopped)"}
+        return {"status": "could not run",
+                "message": "tampered: something other than the grader wrote its result"}
+    mac, body = lines[0], lines[1]
+    if not hmac.compare_digest(mac, worker.sign(key, body)):
+        return {"status": "could not run",
+                "message": "tampered: the result was not signed by the grader's worker"}
+    try:
+        reply = json.loads(body.decode("utf-8"))
+    except ValueError:
+        return {"status": "could not run", "message": "the worker's result cannot be read"}
+    return reply if isinstance(reply, dict) else {"status": "could not run", "message": ""}
+
+
+def _outcomes(got) -> dict | None:
+    """Outcomes by test name from the worker's plain data (None: the function is missing)."""
+    if got.get("missing"):
+        return None
+    known = {f.name for f in dataclasses.fields(Outcome)}
+    outcomes = {}
+    for item in got.get("outcomes", []):
+        data = dict(item["outcome"])
+        stored, value = data.pop("value", None), None
         try:
             if isinstance(stored, str):
-                value = _load(folder, stored)
+                value = worker.from_npy_bytes(stored)
             elif isinstance(stored, list):
-                value = tuple(_load(folder, str(s)) for s in stored)
-        except (OSError, ValueError) as exc:
+                value = tuple(worker.from_npy_bytes(s) for s in stored)
+        except (ValueError, TypeError) as exc:
             data["error"] = f"NotNumbers: the result could not be read back ({exc})"
         error = data.get("error")
-        outcomes[str(test)] = Outcome(
-            value=None if error else value, error=str(error) if error else None,
-            not_implemented=bool(data.get("not_implemented")), mutated=bool(data.get("mutated")))
+        fields = {k: v for k, v in data.items() if k in known and k not in ("value", "error")}
+        fields.update(value=None if error else value, error=str(error) if error else None,
+                      not_implemented=bool(data.get("not_implemented")),
+                      mutated=bool(data.get("mutated")))
+        outcomes[str(item["test"])] = Outcome(**fields)
     return outcomes
-
-
-def _load(folder: Path, name: str):
-    path = folder / os.path.basename(name)
-    if path.stat().st_size > MAX_RESULT_BYTES:
-        raise ValueError(f"larger than {MAX_RESULT_BYTES // 2**20} MB")
-    return np.load(path, allow_pickle=False)
 
 
 def _cases(name, seed):
     ex = EXERCISES[name]
     return list(ex.public), ex.hidden_cases(seed)
-
 
 def _in_markdown(nb, name) -> int | None:
     """The index of a markdown or raw cell that holds ``def name(``, if any."""
@@ -571,19 +473,30 @@ def _in_markdown(nb, name) -> int | None:
     return None
 
 
-def _judge(name, seed, outcomes, lost, nb) -> CheckResult:
+def _judge(name, seed, got, nb) -> CheckResult:
+    """Judge one exercise from the worker's plain data, in this process."""
     ex = EXERCISES[name]
-    if lost is not None and not outcomes:
+    got = got or {"outcomes": [], "missing": False, "lost": "the notebook could not be run"}
+    if got.get("tampered"):
+        return CheckResult.error(name, ex.points, "Tampered: the grader's outcome channel was "
+                                 f"interfered with ({got['tampered']}), so this exercise scores 0.")
+    outcomes, lost = _outcomes(got), got.get("lost")
+    if lost and not outcomes:
         return CheckResult.error(name, ex.points, lost[0].upper() + lost[1:] + ".")
-    if outcomes is None or not outcomes:
+    if not outcomes:
         message = f"no function named {name} was defined"
         where = _in_markdown(nb, name)
         if where is not None:
-            message += (f": cell {where} defines it, but it is a {nb.cells[where].cell_type} "
-                        "cell, which does not run. Change it back to a code cell.")
+            message += (f": the {nb.cells[where].cell_type} cell number {where + 1} from the top "
+                        "defines it, but it is a "
+                        f"{nb.cells[where].cell_type} cell, which does not run. Change it back to "
+                        "a code cell.")
         return CheckResult.error(name, ex.points, message)
     public, hidden = _cases(name, seed)
     result = judge(ex, public + hidden, outcomes, hidden=frozenset(c.name for c in hidden))
-    if lost is not None:
+    if lost:
         result.message = lost
+    if result.status == "not implemented":  # the page is not a notebook: no "run this again"
+        result.message = (f"{name} is not implemented yet: the line `raise "
+                          "NotImplementedError(...)` is still in its cell.")
     return result

@@ -30,13 +30,14 @@ import os
 import stat
 import sys
 
-__all__ = ["landlock_abi", "confine", "launcher", "write_policy"]
+__all__ = ["landlock_abi", "confine", "launcher", "write_policy", "enter"]
 
 # linux/landlock.h
 _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446  # the same on every architecture
 _CREATE_RULESET_VERSION = 1
 _RULE_PATH_BENEATH = 1
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG = 1
 
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 REMOVE_DIR, REMOVE_FILE, MAKE_CHAR, MAKE_DIR = 1 << 4, 1 << 5, 1 << 6, 1 << 7
@@ -203,9 +204,54 @@ def launcher(policy_path) -> list:
     return [sys.executable, os.path.abspath(__file__), str(policy_path), "--"]
 
 
+def enter(spec: dict) -> None:
+    """Apply the limits in ``spec`` to this process, then drop privileges (see :func:`main`).
+
+    ``spec`` holds ``cgroup_procs`` (``cgroup.procs`` files to move this process into: its
+    descendants are counted and capped together), ``rlimits`` (name -> value, e.g.
+    ``{"NPROC": 512, "AS": 8 * 2**30, "CORE": 0}``), and ``uid``/``gid`` (switch to this user,
+    when started as root; None keeps the user).
+    """
+    for procs in spec.get("cgroup_procs") or ():
+        with open(procs, "w", encoding="ascii") as f:
+            f.write("0")  # 0: the writing process itself
+    try:
+        import resource
+
+        for name, value in (spec.get("rlimits") or {}).items():
+            which = getattr(resource, "RLIMIT_" + name, None)
+            if which is None:
+                continue
+            soft, hard = resource.getrlimit(which)
+            value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
+            resource.setrlimit(which, (value, value))
+    except ImportError:  # pragma: no cover - not POSIX
+        pass
+    uid, gid = spec.get("uid"), spec.get("gid")
+    if uid is not None and os.getuid() == 0:
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+    os.umask(0o077)
+    if sys.platform.startswith("linux"):  # the grader gone (even killed): this process goes too
+        try:
+            _libc().prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
 def main(argv=None) -> None:
-    """``sandbox.py POLICY -- COMMAND...``: confine, then replace this process with COMMAND."""
+    """``sandbox.py POLICY -- COMMAND...``: confine with Landlock, then replace this process with
+    COMMAND. ``sandbox.py --enter SPEC -- COMMAND...``: join the sandbox's cgroups, set its
+    resource limits and drop to its user (:func:`enter`), then replace this process with COMMAND
+    (bubblewrap, or the worker)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "--enter":
+        if len(argv) < 4 or argv[2] != "--":
+            sys.exit("usage: sandbox.py --enter SPEC.json -- COMMAND [ARG...]")
+        with open(argv[1], encoding="utf-8") as f:
+            enter(json.load(f))
+        os.execv(argv[3], argv[3:])
     if len(argv) < 3 or argv[1] != "--":
         sys.exit("usage: sandbox.py POLICY.json -- COMMAND [ARG...]")
     with open(argv[0], encoding="utf-8") as f:
