@@ -489,6 +489,8 @@ def _hidden_top_p(rng):
     cases.append(Case("", (p, t)))
     q, _ = _ties(rng)
     cases.append(Case("", (np.stack([q, rng.permutation(q)]), t)))
+    exact = rng.permutation(np.array([0.5, 0.25, 0.125, 0.0625, 0.0625]))  # sums are exact
+    cases.append(Case("", (exact, float(rng.choice([0.5, 0.75, 0.875])))))   # top_p reached
     tiny = rng.permutation(np.array([1.0 - 3e-18, 2e-18, 1e-18]))
     cases.append(Case("", (tiny, 1.0), atol=0.0))
     cases.append(Case("", (sm.softmax(rng.normal(0.0, 1.0, 6)), 1.0)))
