@@ -328,7 +328,6 @@ SAMPLE_WITH_TEMPERATURE = register(Exercise(
 # kept or dropped together.
 
 from .. import sampling as _sampling  # noqa: E402  (appended section)
-from .mistakes import resembles  # noqa: E402
 
 
 def TOP_P_REFERENCE(p, top_p):
@@ -350,10 +349,6 @@ def _top_p_sorted(p, top_p, *, keep_rule, scatter=True, sort=True, by_position=T
         np.put_along_axis(out, order, q, axis=-1)
         q = out
     return q / q.sum(axis=-1, keepdims=True)
-
-
-def top_p_crossing_dropped(p, top_p):
-    return _top_p_sorted(p, top_p, keep_rule=lambda c, s, t: c <= t)
 
 
 def top_p_position_ties(p, top_p):
