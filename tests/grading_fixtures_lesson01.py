@@ -245,3 +245,22 @@ RIGHT = [
     ("two_class_softmax", two_stacked),
     ("two_class_softmax", two_expit),
 ]
+
+
+# --- two_class_softmax: the slips the mutation report found (issue 16) ------------------------
+def two_shift_only_a(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    m = np.maximum(a, b)
+    return np.exp(a - m) / (np.exp(a - m) + np.exp(b))       # b is not shifted
+
+
+def two_minus_in_denominator(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    m = np.maximum(a, b)
+    return np.exp(a - m) / (np.exp(a - m) - np.exp(b - m))
+
+
+WRONG += [
+    ("two_class_softmax", "a and b shifted differently", two_shift_only_a),
+    ("two_class_softmax", "sign error", two_minus_in_denominator),
+]

@@ -280,3 +280,17 @@ RIGHT = [
     ("canonical_weights", canonical_projection),
     ("canonical_weights", canonical_lists),
 ]
+
+
+# --- logits_from_probs: the slips the mutation report found (issue 16) ------------------------
+def logits_count_everything(p, axis=-1):
+    p = np.asarray(p, dtype=float)
+    ok = p > 0
+    logp = np.log(np.where(ok, p, 1.0))
+    centre = np.sum(logp, axis=axis, keepdims=True) / np.count_nonzero(ok)   # whole array's count
+    return np.where(ok, logp - centre, -np.inf)
+
+
+WRONG += [
+    ("logits_from_probs", "sum and count along different axes", logits_count_everything),
+]

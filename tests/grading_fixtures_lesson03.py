@@ -109,3 +109,67 @@ RIGHT = [
     ("logsumexp_log1p", log1p_mask),
     ("logsumexp_log1p", log1p_loop),
 ]
+
+
+# --- logsumexp, log_softmax, logsumexp_log1p: the slips the mutation report found (issue 16) ---
+def lse_max_first_axis(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = np.max(z, axis=0, keepdims=True)                 # axis 0 whatever axis says
+    return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(z - m), axis=axis))
+
+
+def lse_minus(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = np.max(z, axis=axis)
+    return m - np.log(np.sum(np.exp(z - np.expand_dims(m, axis)), axis=axis))
+
+
+def lse_max_only_outside(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = np.max(z, axis=axis)
+    return m + np.log(np.sum(np.exp(z), axis=axis))
+
+
+def log_softmax_max_by_column(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=0, keepdims=True) if z.ndim > 1 else z.max()
+    shifted = z - m
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def log_softmax_plus(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=axis, keepdims=True)
+    return (z - m) + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+def log_softmax_exp_of_z(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=axis, keepdims=True)
+    return z - m - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+
+def log1p_smallest_out(z):
+    z = np.asarray(z, dtype=float)
+    i = int(np.argmin(z))
+    rest = np.concatenate([z[:i], z[i + 1:]])
+    return z[i] + np.log1p(np.sum(np.exp(rest - z[i])))
+
+
+def log1p_minus(z):
+    z = np.asarray(z, dtype=float)
+    k = np.argmax(z)
+    others = np.delete(z, k)
+    return z[k] - np.log1p(np.exp(others - z[k]).sum())
+
+
+WRONG += [
+    ("logsumexp", "axis 0 hard-coded", lse_max_first_axis),
+    ("logsumexp", "sign error", lse_minus),
+    ("logsumexp", "exp not shifted", lse_max_only_outside),
+    ("log_softmax", "max along another axis", log_softmax_max_by_column),
+    ("log_softmax", "sign error", log_softmax_plus),
+    ("log_softmax", "exp not shifted", log_softmax_exp_of_z),
+    ("logsumexp_log1p", "shift by the min", log1p_smallest_out),
+    ("logsumexp_log1p", "sign error", log1p_minus),
+]

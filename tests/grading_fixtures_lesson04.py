@@ -315,3 +315,37 @@ RIGHT += [
     ("top_p_filter", top_p_sort_with_ties),
     ("top_p_filter", top_p_course_lib),
 ]
+
+
+# --- the slips the mutation report found (issue 16) ---------------------------------------------
+def sample_no_clip(z, temperature, u):
+    x = np.asarray(z, dtype=float) / temperature
+    p = np.exp(x - x.max())
+    p /= p.sum()
+    c = np.cumsum(p)
+    return np.array([int(np.sum(c <= v)) for v in np.atleast_1d(np.asarray(u, dtype=float))])
+
+
+def top_p_float32(p, top_p):
+    p = np.asarray(p, dtype=np.float32)
+    above = (p[..., None, :] * (p[..., None, :] > p[..., :, None])).sum(axis=-1)
+    q = np.where((above < top_p) | (top_p >= 1), p, np.float32(0.0))
+    return q / q.sum(axis=-1, keepdims=True)
+
+
+def top_p_less_or_equal(p, top_p):
+    p = np.asarray(p, dtype=float)
+    out = np.zeros_like(p)
+    for idx in np.ndindex(p.shape[:-1]):
+        row = p[idx]
+        keep = [row[row > x].sum() <= top_p or top_p >= 1 for x in row]
+        out[idx] = np.where(keep, row, 0.0)
+        out[idx] /= out[idx].sum()
+    return out
+
+
+WRONG += [
+    ("sample_with_temperature", "index past the last token", sample_no_clip),
+    ("top_p_filter", "computes in float32", top_p_float32),
+    ("top_p_filter", "token past top_p kept", top_p_less_or_equal),
+]

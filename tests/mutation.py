@@ -306,6 +306,82 @@ OPERATORS = (op_axis, op_whole_array, op_keepdims, op_shift, op_sign, op_exp_log
              op_divide_by_max, op_max_argmax, op_asarray_dropped)
 
 
+
+# --- operators for lessons 01-04 (issue 16): the default axis, log1p and its largest term ----------
+#: The exercises whose default ``axis`` is mutated (a default never tested on 2-D input survives).
+DEFAULT_AXIS_EXERCISES = {"softmax_axis", "logits_from_probs", "stable_softmax", "logsumexp",
+                          "log_softmax", "softmax_temperature"}
+
+
+def op_default_axis(node):
+    """``def f(z, axis=-1)`` -> ``def f(z, axis=0)``: the default axis is the other one."""
+    if isinstance(node, ast.FunctionDef) and node.name in DEFAULT_AXIS_EXERCISES:
+        names = [a.arg for a in node.args.args]
+        if "axis" in names:
+            i = names.index("axis") - (len(names) - len(node.args.defaults))
+            if i >= 0:
+                yield "axis", "default axis=-1 -> axis=0", lambda n, i=i: n.args.defaults.__setitem__(
+                    i, ast.Constant(0))
+
+
+def op_log1p(node):
+    """``np.log1p(t)`` -> ``np.log(1 + t)`` (rounds a tiny t away) or ``np.log(t)``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+            node.func.attr == "log1p" and len(node.args) == 1:
+        def one_plus(n):
+            n.func.attr = "log"
+            n.args[0] = ast.BinOp(ast.Constant(1.0), ast.Add(), n.args[0])
+        yield "log1p", "np.log1p(t) -> np.log(1 + t)", one_plus
+        yield "exp/log", "np.log1p(t) -> np.log(t)", lambda n: setattr(n.func, "attr", "log")
+
+
+def op_delete_largest(node):
+    """``np.delete(z, k)`` (one largest entry left out of t): nothing left out, or every entry
+    equal to the max left out."""
+    if isinstance(node, ast.Call) and _is_call(node, "delete") and len(node.args) == 2:
+        yield "max term kept", "np.delete(z, k) -> z (the largest term stays in t)", "arg"
+        z, k = (ast.unparse(a) for a in node.args)
+        yield "ties", "np.delete(z, k) -> every entry equal to the max left out", lambda n: \
+            n.args.__setitem__(1, ast.parse(f"np.flatnonzero({z} == {z}[{k}])").body[0].value)
+
+
+def op_argmax_argmin(node):
+    """``np.argmax(z)`` -> ``np.argmin(z)``: the term taken out is the smallest."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+            node.func.attr == "argmax" and _name(node.func.value) == "np" and not node.keywords:
+        yield "shift", "np.argmax -> np.argmin (the smallest term taken out)", \
+            lambda n: setattr(n.func, "attr", "argmin")
+
+
+OPERATORS = OPERATORS + (op_default_axis, op_log1p, op_delete_largest, op_argmax_argmin)
+
+#: Exercises whose normalisation is a step of its own (filter, then renormalise): there a sum
+#: or a mean changed in ``q / q.sum(...)`` is a normalisation mistake, not a change of what is
+#: filtered (the category :func:`op_whole_array` or :func:`op_sum_mean` gives it elsewhere).
+NORMALISATION_STEP = {"top_p_filter"}
+
+
+def _normalisers(fn):
+    """The divisions ``x / x.sum(...)`` (or ``.mean``, ``.max``) in ``fn``, as source."""
+    return [ast.unparse(n) for n in ast.walk(fn) if isinstance(n, ast.BinOp) and
+            isinstance(n.op, ast.Div) and isinstance(n.right, ast.Call) and
+            isinstance(n.right.func, ast.Attribute) and n.right.func.attr in ("sum", "mean", "max")
+            and ast.unparse(n.right.func.value) == ast.unparse(n.left)]
+
+
+def _with_normalisation_category(mutants_of):
+    def mutants(solution):
+        out = mutants_of(solution)
+        if solution.name in NORMALISATION_STEP:
+            before = _normalisers(solution.function)
+            for m in out:
+                if m.category in ("whole array", "mean/sum") and _normalisers(m.function) != before:
+                    m.category = "normalisation"
+        return out
+    mutants.__doc__ = mutants_of.__doc__
+    return mutants
+
+
 @dataclass
 class Mutant:
     exercise: str
@@ -382,6 +458,9 @@ def mutants(solution: Solution) -> list:
             seen.add(source)
             out.append(Mutant(solution.name, category, description, line, new))
     return out
+
+
+mutants = _with_normalisation_category(mutants)
 
 
 # --- running them -------------------------------------------------------------------------------------
@@ -606,6 +685,32 @@ DEFAULT = {
 
 #: Mutants known to be equivalent, by exercise and description, with the reason.
 EQUIVALENT: dict = {}
+
+
+# --- lessons 01-04 (issue 16): the mistakes added for their mutants ------------------------------------
+def _add_names(exercise, **categories):
+    """Add names to ``NAMES[exercise]`` (keyword: a category with spaces as underscores)."""
+    table = dict(NAMES.get(exercise, {}))
+    for category, names in categories.items():
+        category = category.replace("_", " ")
+        table[category] = tuple(dict.fromkeys(table.get(category, ()) + tuple(names)))
+    NAMES[exercise] = table
+
+
+_add_names("two_class_softmax", shift=("no max trick", "a and b shifted differently"),
+           sign=("no max trick", "sign error"))
+_add_names("logits_from_probs", axis=("sum and count along different axes",),
+           whole_array=("sum and count along different axes", "one mean for the whole array"))
+_add_names("logsumexp", axis=("axis 0 hard-coded",), shift=("exp not shifted",))
+_add_names("log_softmax", shift=("exp not shifted",))
+_add_names("logsumexp_log1p", log1p=("log instead of log1p",),
+           max_term_kept=("largest term kept in t",), ties=("every tied maximum removed",),
+           shift=("shift by the min", "no max trick"), sign=("sign error",))
+_add_names("sample_with_temperature", off_by_one=("index past the last token",),
+           sign=("index past the last token",))
+_add_names("top_p_filter", keepdims=("sum without keepdims",),
+           comparison=("token that reaches top_p dropped", "top_p = 1 drops a token",
+                       "token past top_p kept"))
 
 
 # --- the report -------------------------------------------------------------------------------------

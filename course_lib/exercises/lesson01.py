@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
-from .mistakes import FLOAT32, SOFTMAX_LIBRARY, broken, common, like, unnormalised
+from .mistakes import FLOAT32, SOFTMAX_LIBRARY, broken, common, like, like_any, unnormalised
 from ..grading.registry import register
 
 __all__ = ["SOFTMAX", "MAX_TRICK_HINT", "MAX_TRICK_MORE"]
@@ -261,6 +261,37 @@ def two_class_sum(a, b):
     return _two_class(np.asarray(a, dtype=float) + np.asarray(b, dtype=float), 0.0)
 
 
+def _two_class_shifted(a, b, sa, sb, sign=1.0):
+    """e^(a - sa m) / (e^(a - sa m) + sign e^(b - sb m)), m the larger of a and b: the max
+    trick with each logit's shift (1, 0 or -1 times m) and the denominator's sign chosen."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    m = np.maximum(a, b)
+    ea = np.exp(a - sa * m)
+    eb = np.exp(b - sb * m)
+    return ea / (ea + sign * eb)
+
+
+def two_class_a_not_shifted(a, b):
+    return _two_class_shifted(a, b, 0.0, 1.0)
+
+
+def two_class_b_not_shifted(a, b):
+    return _two_class_shifted(a, b, 1.0, 0.0)
+
+
+def two_class_a_plus_max(a, b):
+    return _two_class_shifted(a, b, -1.0, 1.0)
+
+
+def two_class_b_plus_max(a, b):
+    return _two_class_shifted(a, b, 1.0, -1.0)
+
+
+def two_class_minus_in_denominator(a, b):
+    return _two_class_shifted(a, b, 1.0, 1.0, sign=-1.0)
+
+
 def _hidden_pairs(rng):
     n = lambda: int(rng.integers(3, 9))  # noqa: E731
     k = n()
@@ -324,5 +355,20 @@ TWO_CLASS_SOFTMAX = register(Exercise(
                      "about 709 (and underflow to 0 below about -745), and inf/inf or 0/0 is "
                      "nan. Use the difference: sigmoid(a - b) = 1 / (1 + e^-(a - b)), or "
                      "subtract max(a, b) (np.maximum) from both first."),
+        Mistake("a and b shifted differently",
+                like_any(two_class_a_not_shifted, two_class_b_not_shifted),
+                hint="for {input} you get {got}: you subtract the max from one logit but not "
+                     "from the other. Shifting changes nothing only when *both* logits move by "
+                     "the same amount: e^(a - c) / (e^(a - c) + e^(b - c)) is e^a / (e^a + e^b) "
+                     "for any c, but shifting one alone changes the ratio e^a / e^b.",
+                more="Compute m, the larger of a and b entry by entry, once, and subtract that "
+                     "same m from a and from b before taking exp."),
+        Mistake("sign error",
+                like_any(two_class_a_plus_max, two_class_b_plus_max, two_class_minus_in_denominator),
+                hint="for {input} you get {got}: a sign in your formula is flipped. The max "
+                     "trick *subtracts* the same m from both logits, and the denominator *adds* "
+                     "the two exponentials, so the result always lies between 0 and 1.",
+                more="Check each sign against p = e^(a - m) / (e^(a - m) + e^(b - m)), with m "
+                     "the larger of a and b."),
     ),
 ))

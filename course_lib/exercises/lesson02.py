@@ -13,6 +13,7 @@ from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT, MAX_TRICK_MORE, shift_by_mean, shift_by_min
 from .mistakes import FLOAT32, max_along_another_axis, SOFTMAX_LIBRARY, broken, common, like, raised, resembles, unnormalised
+from .mistakes import like_any
 from ..grading.registry import register
 
 __all__ = ["SOFTMAX_AXIS", "axis_basics", "axis_mistakes", "hidden_arrays", "A", "S", "OFFSET_ROWS"]
@@ -235,6 +236,32 @@ def logits_exp(p, axis=-1):
     return e - e.mean(axis=axis, keepdims=True)
 
 
+def _logits_centred_by(p, axis, sum_axis, count_axis):
+    """log p minus (sum of log p along sum_axis) / (count of p > 0 along count_axis): the
+    centre's sum and count taken along the axes given (None: the whole array)."""
+    p = np.asarray(p, dtype=float)
+    positive = p > 0
+    logp = np.log(np.where(positive, p, 1.0))
+    centre = logp.sum(axis=sum_axis, keepdims=True) / positive.sum(axis=count_axis, keepdims=True)
+    return np.where(positive, logp - centre, -np.inf)
+
+
+def logits_sum_of_whole_array(p, axis=-1):
+    return _logits_centred_by(p, axis, None, axis)
+
+
+def logits_count_of_whole_array(p, axis=-1):
+    return _logits_centred_by(p, axis, axis, None)
+
+
+def logits_count_along_axis_0(p, axis=-1):
+    return _logits_centred_by(p, axis, axis, 0)
+
+
+def logits_sum_along_axis_0(p, axis=-1):
+    return _logits_centred_by(p, axis, 0, axis)
+
+
 def _hidden_probs(rng):
     def probs(shape, axis=-1, spread=3.0):
         return sm.softmax(rng.normal(0.0, spread, shape), axis)
@@ -318,6 +345,16 @@ LOGITS_FROM_PROBS = register(Exercise(
                 hint="for {input} you get {got}: softmax uses e^z, so its inverse is the natural "
                      "log, np.log. Any other base, np.log10 or np.log2, scales the logits (a "
                      "temperature): softmax of your logits is not p."),
+        Mistake("sum and count along different axes",
+                like_any(logits_sum_of_whole_array, logits_count_of_whole_array,
+                         logits_count_along_axis_0, logits_sum_along_axis_0),
+                hint="for {input} you get {got}: the mean of log p is a sum divided by a count, "
+                     "and you take the two over different entries (one of them over the whole "
+                     "array, or along another axis). Each slice's centre needs its own sum and "
+                     "its own count of the entries with p > 0.",
+                more="Pass the same `axis`, with `keepdims=True`, to both the sum of log p and "
+                     "the count of the positive entries.",
+                supersedes=("wrong axis", "one mean for the whole array", "broadcast error")),
         Mistake("exp instead of log", like(logits_exp),
                 hint="for {input} you get {got}: undoing e^z takes the logarithm, np.log(p), "
                      "not np.exp(p)."),

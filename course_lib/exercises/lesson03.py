@@ -1,6 +1,8 @@
 """Lesson 03, overflow and the max trick: ``stable_softmax``, ``logsumexp`` and ``log_softmax``.
 
-Every function must be finite for any finite logits, in float64 and float32 alike. The tests push
+Every function has no overflow and no nan for finite logits, in float64 and float32 alike;
+``stable_softmax`` and ``logsumexp`` are finite for any finite logits, ``log_softmax`` wherever
+the true log-probability is a float (for [1e308, -1e308] it is -2e308, so -inf). The tests push
 ``exp`` past its limits: ``exp(710)`` is inf in float64 and ``exp(89)`` in float32.
 """
 
@@ -13,6 +15,8 @@ from ..grading.exercise import Case, Exercise, Mistake
 from .lesson01 import hidden_vectors
 from .lesson02 import OFFSET_ROWS, A, S, axis_basics, axis_mistakes, hidden_arrays
 from .mistakes import FLOAT32, SOFTMAX_LIBRARY, global_max, broken, common, like
+from .mistakes import like_any, max_along_another_axis
+from .mistakes import _is_broken
 from ..grading.registry import register
 
 __all__ = ["STABLE_SOFTMAX", "LOGSUMEXP", "LOG_SOFTMAX"]
@@ -33,7 +37,8 @@ def _shared_cases(extreme=True):
     """Tests every lesson-03 function gets: huge, tiny and spread logits, float32, 2-D, square.
 
     ``extreme`` adds [1e308, -1e308], whose log-softmax -2e308 is not a float64 (so it is left
-    out for ``log_softmax``, which must stay finite for finite logits).
+    out for ``log_softmax``, finite only where the true log-probability is a float). ``rows``
+    leaves ``axis`` at its default, so a default other than -1 shows on 2-D input.
     """
     cases = (
         Case("seed_123", ([1.0, 2.0, 3.0],)),
@@ -41,7 +46,7 @@ def _shared_cases(extreme=True):
         Case("very_negative", (np.array([-1000.0, -1000.0, -1000.0]),)),
         Case("spread", (np.array([800.0, 0.0, -800.0]),)),
         Case("float32_89", (np.array([89.0, 0.0, 0.0], dtype=F32),), rtol=1e-5, atol=1e-7),
-        Case("rows", (A,), {"axis": -1}),
+        Case("rows", (A,), shown="z = [[1, 2, 3], [2, 4, 8]] (default axis=-1)"),
         Case("columns", (A,), {"axis": 0}),
         Case("square_rows", (S,), {"axis": -1}),
         Case("square_columns", (S,), {"axis": 0}),
@@ -90,6 +95,53 @@ def lse_max_without_keepdims(z, axis=-1):
     return m + np.log(np.exp(z - m).sum(axis=axis))
 
 
+def lse_minus_log(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=axis, keepdims=True)
+    return m.squeeze(axis=axis) - np.log(np.exp(z - m).sum(axis=axis))
+
+
+def lse_plus_shift(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=axis, keepdims=True)
+    return m.squeeze(axis=axis) + np.log(np.exp(z + m).sum(axis=axis))
+
+
+def lse_exp_not_shifted(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=axis, keepdims=True)
+    return m.squeeze(axis=axis) + np.log(np.exp(z).sum(axis=axis))
+
+
+def lse_max_along_axis_0(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=0, keepdims=True)
+    return m.squeeze(axis=axis) + np.log(np.exp(z - m).sum(axis=axis))
+
+
+def lse_squeeze_axis_0(z, axis=-1):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=axis, keepdims=True)
+    return m.squeeze(axis=0) + np.log(np.exp(z - m).sum(axis=axis))
+
+
+AXIS_0_HINT = (
+    "for {input} your function gives {got}, and it is right for 1-D input and for axis=0: one "
+    "of its steps (the max, the sum or the squeeze of the max) works along axis 0 whatever "
+    "`axis` says.")
+AXIS_0_MORE = "Pass `axis=axis` to every step that works along an axis, not only to some of them."
+
+SIGN_HINT = (
+    "for {input} you get {got}: a sign in your formula is flipped. The max trick subtracts m "
+    "inside the exponentials and adds it back outside the log, and the log-sum-exp is then "
+    "{what}.")
+
+EXP_NOT_SHIFTED_HINT = (
+    "for {input} you get {got}: you use the max m outside the log but take exp of z itself, "
+    "not of z - m. The identity needs m in both places: it cancels only if it is subtracted "
+    "inside the exponentials and added back outside; and exp(z) still overflows.")
+
+
 LOGSUMEXP = register(Exercise(
     name="logsumexp",
     delegates=SOFTMAX_LIBRARY,
@@ -129,6 +181,17 @@ LOGSUMEXP = register(Exercise(
                 "(89 in float32), or every term underflows to 0 and log(0) = -inf. Factor out "
                 "the max: logsumexp(z) = m + log(sum(exp(z - m))) with m = max(z), so the "
                 "largest term is exactly 1 and the log never sees 0 or inf."),
+        Mistake("axis 0 hard-coded", like_any(lse_max_along_axis_0, lse_squeeze_axis_0),
+                AXIS_0_HINT, more=AXIS_0_MORE, supersedes=("wrong axis",)),
+        Mistake("sign error", like_any(lse_minus_log, lse_plus_shift),
+                SIGN_HINT.format(input="{input}", got="{got}", what="added to m"),
+                more="Check each sign against logsumexp(z) = m + log(sum(exp(z - m))), m the "
+                     "max along the axis.",
+                supersedes=("no max trick",)),
+        Mistake("exp not shifted", like(lse_exp_not_shifted), EXP_NOT_SHIFTED_HINT,
+                more="Subtract m (the max along the axis, kept with keepdims=True) from z "
+                     "before exp, and add the same m back to the log of the sum.",
+                supersedes=("no max trick",)),
     ),
 ))
 
@@ -186,13 +249,42 @@ def _log_of_softmax(ev):
     return None
 
 
+def _log_softmax_shifted(z, m, axis=-1):
+    """(z - m) - log(sum(exp(z - m))) along axis: the log-softmax computed with the shift m."""
+    return (z - m) - np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+def _log_softmax_signs(z, axis, outer, inner, lse):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=axis, keepdims=True)
+    return z - outer * m + lse * np.log(np.exp(z - inner * m).sum(axis=axis, keepdims=True))
+
+
+def log_softmax_plus_log(z, axis=-1):
+    return _log_softmax_signs(z, axis, 1.0, 1.0, 1.0)
+
+
+def log_softmax_plus_inner(z, axis=-1):
+    return _log_softmax_signs(z, axis, 1.0, -1.0, -1.0)
+
+
+def log_softmax_plus_outer(z, axis=-1):
+    return _log_softmax_signs(z, axis, -1.0, 1.0, -1.0)
+
+
+def log_softmax_exp_not_shifted(z, axis=-1):
+    return _log_softmax_signs(z, axis, 1.0, 0.0, -1.0)
+
+
 LOG_SOFTMAX = register(Exercise(
     name="log_softmax",
     delegates=SOFTMAX_LIBRARY,
     lesson="03",
     params=("z",),
     reference=lambda z, axis=-1: sm.log_softmax(z, axis),
-    task="log_softmax(z, axis=-1): log of the softmax along axis, finite for any finite logits",
+    task="log_softmax(z, axis=-1): log of the softmax along axis, in the log domain: no "
+         "overflow and no nan for finite logits, finite wherever the true log-probability is a "
+         "float (for [1e308, -1e308] it is -2e308, so -inf there)",
     points=2.0,
     public=_shared_cases(extreme=False) + (Case("tiny_probability", (np.array([0.0, -800.0]),)),),
     hidden=_hidden_log_softmax,
@@ -228,6 +320,18 @@ LOG_SOFTMAX = register(Exercise(
                 "once a logit passes about 709 (89 in float32), and z - inf = -inf; or every "
                 "exp underflows to 0 and log(0) = -inf. Subtract the max first: log_softmax(z) "
                 "= (z - m) - log(sum(exp(z - m))) with m = max(z)."),
+        max_along_another_axis(_log_softmax_shifted),
+        Mistake("sign error", like_any(log_softmax_plus_log, log_softmax_plus_inner,
+                                       log_softmax_plus_outer),
+                SIGN_HINT.format(input="{input}", got="{got}",
+                                 what="subtracted from z; every log-probability is at most 0"),
+                more="Check each sign against log_softmax(z) = (z - m) - log(sum(exp(z - m))), "
+                     "m the max along the axis.",
+                supersedes=("no max trick",)),
+        Mistake("exp not shifted", like(log_softmax_exp_not_shifted), EXP_NOT_SHIFTED_HINT,
+                more="Take exp of z - m (m the max along the axis, keepdims=True), the same "
+                     "z - m that comes before the minus sign.",
+                supersedes=("no max trick",)),
     ),
 ))
 
@@ -259,6 +363,42 @@ def lse_every_max_removed(z):
     z = np.asarray(z, dtype=float)
     m = z.max()
     return m + np.log1p(np.exp(z[z < m] - m).sum())
+
+
+def lse_log1p_min(z):
+    z = np.asarray(z, dtype=float)
+    k = np.argmin(z)
+    return z[k] + np.log1p(np.exp(np.delete(z, k) - z[k]).sum())
+
+
+def lse_log1p_minus(z):
+    z = np.asarray(z, dtype=float)
+    k = np.argmax(z)
+    return z[k] - np.log1p(np.exp(np.delete(z, k) - z[k]).sum())
+
+
+def lse_log1p_plus_shift(z):
+    z = np.asarray(z, dtype=float)
+    k = np.argmax(z)
+    return z[k] + np.log1p(np.exp(np.delete(z, k) + z[k]).sum())
+
+
+def _no_max_trick_log1p(ev):
+    """exp left its range: nan, inf or an arithmetic error on some test; elsewhere right, or
+    what log(sum(exp(z))) gives where one logit dominates (1 + t rounded to 1: the same answer
+    without log1p either; math.log(0) raises "math domain error"); and right on a test of two entries or more (a 1-entry test has
+    t = 0, which an answer wrong everywhere else, exp and log swapped, gets right too)."""
+    evidence, some_right = None, False
+    for name in ev.names():
+        o, case = ev.outcome(name), ev.cases[name]
+        if _is_broken(o, ev.expected(name)) or (o.error or "").endswith("math domain error"):
+            evidence = evidence or name
+        elif ev.right(name):
+            some_right = some_right or np.size(case.args[0]) >= 2
+        elif not (o.error is None and isinstance(o.value, np.ndarray) and o.value.shape == ()
+                  and np.isclose(float(o.value), lse_log_not_log1p(*case.args), rtol=1e-9, atol=0.0)):
+            return None
+    return evidence if some_right else None
 
 
 def _like_to_the_last_digits(wrong):
@@ -295,6 +435,8 @@ def _hidden_log1p(rng):
     cases.append(Case("", (tied,), rtol=1e-12, atol=0.0))
     cases.append(Case("", (rng.normal(0.0, 1.0, 6) + 800.0,)))   # exp(z) overflows
     cases.append(Case("", (rng.integers(-5, 6, 5),)))
+    s = float(rng.uniform(400.0, 700.0))          # a spread above 709: exp(z_j - min) overflows
+    cases.append(Case("", (rng.permutation(np.array([s, 0.0, -s])),)))
     return cases
 
 
@@ -335,10 +477,25 @@ LOGSUMEXP_LOG1P = register(Exercise(
                      "for {input} you get {got}. Leave out only one of them (at np.argmax(z)); "
                      "each other one adds exactly 1 to t.",
                 supersedes=("log instead of log1p",)),
-        Mistake("no max trick", broken(),
+        Mistake("no max trick", _no_max_trick_log1p,
                 "your function gives {got} for {input}: exp overflows to inf above about 709, or "
                 "every term underflows to 0 and log(0) = -inf. Subtract the max first: "
                 "m + log1p(t) with t = sum of exp(z_j - m) over the other entries."),
+        Mistake("shift by the min", like(lse_log1p_min),
+                hint="you take out the *smallest* logit instead of a largest one: on paper "
+                     "min(z) + log(1 + t) is the same number, but every other term exp(z_j - "
+                     "min) is then at least 1, so for {input} you get {got} (exp overflows, or "
+                     "the log1p of a huge t loses the small result to rounding).",
+                more="Take out a largest entry (np.argmax), so that every other term is at "
+                     "most 1 and t stays small.",
+                supersedes=("no max trick", "log instead of log1p")),
+        Mistake("sign error", like_any(lse_log1p_minus, lse_log1p_plus_shift),
+                hint="for {input} you get {got}: a sign in your formula is flipped. Each other "
+                     "term is exp(z_j - m), at most 1, and log1p(t) is *added* to m: the result "
+                     "is never below the largest logit.",
+                more="Check each sign against m + log1p(t), t the sum of exp(z_j - m) over "
+                     "every entry but one largest.",
+                supersedes=("no max trick", "log instead of log1p")),
     ),
 ))
 __all__ += ["LOGSUMEXP_LOG1P"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import softmax as sm
-from ..grading.exercise import Case, Exercise, Mistake
+from ..grading.exercise import Case, Evidence, Exercise, Mistake
 from .lesson01 import MAX_TRICK_HINT
 from .lesson02 import A, S, axis_basics
 from .mistakes import FLOAT32, SOFTMAX_LIBRARY, global_max, max_along_another_axis, broken, common, like, unnormalised
@@ -79,7 +79,7 @@ SOFTMAX_TEMPERATURE = register(Exercise(
         Case("tau_small", ([1.0, 2.0, 3.0], 0.001)),
         Case("tau_large", ([1.0, 2.0, 3.0], 100.0)),
         Case("mixed_signs", (np.array([20.06, -4.02, 19.14]), 0.2)),
-        Case("rows", (A, 0.5), {"axis": -1}),
+        Case("rows", (A, 0.5), shown="z = [[1, 2, 3], [2, 4, 8]], temperature = 0.5 (default axis=-1)"),
         Case("columns", (A, 2.0), {"axis": 0}),
         Case("square_columns", (S, 3.0), {"axis": 0}),
         Case("int_array", (np.array([1, 2, 3]), 2),
@@ -186,6 +186,25 @@ def _overflow_symptom(outcome, expected) -> bool:
             and bool(np.all(v == v.flat[0])) and np.mean(v != expected) > 0.5)
 
 
+def _past_the_last_token(ev):
+    """A draw equal to K (the number of tokens), one past the last, where K - 1 was expected;
+    every other draw right."""
+    evidence = None
+    for name in ev.names():
+        o = ev.outcome(name)
+        if ev.right(name) or o.error is not None or not isinstance(o.value, np.ndarray):
+            continue
+        K = np.size(ev.cases[name].args[0])
+        v, expected = o.value, np.asarray(ev.expected(name))
+        if v.shape != expected.shape or v.dtype.kind not in "iuf":
+            return None
+        off = v != expected
+        if not (np.all(v[off] == K) and np.all(expected[off] == K - 1)):
+            return None
+        evidence = evidence or name
+    return evidence
+
+
 def _cannot_cast(ev):
     for name in ev.names():
         error = ev.outcome(name).error
@@ -212,10 +231,19 @@ def _hidden_samples(rng):
     cases.append(Case("", (z, 0.002, u)))
     cases.append(Case("", (rng.normal(0.0, 1.0, 6), 500.0, rng.random(12))))
     cases.append(Case("", (rng.integers(-5, 6, 5), int(rng.integers(2, 5)), rng.random(12))))
+    for _ in range(200):  # a running sum that ends a hair below 1, and a u above its end
+        z = np.round(rng.normal(0.0, 2.0, 5), 1)
+        e = np.exp(z - z.max())
+        if np.cumsum(e / e.sum())[-1] < 1.0:
+            break
+    cases.append(Case("", (z, 1.0, np.append(rng.random(3), ONE_MINUS))))
     return cases
 
 
 _U = np.array([0.05, 0.2, 0.5, 0.95])
+ONE_MINUS = 1.0 - 2.0 ** -53   # the largest float64 below 1: a uniform number can be this
+#: softmax(Z_SHORT) summed by np.cumsum ends at 0.9999999999999999, below ONE_MINUS
+Z_SHORT = np.array([0.7, 2.6, 1.9, -1.4, -2.5])
 
 SAMPLE_WITH_TEMPERATURE = register(Exercise(
     name="sample_with_temperature",
@@ -239,6 +267,9 @@ SAMPLE_WITH_TEMPERATURE = register(Exercise(
         Case("many", (np.array([0.5, -1.0, 2.0, 0.0, 1.5, -0.5]), 0.7,
                       np.linspace(0.01, 0.99, 12))),
         Case("u_list", (np.array([3.0, 1.0]), 2.0, [0.25, 0.5, 0.75])),
+        Case("u_near_one", (Z_SHORT, 1.0, np.array([0.5, ONE_MINUS])),
+             shown="z = [0.7, 2.6, 1.9, -1.4, -2.5], temperature = 1, "
+                   "u = [0.5, 0.9999999999999999] (1 - 2**-53)"),
         Case("int_array", (np.array([1, 2, 3]), 2, np.array([0.1, 0.3, 0.6, 0.9])),
              shown="z = np.array([1, 2, 3]) (integers), temperature = 2, "
                    "u = [0.1, 0.3, 0.6, 0.9]"),
@@ -271,6 +302,13 @@ SAMPLE_WITH_TEMPERATURE = register(Exercise(
                 "from c[i-1] (included) to c[i] (excluded), token 0 from 0: count the c[i] with "
                 "c[i] <= u (np.searchsorted(c, u, side='right')), or loop while u >= c[i].",
                 supersedes=("no max trick",)),
+        Mistake("index past the last token", _past_the_last_token,
+                "for {input} one of your draws is K, one past the last token (K - 1): the "
+                "running sum of rounded probabilities can end a hair below 1 "
+                "(0.9999999999999999), and a u above that end finds no token.",
+                more="Make sure every u lands on a token: clip the index to K - 1 "
+                     "(np.minimum), or divide the running sum by its last entry so that it ends "
+                     "at exactly 1."),
         Mistake("not normalised", like(sample_not_normalised),
                 "your running sum does not end at 1: for {input} you get {got}. Divide exp(z / "
                 "temperature - max) by its sum before taking np.cumsum, so that c[-1] = 1."),
@@ -290,7 +328,6 @@ SAMPLE_WITH_TEMPERATURE = register(Exercise(
 # kept or dropped together.
 
 from .. import sampling as _sampling  # noqa: E402  (appended section)
-from .mistakes import resembles  # noqa: E402
 
 
 def TOP_P_REFERENCE(p, top_p):
@@ -312,10 +349,6 @@ def _top_p_sorted(p, top_p, *, keep_rule, scatter=True, sort=True, by_position=T
         np.put_along_axis(out, order, q, axis=-1)
         q = out
     return q / q.sum(axis=-1, keepdims=True)
-
-
-def top_p_crossing_dropped(p, top_p):
-    return _top_p_sorted(p, top_p, keep_rule=lambda c, s, t: c <= t)
 
 
 def top_p_position_ties(p, top_p):
@@ -345,14 +378,89 @@ def top_p_sum_without_keepdims(p, top_p):
 
 def _drops_a_token_at_one(ev):
     """A test with top_p = 1 whose result is exactly 0 where a probability was expected (the
-    difference can be far below any tolerance: 1e-20 against 0)."""
+    difference can be far below any tolerance: 1e-20 against 0), and no test with top_p = 1
+    that drops a token of ordinary probability (that is another mistake)."""
+    evidence = None
     for name in ev.names():
         o, case = ev.outcome(name), ev.cases[name]
         expected = ev.expected(name)
         if (float(case.args[1]) >= 1 and isinstance(o.value, np.ndarray)
-                and o.value.shape == expected.shape and o.value.dtype.kind == "f"
-                and np.any((o.value == 0) & (expected > 0))):
-            return name
+                and o.value.shape == expected.shape and o.value.dtype.kind == "f"):
+            dropped = (o.value == 0) & (expected > 0)
+            # only tokens so unlikely that 1 - p rounds to 1: another mistake drops others
+            if np.any(expected[dropped] >= 1e-15):
+                return None
+            evidence = evidence or (name if dropped.any() else None)
+    return evidence
+
+
+def top_p_past_the_boundary(p, top_p):
+    p = np.asarray(p, dtype=float)
+    above = (p[..., None, :] * (p[..., None, :] > p[..., :, None])).sum(axis=-1)
+    q = np.where((above <= top_p) | (top_p >= 1), p, 0.0)
+    return q / q.sum(axis=-1, keepdims=True)
+
+
+def _boundary_dropped(p, t, v, expected) -> bool | None:
+    """For one row: None when ``v`` is right, True when it keeps the right tokens but the
+    boundary ones (the least likely of those kept, whose running total reaches top_p), so that
+    what it keeps adds up to at most top_p, False otherwise. Tied tokens may be dropped together
+    or one by one. A row of nan: nothing kept, which fits when the most likely tokens reach
+    top_p."""
+    if np.allclose(v, expected, rtol=1e-9, atol=1e-12):
+        return None
+    kept = expected > 0
+    if np.all(np.isnan(v)):
+        return bool(p[p == p.max()].sum() >= t - 1e-12)
+    if not np.all(np.isfinite(v)):
+        return False
+    s = v > 0
+    lost = kept & ~s
+    if np.any(s & ~kept) or not lost.any() or not s.any() or p[s].sum() > t + 1e-12:
+        return False
+    following = p[lost] == p[lost].max()  # the next token, with those tied with it
+    if p[s].sum() + p[lost][following].sum() < t - 1e-12:  # they would not have reached top_p
+        return False
+    return bool(np.all(p[lost] <= p[s].min()) and np.allclose(v[s], p[s] / p[s].sum(), rtol=1e-9))
+
+
+def _crossing_dropped(ev):
+    """On every test with top_p < 1, each row is right or keeps all the right tokens but the
+    boundary ones (see :func:`_boundary_dropped`); on one at least it drops them. Tests with
+    top_p = 1, and batches the answer cannot handle (an error, another shape), say nothing."""
+    evidence = None
+    for name in ev.names():
+        case, o = ev.cases[name], ev.outcome(name)
+        p, t = np.asarray(case.args[0], dtype=float), float(case.args[1])
+        if t >= 1:
+            continue
+        expected = np.asarray(ev.expected(name))
+        v = o.value
+        if o.error is not None or not isinstance(v, np.ndarray) or v.shape != expected.shape \
+                or v.dtype.kind != "f":
+            if p.ndim == 1:
+                return None
+            continue
+        rows = zip(np.atleast_2d(p), np.atleast_2d(v), np.atleast_2d(expected))
+        verdicts = [_boundary_dropped(*row[:1], t, *row[1:]) for row in rows]
+        if False in verdicts:
+            return None
+        if True in verdicts:
+            evidence = evidence or name
+    return evidence
+
+
+def _rows_not_normalised(ev):
+    """:func:`~.mistakes.unnormalised` on a test whose rows do not sum to 1 (the rows of an
+    answer that drops a token of probability 1e-20 sum to 1 and are proportional to the right
+    ones, to within any tolerance)."""
+    for name in ev.names():
+        v = ev.outcome(name).value
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size and np.all(np.isfinite(v)) \
+                and not np.allclose(v.sum(axis=-1), 1.0, rtol=1e-9, atol=0.0):
+            one = Evidence(ev.exercise, [ev.cases[name]], {name: ev.outcome(name)})
+            if unnormalised()(one) is not None:
+                return name
     return None
 
 
@@ -376,6 +484,8 @@ def _hidden_top_p(rng):
     cases.append(Case("", (p, t)))
     q, _ = _ties(rng)
     cases.append(Case("", (np.stack([q, rng.permutation(q)]), t)))
+    exact = rng.permutation(np.array([0.5, 0.25, 0.125, 0.0625, 0.0625]))  # sums are exact
+    cases.append(Case("", (exact, float(rng.choice([0.5, 0.75, 0.875])))))   # top_p reached
     tiny = rng.permutation(np.array([1.0 - 3e-18, 2e-18, 1e-18]))
     cases.append(Case("", (tiny, 1.0), atol=0.0))
     cases.append(Case("", (sm.softmax(rng.normal(0.0, 1.0, 6)), 1.0)))
@@ -414,8 +524,15 @@ TOP_P_FILTER = register(Exercise(
              shown="p = np.array([0, 0, 1, 0]) (integers), top_p = 0.9"),
     ),
     hidden=_hidden_top_p,
-    mistakes=common("top_p_filter(p, top_p)") + (
-        Mistake("token that reaches top_p dropped", resembles(top_p_crossing_dropped),
+    mistakes=common("top_p_filter(p, top_p)") + (FLOAT32,) + (
+        Mistake("token past top_p kept", like(top_p_past_the_boundary),
+                hint="for {input} you get {got}: you keep a token whose more likely tokens "
+                     "already add up to exactly top_p. The nucleus is complete once their mass "
+                     "reaches top_p; a token belongs to it only while that mass is still below "
+                     "top_p.",
+                more="Compare the mass of the strictly more likely tokens with top_p by a "
+                     "strict comparison (less than), not less than or equal."),
+        Mistake("token that reaches top_p dropped", _crossing_dropped,
                 hint="you keep only the tokens whose running total stays at or below top_p, so "
                      "the token that carries the total to top_p or past it is dropped: for "
                      "{input} you get {got}. Keep a token when the tokens *before* it (strictly "
@@ -448,7 +565,7 @@ TOP_P_FILTER = register(Exercise(
                      "axis, so dividing by it lines the sums up against the wrong entries (or "
                      "fails to broadcast). Use q.sum(axis=-1, keepdims=True).",
                 supersedes=("not normalised",)),
-        Mistake("not normalised", unnormalised(),
+        Mistake("not normalised", _rows_not_normalised,
                 hint="for {input} you keep the right tokens but your row does not sum to 1: "
                      "divide the kept probabilities by their sum, row by row (axis=-1, "
                      "keepdims=True)."),

@@ -393,3 +393,22 @@ def resembles(wrong, *, rtol=1e-6):
         return None
 
     return detect
+
+
+def like_any(*wrongs, rtol=1e-6):
+    """Detect outcomes that agree, on every test, with those of one of several known-wrong
+    implementations: the same mistake written in different ways (a sign flipped in one place
+    or in another). The evidence is that of the first one that agrees (see :func:`like`)."""
+    detectors = [like(w, rtol=rtol) for w in wrongs]
+
+    def detect(ev):
+        for d in detectors:
+            found = d(ev)
+            if found is not None:
+                return found
+        return None
+
+    return detect
+
+
+__all__ += ["like_any"]
