@@ -903,3 +903,7 @@ NAMES.update({
         "float32": ("computed in float32",),
     }),
 })
+
+# lesson 05's binning: bins closed on both sides count an edge confidence twice (issue 16)
+NAMES["expected_calibration_error"] = dict(NAMES["expected_calibration_error"], comparison=(
+    *NAMES["expected_calibration_error"]["comparison"], "bins closed on both sides"))

@@ -206,6 +206,30 @@ def ece_left_closed(p, y, n_bins=15):
     return _bins_ece(conf, correct, idx, n_bins, len(conf))
 
 
+def _ece_loop(p, y, n_bins, inside):
+    """The ECE with the bin test ``inside(conf, lo, hi)`` (and 0 in the first bin), weights
+    |B_m| / N: a confidence in two bins counts twice, one in none not at all."""
+    p = np.asarray(p, dtype=float)
+    conf, correct = p.max(axis=1), (p.argmax(axis=1) == np.asarray(y)).astype(float)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    ece = 0.0
+    for m in range(n_bins):
+        in_bin = inside(conf, edges[m], edges[m + 1]) | ((conf == 0.0) if m == 0 else False)
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - conf[in_bin].mean())
+    return ece
+
+
+def ece_open_bins(p, y, n_bins=15):
+    """Bins lo < conf < hi: a confidence on an edge, 1.0 included, falls in no bin."""
+    return _ece_loop(p, y, n_bins, lambda c, lo, hi: (c > lo) & (c < hi))
+
+
+def ece_closed_bins(p, y, n_bins=15):
+    """Bins lo <= conf <= hi: a confidence on an inner edge falls in two bins."""
+    return _ece_loop(p, y, n_bins, lambda c, lo, hi: (c >= lo) & (c <= hi))
+
+
 def ece_true_class_confidence(p, y, n_bins=15):
     p = np.asarray(p, dtype=float)
     y = np.asarray(y)
@@ -341,7 +365,7 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
     mistakes=common("expected_calibration_error(p, y, n_bins=15)")[:3] + (
         Mistake("last bin drops confidence 1.0",
                 _any_of(like(ece_last_edge_dropped), like(ece_last_edge_dropped_kept_only),
-                        like(ece_last_edge_dropped_none_kept)),
+                        like(ece_last_edge_dropped_none_kept), like(ece_open_bins)),
                 "for {input} you get {got}: examples with confidence exactly 1.0 fall in no bin. "
                 "With floor(conf * n_bins) they get index n_bins, one past the last bin; with "
                 "lo <= conf < hi the last bin stops short of 1. Use right-closed bins "
@@ -352,6 +376,13 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
                 "bins) lands in the bin above it. Guo et al.'s bins are right-closed, "
                 "((m - 1)/M, m/M]: 0.75 belongs to (0.5, 0.75]. Use lo < conf <= hi, or "
                 "np.searchsorted(edges, conf, side='left') - 1."),
+        Mistake("bins closed on both sides", like(ece_closed_bins),
+                "for {input} you get {got}: a confidence exactly on an inner edge (0.5 or 0.75 "
+                "with 4 bins) is counted in two bins, so the bin weights |B_m| / N add up to "
+                "more than 1. Each confidence must fall in exactly one bin.",
+                supersedes=_BINNING,
+                more="Make the bins right-closed, lo < conf <= hi: the test is strict on the "
+                     "left and not on the right (the first bin also takes a confidence of 0)."),
         Mistake("confidence of the true class", like(ece_true_class_confidence),
                 "for {input} you get {got}: your confidence is p[n, y_n], the probability of the "
                 "true class. The confidence is what the model claims for its own prediction: "
@@ -586,6 +617,16 @@ def mce_last_edge_dropped(p, y, n_bins=15):
     return _max_gap(*_mce_bins(p, y, n_bins, closed="none"))
 
 
+def mce_open_bins(p, y, n_bins=15):
+    """Bins lo < conf < hi: a confidence on an edge, 1.0 included, falls in no bin."""
+    p = np.asarray(p, dtype=float)
+    conf, correct = p.max(axis=1), (p.argmax(axis=1) == np.asarray(y)).astype(float)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    gaps = [abs(correct[b].mean() - conf[b].mean())
+            for b in ((conf > lo) & (conf < hi) for lo, hi in zip(edges[:-1], edges[1:])) if b.any()]
+    return max(gaps)
+
+
 def mce_left_closed(p, y, n_bins=15):
     return _max_gap(*_mce_bins(p, y, n_bins, closed="left"))
 
@@ -716,13 +757,15 @@ MAXIMUM_CALIBRATION_ERROR = register(Exercise(
                 "for {input} you get {got}: an empty bin has no accuracy (0 / 0 = nan), and the "
                 "max of anything with a nan is nan. Take the max over the bins that hold at "
                 "least one example only."),
+        # agreement on every test, not on one: a mutant that is wrong on the edges for another
+        # reason (bins indexed one off, a sum for a mean) agrees with these on one test at most
         Mistake("last bin drops confidence 1.0",
-                resembles(_mce_with_confidence_one(mce_last_edge_dropped)),
+                _any_of(like(mce_last_edge_dropped), like(mce_open_bins)),
                 "for {input} you get {got}: examples with confidence exactly 1.0 fall in no bin. "
                 "Use exercise 2's right-closed bins lo < conf <= hi, so that 1.0 is in the last "
                 "bin.",
                 supersedes=("left-closed bins",)),
-        Mistake("left-closed bins", resembles(mce_left_closed),
+        Mistake("left-closed bins", like(mce_left_closed),
                 "for {input} you get {got}: a confidence exactly on a bin edge (0.5, 0.75 with "
                 "4 bins) lands in the bin above it. The bins are right-closed, ((m - 1)/M, m/M]: "
                 "0.75 belongs to (0.5, 0.75]."),
