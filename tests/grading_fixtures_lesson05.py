@@ -88,6 +88,35 @@ def ce_exp_in_place(z, y):
     return -np.mean(d[np.arange(len(y)), y] - np.log(e.sum(axis=1)))
 
 
+def ce_shift_only_outside(z, y):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.sum(np.exp(z - m), axis=1, keepdims=True))   # z, not z - m, in front
+    return -np.mean(log_p[np.arange(len(y)), y])
+
+
+def ce_shift_only_in_front(z, y):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        log_p = (z - m) - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(y)), y])
+
+
+def ce_plus_log_sum(z, y):
+    z = np.asarray(z, dtype=float)
+    s = z - z.max(axis=1, keepdims=True)
+    log_p = s + np.log(np.exp(s).sum(axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(y)), y])
+
+
+def ce_log_mean_exp(z, y):
+    z = np.asarray(z, dtype=float)
+    s = z - z.max(axis=1, keepdims=True)
+    log_p = s - np.log(np.mean(np.exp(s), axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(y)), y])
+
+
 def ce_one_argument(z):
     return ce_ok(z, np.zeros(len(z), dtype=int))
 
@@ -366,6 +395,10 @@ def temperature_returns_text(z, y):
 WRONG = [
     ("cross_entropy", "double softmax", ce_double_softmax),
     ("cross_entropy", "log of softmax", ce_log_of_softmax),
+    ("cross_entropy", "shift in one term only", ce_shift_only_outside),
+    ("cross_entropy", "shift in one term only", ce_shift_only_in_front),
+    ("cross_entropy", "log-sum-exp added", ce_plus_log_sum),
+    ("cross_entropy", "mean inside the log-sum-exp", ce_log_mean_exp),
     ("cross_entropy", "no max trick", ce_no_max),
     ("cross_entropy", "summed, not averaged", ce_summed),
     ("cross_entropy", "averaged over classes too", ce_mean_over_everything),

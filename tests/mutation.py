@@ -907,3 +907,10 @@ NAMES.update({
 # lesson 05's binning: bins closed on both sides count an edge confidence twice (issue 16)
 NAMES["expected_calibration_error"] = dict(NAMES["expected_calibration_error"], comparison=(
     *NAMES["expected_calibration_error"]["comparison"], "bins closed on both sides"))
+
+# lesson 05's cross-entropy: the max trick in one term only, the log-sum-exp's sign, a mean in it
+NAMES["cross_entropy"] = dict(NAMES["cross_entropy"], **{
+    "sign": (*NAMES["cross_entropy"]["sign"], "shift in one term only", "log-sum-exp added"),
+    "shift": (*NAMES["cross_entropy"]["shift"], "shift in one term only"),
+    "mean/sum": (*NAMES["cross_entropy"]["mean/sum"], "mean inside the log-sum-exp"),
+})

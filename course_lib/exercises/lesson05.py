@@ -60,6 +60,42 @@ def ce_log_of_softmax(z, y):
     return -np.mean(np.log(p[np.arange(len(y)), np.asarray(y)]))
 
 
+def _any_of(*detectors):
+    def detect(ev):
+        for d in detectors:
+            name = d(ev)
+            if name is not None:
+                return name
+        return None
+
+    return detect
+
+
+def _ce_of(log_p_of):
+    """The loss -mean log_p[n, y_n] with ``log_p_of(z, m)`` a wrong log-softmax (m: row maxes)."""
+    def wrong(z, y):
+        z = np.asarray(z, dtype=float)
+        m = z.max(axis=1, keepdims=True)
+        with np.errstate(all="ignore"):
+            log_p = log_p_of(z, m)
+        return -np.mean(log_p[np.arange(len(y)), np.asarray(y)])
+    return wrong
+
+
+def _lse(x, reduce=np.sum):
+    return np.log(reduce(np.exp(x), axis=1, keepdims=True))
+
+
+#: the max trick applied to one term of log p = (z - m) - log(sum(exp(z - m))) and not the
+#: other, or with its sign flipped in one of them: log p comes out off by -2m, -m, m or 2m
+ce_shift_first_term_dropped = _ce_of(lambda z, m: z - _lse(z - m))
+ce_shift_in_log_dropped = _ce_of(lambda z, m: (z - m) - _lse(z))
+ce_shift_added_first_term = _ce_of(lambda z, m: (z + m) - _lse(z - m))
+ce_shift_added_in_log = _ce_of(lambda z, m: (z - m) - _lse(z + m))
+ce_log_term_added = _ce_of(lambda z, m: (z - m) + _lse(z - m))
+ce_mean_in_log = _ce_of(lambda z, m: (z - m) - _lse(z - m, np.mean))
+
+
 def _log_of_softmax(ev):
     """+inf where a finite loss was expected, on a test where log_softmax is finite but a
     probability underflows to 0; and never nan or -inf (those point to no max trick)."""
@@ -146,6 +182,29 @@ CROSS_ENTROPY = register(Exercise(
         Mistake("sign flipped", like(ce_no_minus),
                 "for {input} your loss is {got}, which is negative: the cross-entropy is "
                 "-log p_y, and log p_y <= 0, so the loss is >= 0. Put the minus sign in."),
+        Mistake("shift in one term only",
+                _any_of(*map(like, (ce_shift_first_term_dropped, ce_shift_in_log_dropped,
+                                    ce_shift_added_first_term, ce_shift_added_in_log))),
+                "for {input} you get {got}: your log-probabilities are off by a multiple of "
+                "each row's max m. The max trick shifts both terms of log p = (z - m) - "
+                "log(sum(exp(z - m))) by the same m, which then cancels; shifting one term and "
+                "not the other (or adding m in one of them) leaves m in the result. It shows "
+                "on rows whose max is not 0.",
+                supersedes=("no max trick",),
+                more="Write the shifted logits once, s = z - m, and use s in both places: "
+                     "log p = s - log(sum(exp(s))) along the classes."),
+        Mistake("log-sum-exp added", like(ce_log_term_added),
+                "for {input} you get {got}: you add the log of the sum of exponentials where it "
+                "must be subtracted. log p_y = (z_y - m) - log(sum(exp(z - m))): the log of the "
+                "normaliser is subtracted, so that every log p is <= 0.",
+                more="Check on z = [[0, 0]], y = [0]: p = 1/2, so the loss must be log 2 = "
+                     "0.693."),
+        Mistake("mean inside the log-sum-exp", like(ce_mean_in_log),
+                "for {input} you get {got}, log K too small: you take the log of the mean of "
+                "the exponentials over the K classes, not of their sum. The softmax divides by "
+                "the sum: log p = (z - m) - log(sum(exp(z - m))).",
+                more="Use a sum over the classes inside the log; the mean belongs only to the "
+                     "average over the N examples."),
         Mistake("log of softmax", lambda ev: _log_of_softmax(ev) and like(ce_log_of_softmax)(ev),
                 "for {input} your loss is {got}: you take np.log of a softmax, and a "
                 "probability whose logit is more than about 745 below its row's max is exactly "
@@ -280,17 +339,6 @@ def _with_confidence_one(f):
 
 
 _BINNING = ("last bin drops confidence 1.0", "left-closed bins")
-
-
-def _any_of(*detectors):
-    def detect(ev):
-        for d in detectors:
-            name = d(ev)
-            if name is not None:
-                return name
-        return None
-
-    return detect
 
 
 def _planted(rng, n, k, factor, scale=1.0):
