@@ -914,3 +914,24 @@ NAMES["cross_entropy"] = dict(NAMES["cross_entropy"], **{
     "shift": (*NAMES["cross_entropy"]["shift"], "shift in one term only"),
     "mean/sum": (*NAMES["cross_entropy"]["mean/sum"], "mean inside the log-sum-exp"),
 })
+
+# lessons 06-07: sign slips and a running max that never becomes a number, named (issue 16)
+# "nan from the first step" names a symptom (nan on every test), not a cause: it describes a
+# running max started at +inf or updated with min as well as an exp/log swap that gives nan
+NAMES["online_softmax"] = dict(NAMES["online_softmax"], **{
+    "shift": (*NAMES["online_softmax"]["shift"], "nan from the first step"),
+    "sign": (*NAMES["online_softmax"]["sign"], "nan from the first step",
+             "term subtracted from the running sum"),
+    "exp/log": (*NAMES["online_softmax"]["exp/log"], "nan from the first step", "exp left out"),
+})
+NAMES["scaled_dot_product_attention"] = dict(NAMES["scaled_dot_product_attention"], **{
+    "axis": (*NAMES["scaled_dot_product_attention"]["axis"], "max along another axis"),
+    "float32": (*NAMES["scaled_dot_product_attention"]["float32"], "inputs converted to float32"),
+})
+NAMES["gradient_bandit_step"] = dict(NAMES["gradient_bandit_step"], sign=(
+    *NAMES["gradient_bandit_step"]["sign"], "baseline added", "policy added"))
+NAMES["gradient_bandit_run"] = dict(_COMMON, **{
+    "sign": ("sign error", "running average miscomputed", "baseline added", "policy added"),
+    "normalisation": ("policy not normalised",), "one-hot argmax": ("greedy policy in the update",),
+    "shift": ("no max trick",),
+})
