@@ -353,7 +353,7 @@ def mutants(solution: Solution) -> list:
     fn = solution.function
     out, seen = [], {ast.unparse(fn)}
     nodes = list(ast.walk(fn))
-    for op in OPERATORS + _torch_operators(fn):
+    for op in OPERATORS + _opted_in_operators(fn):
         for index, node in enumerate(nodes):
             if node is fn.args or isinstance(node, ast.arguments):
                 continue
@@ -935,3 +935,70 @@ NAMES["gradient_bandit_run"] = dict(_COMMON, **{
     "normalisation": ("policy not normalised",), "one-hot argmax": ("greedy policy in the update",),
     "shift": ("no max trick",),
 })
+
+
+# --- operators an exercise opts into (issue 16) -------------------------------------------------------
+# Mistakes of one exercise's own algebra, kept out of OPERATORS so that the other exercises get
+# exactly the mutants they had: merging two partial softmax states (lesson 06).
+def op_merge_max(node):
+    """np.maximum -> np.minimum: the common max taken as the smaller one."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "maximum":
+        yield "shift", "np.maximum -> np.minimum", lambda n: setattr(n.func, "attr", "minimum")
+
+
+def op_merge_guard(node):
+    """np.where(np.isfinite(m), m, 0.0) -> m: the shift of an empty state left at -inf."""
+    if isinstance(node, ast.Call) and _is_call(node, "where") and len(node.args) == 3 and \
+            isinstance(node.args[0], ast.Call) and _is_call(node.args[0], "isfinite"):
+        yield "guard", f"{ast.unparse(node)} -> {ast.unparse(node.args[1])}", \
+            lambda n: _become(n, ast.unparse(n.args[1]))
+
+
+def op_merge_new_axis(node):
+    """factor[:, None] -> factor: one factor per query broadcast along the wrong axis."""
+    if isinstance(node, ast.Subscript) and _name(node.value) and isinstance(node.slice, ast.Tuple) \
+            and [ast.unparse(e) for e in node.slice.elts] == [":", "None"]:
+        yield "broadcast", f"{ast.unparse(node)} -> {node.value.id}", lambda n: _become(n, n.value.id)
+
+
+def op_merge_factors(node):
+    """alpha, beta = exp(m_a - shift), exp(m_b - shift): inverted, or left out (ones)."""
+    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Tuple) and \
+            all(isinstance(e, ast.Call) and _is_call(e, "exp") for e in node.value.elts):
+        args = [ast.unparse(e.args[0]) for e in node.value.elts]
+        yield "rescale", "rescale factors inverted: exp(-(m_a - m)), exp(-(m_b - m))", lambda n: setattr(
+            n, "value", ast.parse(", ".join(f"np.exp(-({a}))" for a in args), mode="eval").body)
+        yield "rescale", "no rescale: factors of 1", lambda n: setattr(
+            n, "value", ast.parse(", ".join(f"np.ones(np.shape({a}))" for a in args), mode="eval").body)
+
+
+def op_merge_return(node):
+    """The merged state returned with o not rescaled, o normalised, or the shift for m."""
+    if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) and len(node.value.elts) == 3:
+        m, l, o = (ast.unparse(e) for e in node.value.elts)
+        yield "rescale", "o not rescaled: o_a + o_b", lambda n: n.value.elts.__setitem__(
+            2, ast.parse("o_a + o_b", mode="eval").body)
+        yield "normalisation", "o divided by l", lambda n: n.value.elts.__setitem__(
+            2, ast.parse(f"({o}) / ({l})[:, None]", mode="eval").body)
+        yield "guard", "the shift returned for m", lambda n: n.value.elts.__setitem__(
+            0, ast.parse("shift", mode="eval").body)
+
+
+EXERCISE_OPERATORS = {
+    "merge_softmax_states": (op_merge_max, op_merge_guard, op_merge_new_axis, op_merge_factors,
+                             op_merge_return),
+}
+
+
+def _opted_in_operators(fn) -> tuple:
+    """The PyTorch operators for a function that calls torch, and the operators its exercise
+    opts into."""
+    return _torch_operators(fn) + EXERCISE_OPERATORS.get(fn.name, ())
+
+
+NAMES["merge_softmax_states"] = dict(_COMMON, **{
+    "guard": ("nan for two empty blocks",),
+    "rescale": ("no rescale", "output not rescaled", "rescale factor inverted"),
+    "normalisation": ("normalised output",),
+})
+NAMES["merge_softmax_states"]["guard"] += ("shift returned for m",)

@@ -605,6 +605,12 @@ def _merge(m_a, l_a, o_a, m_b, l_b, o_b, *, rescale_l=True, rescale_o=True, inve
     return m, l, (o / l[:, None] if normalise else o)
 
 
+def merge_shift_as_max(*args):
+    """The guarded shift (0 where both blocks are empty) returned for m."""
+    m, l, o = _merge(*args)
+    return np.where(np.isfinite(m), m, 0.0), l, o
+
+
 def merge_no_rescale(*args):
     return _merge(*args, rescale_l=False, rescale_o=False)
 
@@ -706,6 +712,13 @@ MERGE_SOFTMAX_STATES = register(Exercise(
                 "= m = -inf and m_a - m is -inf - (-inf) = nan. Subtract a shift that is m where "
                 "m is finite and 0 where it is not, so both factors become exp(-inf) = 0 and the "
                 "state stays (-inf, 0, 0)."),
+        Mistake("shift returned for m", like(merge_shift_as_max),
+                "for {input} you get {got}: where neither block has a key, your merged max is "
+                "0. The max of two empty blocks is -inf, and a state (-inf, 0, 0) says \"no key "
+                "yet\" to the next merge; the 0 is only the shift that keeps exp away from "
+                "-inf - (-inf).",
+                more="Use the guarded value only inside the exponentials; return the max of "
+                     "m_a and m_b itself as m."),
         Mistake("normalised output", like(merge_normalised),
                 "for {input} you get {got}: your o is divided by l. A state keeps o "
                 "unnormalised, since it will be merged again; the division o / l comes once, "
