@@ -503,19 +503,18 @@ TORCH_MASKED_ATTENTION = register(Exercise(
                 "attn_mask in F.scaled_dot_product_attention is True where a key TAKES PART; "
                 "a padding mask is True where a key must be ignored. Invert it (~pad) and "
                 "give it a query axis: shape (B, 1, n_k) broadcasts over the queries."),
+        # a batch item whose keys are all padding comes out uniform here too: not the -1e9 fill
         Mistake("float 0/1 mask", only(attention_float_mask, attention_unmasked),
-                supersedes=("fully masked row is uniform",),
-                hint=
                 "for {input} you get {got}: the padding keys still get weight. A float attn_mask "
                 "is ADDED to the scores, so a 0/1 mask only shifts them by 1. Pass a boolean "
-                "mask (True where a key takes part), or an additive one of 0 and -inf."),
+                "mask (True where a key takes part), or an additive one of 0 and -inf.",
+                supersedes=("fully masked row is uniform",)),
         Mistake("mask not used", only(attention_unmasked, attention_float_mask,
                                       attention_uniform_rows),
-                supersedes=("fully masked row is uniform",),
-                hint=
                 "for {input} you get {got}: every key got weight, the padding too, as if no "
                 "mask reached the attention. Pass attn_mask= to F.scaled_dot_product_attention: "
-                "a boolean mask that is True where a key takes part."),
+                "a boolean mask that is True where a key takes part.",
+                supersedes=("fully masked row is uniform",)),
         Mistake("computed in float32", _float32, FLOAT32_HINT),
         Mistake("mask over the queries", resembles(attention_mask_over_queries),
                 "for {input} you get {got}: the padding mask is laid along the queries (shape "
