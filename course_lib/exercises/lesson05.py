@@ -704,17 +704,6 @@ def mce_is_the_ece(p, y, n_bins=15):
     return cal.expected_calibration_error(p, y, n_bins=n_bins)
 
 
-def _mce_with_confidence_one(f):
-    """``f`` on tests where some confidence is exactly 1.0; it raises elsewhere."""
-
-    def g(p, y, n_bins=15):
-        if not np.any(np.asarray(p, dtype=float).max(axis=1) == 1.0):
-            raise ValueError("no confidence of exactly 1.0 in this test")
-        return f(p, y, n_bins)
-
-    return g
-
-
 def _mce_planted(rng, n, k, factor, scale=1.0):
     """softmax(factor * z) for labels drawn from softmax(z): miscalibrated by a known factor."""
     z = rng.normal(0.0, scale, (n, k))
