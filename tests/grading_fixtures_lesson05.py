@@ -88,6 +88,35 @@ def ce_exp_in_place(z, y):
     return -np.mean(d[np.arange(len(y)), y] - np.log(e.sum(axis=1)))
 
 
+def ce_shift_only_outside(z, y):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.sum(np.exp(z - m), axis=1, keepdims=True))   # z, not z - m, in front
+    return -np.mean(log_p[np.arange(len(y)), y])
+
+
+def ce_shift_only_in_front(z, y):
+    z = np.asarray(z, dtype=float)
+    m = z.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        log_p = (z - m) - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(y)), y])
+
+
+def ce_plus_log_sum(z, y):
+    z = np.asarray(z, dtype=float)
+    s = z - z.max(axis=1, keepdims=True)
+    log_p = s + np.log(np.exp(s).sum(axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(y)), y])
+
+
+def ce_log_mean_exp(z, y):
+    z = np.asarray(z, dtype=float)
+    s = z - z.max(axis=1, keepdims=True)
+    log_p = s - np.log(np.mean(np.exp(s), axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(y)), y])
+
+
 def ce_one_argument(z):
     return ce_ok(z, np.zeros(len(z), dtype=int))
 
@@ -167,6 +196,28 @@ def ece_half_open_loop(p, y, n_bins=15):
             kept += m.sum()
             gaps += m.sum() * abs(correct[m].mean() - conf[m].mean())
     return gaps / kept  # and averaged over the binned examples only
+
+
+def ece_open_interval_loop(p, y, n_bins=15):
+    p = np.asarray(p, dtype=float)
+    conf, correct = p.max(axis=1), p.argmax(axis=1) == np.asarray(y)
+    ece = 0.0
+    for b in range(n_bins):
+        m = (conf > b / n_bins) & (conf < (b + 1) / n_bins)  # (lo, hi): edges and 1.0 are lost
+        if m.any():
+            ece += m.mean() * abs(correct[m].mean() - conf[m].mean())
+    return ece
+
+
+def ece_closed_interval_loop(p, y, n_bins=15):
+    p = np.asarray(p, dtype=float)
+    conf, correct = p.max(axis=1), p.argmax(axis=1) == np.asarray(y)
+    ece = 0.0
+    for b in range(n_bins):
+        m = (conf >= b / n_bins) & (conf <= (b + 1) / n_bins)  # [lo, hi]: an edge in two bins
+        if m.any():
+            ece += m.mean() * abs(correct[m].mean() - conf[m].mean())
+    return ece
 
 
 def ece_floor_clipped(p, y, n_bins=15):
@@ -344,6 +395,10 @@ def temperature_returns_text(z, y):
 WRONG = [
     ("cross_entropy", "double softmax", ce_double_softmax),
     ("cross_entropy", "log of softmax", ce_log_of_softmax),
+    ("cross_entropy", "shift in one term only", ce_shift_only_outside),
+    ("cross_entropy", "shift in one term only", ce_shift_only_in_front),
+    ("cross_entropy", "log-sum-exp added", ce_plus_log_sum),
+    ("cross_entropy", "mean inside the log-sum-exp", ce_log_mean_exp),
     ("cross_entropy", "no max trick", ce_no_max),
     ("cross_entropy", "summed, not averaged", ce_summed),
     ("cross_entropy", "averaged over classes too", ce_mean_over_everything),
@@ -356,6 +411,8 @@ WRONG = [
     ("expected_calibration_error", "last bin drops confidence 1.0", ece_floor_index),
     ("expected_calibration_error", "last bin drops confidence 1.0", ece_half_open_loop),
     ("expected_calibration_error", "left-closed bins", ece_floor_clipped),
+    ("expected_calibration_error", "last bin drops confidence 1.0", ece_open_interval_loop),
+    ("expected_calibration_error", "bins closed on both sides", ece_closed_interval_loop),
     ("expected_calibration_error", "confidence of the true class", ece_true_class),
     ("expected_calibration_error", "unweighted mean of bins", ece_unweighted),
     ("expected_calibration_error", "signed gaps", ece_signed),
@@ -449,6 +506,12 @@ def mce_floor_index(p, y, n_bins=15):
                for b in range(n_bins) if np.any(idx == b))
 
 
+def mce_open_interval_loop(p, y, n_bins=15):
+    def open_bin(c, lo, hi):
+        return (c > lo) & (c < hi)                    # (lo, hi): edges and 1.0 are lost
+    return max(gap for _, gap, _ in _gaps_by_loop(p, y, n_bins, first=open_bin))
+
+
 def mce_left_closed_loop(p, y, n_bins=15):
     def left(c, lo, hi):
         return (c >= lo) & ((c < hi) | (hi == 1.0))
@@ -503,6 +566,7 @@ WRONG += [
     ("maximum_calibration_error", "empty bins not skipped", mce_nan_from_empty_bins),
     ("maximum_calibration_error", "last bin drops confidence 1.0", mce_floor_index),
     ("maximum_calibration_error", "left-closed bins", mce_left_closed_loop),
+    ("maximum_calibration_error", "last bin drops confidence 1.0", mce_open_interval_loop),
     ("maximum_calibration_error", "confidence of the true class", mce_true_class),
     ("maximum_calibration_error", "gaps weighted by the bin's share", mce_weighted_gaps),
     ("maximum_calibration_error", "overconfidence only", mce_overconfident_bins_only),

@@ -555,3 +555,90 @@ RIGHT += [
     ("merge_softmax_states", merge_loops),
     ("merge_softmax_states", merge_via_logaddexp),
 ]
+
+
+# --- mistakes named for issue 16's mutation goals ----------------------------------------------
+def online_running_min(z):
+    z = np.asarray(z, dtype=float)
+    m, total = -np.inf, 0.0
+    for x in z:
+        m_new = min(m, x)                                  # min: m never leaves -inf
+        total = total * np.exp(m - m_new) + np.exp(x - m_new)
+        m = m_new
+    return np.exp(z - m) / total
+
+
+def online_starts_at_inf(z):
+    z = np.asarray(z, dtype=float)
+    m, total = np.inf, 0.0                                 # the running max starts at +inf
+    for x in z:
+        m_new = max(m, x)
+        total = total * np.exp(m - m_new) + np.exp(x - m_new)
+        m = m_new
+    return np.exp(z - m) / total
+
+
+def online_adds_the_gap(z):
+    z = np.asarray(z, dtype=float)
+    m, total = -np.inf, 0.0
+    for x in z:
+        m_new = max(m, x)
+        total = total * np.exp(m - m_new) + (x - m_new)    # the new term without its exp
+        m = m_new
+    return np.exp(z - m) / total
+
+
+def online_subtracts_the_term(z):
+    z = np.asarray(z, dtype=float)
+    m, total = -np.inf, 0.0
+    for x in z:
+        m_new = max(m, x)
+        total = total * np.exp(m - m_new) - np.exp(x - m_new)
+        m = m_new
+    return np.exp(z - m) / total
+
+
+def attention_float32_inputs(q, k, v, mask=None):
+    q, k, v = (np.asarray(a, dtype=np.float32) for a in (q, k, v))
+    s = q @ k.T / np.sqrt(q.shape[-1])                     # a float64 scalar: float64 from here
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    w = np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
+    return w @ v, w
+
+
+def attention_column_max(q, k, v, mask=None):
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    s = q @ k.T / np.sqrt(q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -np.inf)
+    m = s.max(axis=0, keepdims=True)                       # down each column
+    with np.errstate(invalid="ignore"):
+        e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    w = np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
+    return w @ v, w
+
+
+WRONG += [
+    ("online_softmax", "nan from the first step", online_running_min),
+    ("online_softmax", "nan from the first step", online_starts_at_inf),
+    ("online_softmax", "exp left out", online_adds_the_gap),
+    ("online_softmax", "term subtracted from the running sum", online_subtracts_the_term),
+    ("scaled_dot_product_attention", "inputs converted to float32", attention_float32_inputs),
+    ("scaled_dot_product_attention", "max along another axis", attention_column_max),
+]
+
+
+def merge_returns_the_shift(m_a, l_a, o_a, m_b, l_b, o_b):
+    m = np.maximum(m_a, m_b)
+    shift = np.where(np.isfinite(m), m, 0.0)
+    a, b = np.exp(np.subtract(m_a, shift)), np.exp(np.subtract(m_b, shift))
+    o = a[:, None] * np.asarray(o_a, dtype=float) + b[:, None] * np.asarray(o_b, dtype=float)
+    return shift, a * np.asarray(l_a) + b * np.asarray(l_b), o     # shift, not m
+
+
+WRONG += [("merge_softmax_states", "shift returned for m", merge_returns_the_shift)]

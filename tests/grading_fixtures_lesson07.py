@@ -423,3 +423,47 @@ RIGHT += [
     ("gradient_bandit_run", run_python_lists),
     ("gradient_bandit_run", run_scipy_in_place_copy),
 ]
+
+
+# --- mistakes named for issue 16's mutation goals ----------------------------------------------
+def step_plus_baseline(h, action, reward, baseline, alpha):
+    h = np.asarray(h, dtype=float)
+    return h + alpha * (reward + baseline) * (np.eye(h.size)[action] - sc.softmax(h))
+
+
+def step_plus_pi(h, action, reward, baseline, alpha):
+    h = np.asarray(h, dtype=float)
+    return h + alpha * (reward - baseline) * (np.eye(h.size)[action] + sc.softmax(h))
+
+
+def run_average_backwards(actions, rewards, k, alpha):
+    h, avg = np.zeros(k), 0.0
+    for t, (a, r) in enumerate(zip(actions, rewards), start=1):
+        avg -= (r - avg) / t                               # away from the new reward
+        h = h + alpha * (r - avg) * (np.eye(k)[a] - sc.softmax(h))
+    return h
+
+
+def run_plus_baseline(actions, rewards, k, alpha):
+    h, avg = np.zeros(k), 0.0
+    for t, (a, r) in enumerate(zip(actions, rewards), start=1):
+        avg += (r - avg) / t
+        h = h + alpha * (r + avg) * (np.eye(k)[a] - sc.softmax(h))
+    return h
+
+
+def run_plus_pi(actions, rewards, k, alpha):
+    h, avg = np.zeros(k), 0.0
+    for t, (a, r) in enumerate(zip(actions, rewards), start=1):
+        avg += (r - avg) / t
+        h = h + alpha * (r - avg) * (np.eye(k)[a] + sc.softmax(h))
+    return h
+
+
+WRONG += [
+    ("gradient_bandit_step", "baseline added", step_plus_baseline),
+    ("gradient_bandit_step", "policy added", step_plus_pi),
+    ("gradient_bandit_run", "running average miscomputed", run_average_backwards),
+    ("gradient_bandit_run", "baseline added", run_plus_baseline),
+    ("gradient_bandit_run", "policy added", run_plus_pi),
+]

@@ -285,6 +285,52 @@ def attention_in_place(q, k, v, pad):
     return F.scaled_dot_product_attention(q, k, v, attn_mask=~pad[:, None, :], scale=1.0)
 
 
+# --- mistakes named for issue 16's mutation goals ----------------------------------------------
+def softmax_log_probabilities(z):
+    torch, F = _torch()
+    return F.log_softmax(torch.as_tensor(z), dim=-1)
+
+
+def softmax_sigmoid(z):
+    torch, _ = _torch()
+    return torch.sigmoid(torch.as_tensor(z))
+
+
+def softmax_not_normalised(z):
+    torch, _ = _torch()
+    z = torch.as_tensor(z)
+    return torch.exp(z - z.amax(dim=-1, keepdim=True))
+
+
+def ce_nll_on_logits(z, y, label_smoothing=0.0):
+    torch, F = _torch()
+    return F.nll_loss(torch.as_tensor(z), torch.as_tensor(y))
+
+
+def ce_no_reduction(z, y, label_smoothing=0.0):
+    torch, F = _torch()
+    return F.cross_entropy(torch.as_tensor(z), torch.as_tensor(y), label_smoothing=label_smoothing,
+                           reduction="none")
+
+
+def attention_zero_fill(q, k, v, pad):
+    torch, F, q, k, v, pad = _qkvp(q, k, v, pad)
+    s = q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5
+    return F.softmax(s.masked_fill(pad[:, None, :], 0.0), dim=-1) @ v
+
+
+def attention_scale_multiplied(q, k, v, pad):
+    torch, F, q, k, v, pad = _qkvp(q, k, v, pad)
+    s = q @ k.transpose(-2, -1) * q.shape[-1] ** 0.5
+    w = torch.nan_to_num(F.softmax(s.masked_fill(pad[:, None, :], float("-inf")), dim=-1))
+    return w @ v
+
+
+def attention_scale_by_d(q, k, v, pad):
+    torch, F, q, k, v, pad = _qkvp(q, k, v, pad)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=~pad[:, None, :], scale=1 / q.shape[-1])
+
+
 WRONG = [
     ("torch_softmax_dim", "wrong dim", softmax_dim_zero),
     ("torch_softmax_dim", "wrong dim", softmax_dim_one),
@@ -292,6 +338,9 @@ WRONG = [
     ("torch_softmax_dim", "no max trick", softmax_exp_no_shift),
     ("torch_softmax_dim", "computed in float32", softmax_float32),
     ("torch_softmax_dim", "modifies its input", softmax_in_place),
+    ("torch_softmax_dim", "log-probabilities", softmax_log_probabilities),
+    ("torch_softmax_dim", "sigmoid instead of softmax", softmax_sigmoid),
+    ("torch_softmax_dim", "not normalised", softmax_not_normalised),
     ("torch_softmax_dim", "wrong signature", softmax_needs_dim),
     ("torch_softmax_dim", "no return", softmax_no_return),
     ("torch_softmax_dim", "result is not numbers", softmax_as_text),
@@ -303,6 +352,8 @@ WRONG = [
     ("torch_cross_entropy_logits", "wrong dim", ce_dim_zero),
     ("torch_cross_entropy_logits", "computed in float32", ce_float32),
     ("torch_cross_entropy_logits", "modifies its input", ce_in_place),
+    ("torch_cross_entropy_logits", "nll_loss on logits", ce_nll_on_logits),
+    ("torch_cross_entropy_logits", "no reduction", ce_no_reduction),
     ("torch_cross_entropy_logits", "wrong signature", ce_renamed),
     ("torch_cross_entropy_logits", "no return", ce_no_return),
     ("torch_cross_entropy_logits", "result is not numbers", ce_as_text),
@@ -315,6 +366,9 @@ WRONG = [
     ("torch_masked_attention", "fully masked row is uniform", attention_big_negative),
     ("torch_masked_attention", "no scale", attention_no_scale),
     ("torch_masked_attention", "modifies its input", attention_in_place),
+    ("torch_masked_attention", "mask filled with 0", attention_zero_fill),
+    ("torch_masked_attention", "scale multiplied", attention_scale_multiplied),
+    ("torch_masked_attention", "scale by d", attention_scale_by_d),
     ("torch_masked_attention", "wrong signature", attention_renamed),
     ("torch_masked_attention", "no return", attention_no_return),
     ("torch_masked_attention", "result is not numbers", attention_as_text),

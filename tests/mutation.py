@@ -74,6 +74,7 @@ def solutions() -> dict:
 
 def namespace(solution) -> dict:
     ns = {"np": np, "math": math, "__name__": "solution"}
+    ns.update(_torch_names(solution))  # lesson 08's solutions call torch and F
     for source in solution.helpers:
         try:
             exec(compile(source, f"<{solution.notebook}>", "exec"), ns)
@@ -428,7 +429,7 @@ def mutants(solution: Solution) -> list:
     fn = solution.function
     out, seen = [], {ast.unparse(fn)}
     nodes = list(ast.walk(fn))
-    for op in OPERATORS:
+    for op in OPERATORS + _opted_in_operators(fn):
         for index, node in enumerate(nodes):
             if node is fn.args or isinstance(node, ast.arguments):
                 continue
@@ -752,3 +753,357 @@ def report(verdicts) -> str:
                  f"{total['named']:5d} {total['misnamed']:8d} {total['generic']:7d} "
                  f"{total['equivalent']:6d} {total['missed']:6d} {share:>16s}")
     return "\n".join(lines)
+
+
+# --- PyTorch operators (lesson 08) ----------------------------------------------------------------------
+# The AST operators above reach numpy code; a PyTorch solution is a line or two of torch calls
+# (F.softmax, F.cross_entropy, F.scaled_dot_product_attention), which they leave alone. These
+# operators make the mistakes learners make with those calls: another dim or none, log_softmax
+# for softmax, probabilities given to a loss that wants logits, float32/float16 casts, a mask of the
+# wrong polarity or axis, filled with 0 or a large finite number, a scale dropped or multiplied,
+# transposes, a sum for a mean, in-place updates of a tensor that shares the caller's memory, and
+# the by-hand versions of these calls. They apply only to a function that calls torch (a category
+# opt-in by the code itself), so numpy exercises get exactly the mutants they had.
+def _torch_names(solution) -> dict:
+    """``torch`` and ``F`` for a solution that uses them (none when torch is not installed)."""
+    if not any("torch" in h for h in solution.helpers):
+        return {}
+    try:
+        import torch
+        import torch.nn.functional as functional
+    except ImportError:
+        return {}
+    return {"torch": torch, "F": functional}
+
+
+def _uses_torch(fn) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in ("torch", "F") for n in ast.walk(fn))
+
+
+def _torch_operators(fn) -> tuple:
+    return TORCH_OPERATORS if _uses_torch(fn) else ()
+
+
+def _is_f(node, *names):
+    """A call ``F.<name>(...)`` (``torch.nn.functional``)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+        node.func.attr in names and _name(node.func.value) == "F"
+
+
+def _become(node, source):
+    """Turn ``node`` (in place, so its parent keeps it) into the expression ``source``."""
+    new = ast.parse(source, mode="eval").body
+    node.__class__ = type(new)
+    for name in new._fields:
+        setattr(node, name, getattr(new, name))
+    return node
+
+
+def _src(node):
+    return ast.unparse(node)
+
+
+def _call_source(node, args=None, **keywords):
+    """``node``'s call with its positional ``args`` replaced and keyword arguments set
+    (``None`` removes one)."""
+    args = [_src(a) for a in node.args] if args is None else args
+    kws = {k.arg: _src(k.value) for k in node.keywords}
+    for k, v in keywords.items():
+        if v is None:
+            kws.pop(k, None)
+        else:
+            kws[k] = v
+    return f"{_src(node.func)}({', '.join(args + [f'{k}={v}' for k, v in kws.items()])})"
+
+
+def op_torch_dim(node):
+    """``dim=-1`` of a softmax changed to 0, 1 or -2, or left out (torch then guesses one)."""
+    if _is_f(node, "softmax", "log_softmax") and _kw(node, "dim") is not None:
+        old = _src(_kw(node, "dim").value)
+        for new in ("0", "1", "-2"):
+            if new != old:
+                yield "torch dim", f"dim={old} -> dim={new}", \
+                    lambda n, new=new: _become(n, _call_source(n, dim=new))
+        yield "torch dim", "dim left out (torch guesses one)", \
+            lambda n: _become(n, _call_source(n, dim=None))
+
+
+def op_torch_transpose(node):
+    """The softmax taken of the transposed logits (and transposed back): another dim."""
+    if _is_f(node, "softmax") and node.args:
+        x = _src(node.args[0])
+        yield "torch dim", f"softmax of {x}.transpose(0, -1), transposed back", lambda n: _become(
+            n, f"{_call_source(n, [f'{x}.transpose(0, -1)'])}.transpose(0, -1)")
+
+
+def op_torch_log_softmax(node):
+    """F.softmax -> F.log_softmax (log-probabilities returned), and the other way round."""
+    if _is_f(node, "softmax", "log_softmax"):
+        new = "log_softmax" if node.func.attr == "softmax" else "softmax"
+        yield "torch log_softmax", f"F.{node.func.attr} -> F.{new}", \
+            lambda n, new=new: setattr(n.func, "attr", new)
+
+
+def op_torch_sigmoid(node):
+    """A sigmoid of each logit where the softmax of the row belongs."""
+    if _is_f(node, "softmax") and node.args:
+        yield "torch sigmoid", "F.softmax -> torch.sigmoid (each logit on its own)", \
+            lambda n: _become(n, f"torch.sigmoid({_src(n.args[0])})")
+
+
+def op_torch_by_hand(node):
+    """F.softmax written by hand: exp without the max trick, a sum without keepdim, exp only."""
+    if _is_f(node, "softmax") and node.args:
+        x = _src(node.args[0])
+        yield "torch no max trick", "F.softmax by hand without the max trick", lambda n: _become(
+            n, f"torch.exp({x}) / torch.exp({x}).sum(dim=-1, keepdim=True)")
+        yield "torch keepdim", "F.softmax by hand, the sum without keepdim", lambda n: _become(
+            n, f"torch.exp({x} - {x}.amax(dim=-1, keepdim=True)) / "
+               f"torch.exp({x} - {x}.amax(dim=-1, keepdim=True)).sum(dim=-1)")
+        yield "torch normalisation", "F.softmax -> torch.exp (not normalised)", lambda n: _become(
+            n, f"torch.exp({x} - {x}.amax(dim=-1, keepdim=True))")
+
+
+def op_torch_one_hot(node):
+    """The probabilities replaced by a one-hot of the argmax."""
+    if _is_f(node, "softmax") and node.args:
+        x = _src(node.args[0])
+        yield "one-hot argmax", "F.softmax -> one-hot of the argmax", lambda n: _become(
+            n, f"F.one_hot({x}.argmax(dim=-1), {x}.shape[-1]).to({x}.dtype)")
+
+
+def op_torch_float32(node):
+    """float32 or float16 casts: of a call's tensor arguments, or in torch.as_tensor."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+            node.func.attr == "as_tensor" and _name(node.func.value) == "torch" and \
+            _kw(node, "dtype") is None and node.args and _name(node.args[0]) not in ("y", "pad", "a"):
+        yield "float32", "torch.as_tensor(..., dtype=torch.float32)", \
+            lambda n: _become(n, _call_source(n, dtype="torch.float32"))
+    if _is_f(node, "softmax", "cross_entropy", "scaled_dot_product_attention") and node.args:
+        tensors = node.args[:1] if node.func.attr != "scaled_dot_product_attention" else node.args[:3]
+        for cast, cat in (("float", "float32"), ("half", "float16")):
+            def apply(n, cast=cast, count=len(tensors)):
+                args = [_src(a) for a in n.args]
+                args[:count] = [f"{a}.{cast}()" for a in args[:count]]
+                _become(n, _call_source(n, args))
+            yield "float32", f"the tensors cast with .{cast}() ({cat})", apply
+    if _is_f(node, "softmax"):
+        yield "float32", "F.softmax(..., dtype=torch.float32)", \
+            lambda n: _become(n, _call_source(n, dtype="torch.float32"))
+
+
+def op_torch_in_place(node):
+    """An in-place update of a tensor from torch.as_tensor, which shares the caller's array."""
+    if _is_f(node, "softmax", "cross_entropy") and node.args and _name(node.args[0]):
+        x = node.args[0].id
+        dim = "-1" if node.func.attr == "softmax" else "1"
+        yield "in place", f"{x}.sub_({x}.amax(...)) (in place)", lambda n: _become(n, _call_source(
+            n, [f"{x}.sub_({x}.amax(dim={dim}, keepdim=True))"] + [_src(a) for a in n.args[1:]]))
+    if _is_f(node, "scaled_dot_product_attention") and node.args and _name(node.args[0]):
+        q = node.args[0].id
+        yield "in place", f"{q}.div_(sqrt(d)) (in place) with scale=1.0", lambda n: _become(
+            n, _call_source(n, [f"{q}.div_({q}.shape[-1] ** 0.5)"] + [_src(a) for a in n.args[1:]],
+                            scale="1.0"))
+
+
+def op_torch_conversion(node):
+    """torch.as_tensor left out: a numpy array reaches a torch function."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+            node.func.attr == "as_tensor" and _name(node.func.value) == "torch" and node.args:
+        yield "conversion", "torch.as_tensor(...) left out", "arg"
+
+
+def op_torch_loss(node):
+    """F.cross_entropy given probabilities or their log, or log-probabilities over the batch;
+    nll_loss on logits; label smoothing dropped; reduction 'sum' or 'none'; the sign flipped."""
+    if _is_f(node, "cross_entropy") and node.args:
+        z = _src(node.args[0])
+        rest = [_src(a) for a in node.args[1:]]
+        yield "torch probabilities", "F.cross_entropy of F.softmax(z) (probabilities)", \
+            lambda n: _become(n, _call_source(n, [f"F.softmax({z}, dim=1)"] + rest))
+        yield "torch log of softmax", "F.cross_entropy of torch.log(F.softmax(z))", \
+            lambda n: _become(n, _call_source(n, [f"torch.log(F.softmax({z}, dim=1))"] + rest))
+        yield "torch dim", "F.cross_entropy of F.log_softmax(z, dim=0) (over the batch)", \
+            lambda n: _become(n, _call_source(n, [f"F.log_softmax({z}, dim=0)"] + rest))
+        yield "torch nll on logits", "F.cross_entropy -> F.nll_loss of the logits", \
+            lambda n: _become(n, f"F.nll_loss({', '.join([z] + rest)})")
+        if _kw(node, "label_smoothing") is not None:
+            yield "torch smoothing", "label_smoothing dropped", \
+                lambda n: _become(n, _call_source(n, label_smoothing=None))
+        yield "mean/sum", "reduction='sum'", lambda n: _become(n, _call_source(n, reduction="'sum'"))
+        yield "mean/sum", "reduction='none' (one loss per example)", \
+            lambda n: _become(n, _call_source(n, reduction="'none'"))
+        yield "sign", "the loss negated", lambda n: _become(n, f"-{_src(n)}")
+
+
+def op_torch_mask(node):
+    """The padding mask: inverted, laid along the queries, left out, or given as floats."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert):
+        yield "torch mask polarity", f"~{_src(node.operand)} -> {_src(node.operand)} (inverted)", \
+            lambda n: _become(n, _src(n.operand))
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple) and \
+            [_src(e) for e in node.slice.elts] == [":", "None", ":"]:
+        yield "torch mask axis", f"{_src(node)} -> mask over the queries' axis", lambda n: setattr(
+            n, "slice", ast.parse("x[:, :, None]", mode="eval").body.slice)
+    if _is_f(node, "scaled_dot_product_attention") and _kw(node, "attn_mask") is not None:
+        mask = _src(_kw(node, "attn_mask").value)
+        yield "mask dropped", "attn_mask left out", lambda n: _become(n, _call_source(n, attn_mask=None))
+        yield "torch float mask", "attn_mask given as 0/1 floats", lambda n: _become(
+            n, _call_source(n, attn_mask=f"{mask}.to({_src(n.args[0])}.dtype)"))
+
+
+def op_torch_scale(node):
+    """The 1/sqrt(d) of scaled_dot_product_attention dropped, multiplied, or 1/d."""
+    if _is_f(node, "scaled_dot_product_attention") and node.args and _kw(node, "scale") is None:
+        q = _src(node.args[0])
+        for scale, what in (("1.0", "dropped (scale=1.0)"), (f"{q}.shape[-1] ** 0.5", "multiplied"),
+                            (f"1.0 / {q}.shape[-1]", "1/d instead of 1/sqrt(d)")):
+            yield "scale", f"the scale {what}", lambda n, scale=scale: _become(n, _call_source(n, scale=scale))
+
+
+def op_torch_attention_by_hand(node):
+    """scaled_dot_product_attention written by hand, with one of its usual slips."""
+    if _is_f(node, "scaled_dot_product_attention") and len(node.args) == 3 and \
+            _kw(node, "attn_mask") is not None:
+        q, k, v = (_src(a) for a in node.args)
+        mask = _src(_kw(node, "attn_mask").value)
+        s = f"{q} @ {k}.transpose(-2, -1) / math.sqrt({q}.shape[-1])"
+        for fill, cat, what in (("float('-inf')", "mask fill", "-inf (nan for a row with no key)"),
+                                ("-1e9", "mask fill", "-1e9 (uniform row with no key)"),
+                                ("0.0", "mask fill", "0")):
+            yield cat, f"by hand, masked scores filled with {what}", lambda n, fill=fill: _become(
+                n, f"F.softmax(({s}).masked_fill(~({mask}), {fill}), dim=-1) @ {v}")
+        yield "torch dim", "by hand, the softmax over the queries (dim=-2)", lambda n: _become(
+            n, f"torch.nan_to_num(F.softmax(({s}).masked_fill(~({mask}), float('-inf')), dim=-2)) @ {v}")
+        yield "torch transpose", "by hand, k not transposed (q @ k)", lambda n: _become(
+            n, f"torch.nan_to_num(F.softmax(({q} @ {k} / math.sqrt({q}.shape[-1]))"
+               f".masked_fill(~({mask}), float('-inf')), dim=-1)) @ {v}")
+        yield "mask after", "by hand, the mask applied after the softmax", lambda n: _become(
+            n, f"(F.softmax({s}, dim=-1) * ({mask})) @ {v}")
+
+
+TORCH_OPERATORS = (op_torch_dim, op_torch_transpose, op_torch_log_softmax, op_torch_sigmoid,
+                   op_torch_by_hand, op_torch_one_hot, op_torch_float32, op_torch_in_place,
+                   op_torch_conversion, op_torch_loss, op_torch_mask, op_torch_scale,
+                   op_torch_attention_by_hand)
+
+
+NAMES.update({
+    "torch_softmax_dim": dict(_COMMON, **{
+        "torch dim": ("wrong dim", "no dim"), "torch no max trick": ("no max trick",),
+        "torch log_softmax": ("log-probabilities",), "torch sigmoid": ("sigmoid instead of softmax",),
+        "torch normalisation": ("not normalised",), "float32": ("computed in float32",),
+    }),
+    "torch_cross_entropy_logits": dict(_COMMON, **{
+        "torch dim": ("wrong dim",), "torch probabilities": ("softmax before the loss",),
+        "torch log of softmax": ("log(softmax)",), "torch nll on logits": ("nll_loss on logits",),
+        "torch smoothing": ("label smoothing ignored",),
+        "mean/sum": ("summed, not averaged", "no reduction"), "float32": ("computed in float32",),
+    }),
+    "torch_masked_attention": dict(_COMMON, **{
+        "torch mask polarity": ("mask of the wrong polarity",), "mask dropped": ("mask not used",),
+        "torch float mask": ("float 0/1 mask",), "torch mask axis": ("mask over the queries",),
+        "scale": ("no scale", "scale multiplied", "scale by d"),
+        "mask fill": ("fully masked row gives nan", "fully masked row is uniform", "mask filled with 0"),
+        "float32": ("computed in float32",),
+    }),
+})
+
+# lesson 05's binning: bins closed on both sides count an edge confidence twice (issue 16)
+NAMES["expected_calibration_error"] = dict(NAMES["expected_calibration_error"], comparison=(
+    *NAMES["expected_calibration_error"]["comparison"], "bins closed on both sides"))
+
+# lesson 05's cross-entropy: the max trick in one term only, the log-sum-exp's sign, a mean in it
+NAMES["cross_entropy"] = dict(NAMES["cross_entropy"], **{
+    "sign": (*NAMES["cross_entropy"]["sign"], "shift in one term only", "log-sum-exp added"),
+    "shift": (*NAMES["cross_entropy"]["shift"], "shift in one term only"),
+    "mean/sum": (*NAMES["cross_entropy"]["mean/sum"], "mean inside the log-sum-exp"),
+})
+
+# lessons 06-07: sign slips and a running max that never becomes a number, named (issue 16)
+# "nan from the first step" names a symptom (nan on every test), not a cause: it describes a
+# running max started at +inf or updated with min as well as an exp/log swap that gives nan
+NAMES["online_softmax"] = dict(NAMES["online_softmax"], **{
+    "shift": (*NAMES["online_softmax"]["shift"], "nan from the first step"),
+    "sign": (*NAMES["online_softmax"]["sign"], "nan from the first step",
+             "term subtracted from the running sum"),
+    "exp/log": (*NAMES["online_softmax"]["exp/log"], "nan from the first step", "exp left out"),
+})
+NAMES["scaled_dot_product_attention"] = dict(NAMES["scaled_dot_product_attention"], **{
+    "axis": (*NAMES["scaled_dot_product_attention"]["axis"], "max along another axis"),
+    "float32": (*NAMES["scaled_dot_product_attention"]["float32"], "inputs converted to float32"),
+})
+NAMES["gradient_bandit_step"] = dict(NAMES["gradient_bandit_step"], sign=(
+    *NAMES["gradient_bandit_step"]["sign"], "baseline added", "policy added"))
+NAMES["gradient_bandit_run"] = dict(_COMMON, **{
+    "sign": ("sign error", "running average miscomputed", "baseline added", "policy added"),
+    "normalisation": ("policy not normalised",), "one-hot argmax": ("greedy policy in the update",),
+    "shift": ("no max trick",),
+})
+
+
+# --- operators an exercise opts into (issue 16) -------------------------------------------------------
+# Mistakes of one exercise's own algebra, kept out of OPERATORS so that the other exercises get
+# exactly the mutants they had: merging two partial softmax states (lesson 06).
+def op_merge_max(node):
+    """np.maximum -> np.minimum: the common max taken as the smaller one."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "maximum":
+        yield "shift", "np.maximum -> np.minimum", lambda n: setattr(n.func, "attr", "minimum")
+
+
+def op_merge_guard(node):
+    """np.where(np.isfinite(m), m, 0.0) -> m: the shift of an empty state left at -inf."""
+    if isinstance(node, ast.Call) and _is_call(node, "where") and len(node.args) == 3 and \
+            isinstance(node.args[0], ast.Call) and _is_call(node.args[0], "isfinite"):
+        yield "guard", f"{ast.unparse(node)} -> {ast.unparse(node.args[1])}", \
+            lambda n: _become(n, ast.unparse(n.args[1]))
+
+
+def op_merge_new_axis(node):
+    """factor[:, None] -> factor: one factor per query broadcast along the wrong axis."""
+    if isinstance(node, ast.Subscript) and _name(node.value) and isinstance(node.slice, ast.Tuple) \
+            and [ast.unparse(e) for e in node.slice.elts] == [":", "None"]:
+        yield "broadcast", f"{ast.unparse(node)} -> {node.value.id}", lambda n: _become(n, n.value.id)
+
+
+def op_merge_factors(node):
+    """alpha, beta = exp(m_a - shift), exp(m_b - shift): inverted, or left out (ones)."""
+    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Tuple) and \
+            all(isinstance(e, ast.Call) and _is_call(e, "exp") for e in node.value.elts):
+        args = [ast.unparse(e.args[0]) for e in node.value.elts]
+        yield "rescale", "rescale factors inverted: exp(-(m_a - m)), exp(-(m_b - m))", lambda n: setattr(
+            n, "value", ast.parse(", ".join(f"np.exp(-({a}))" for a in args), mode="eval").body)
+        yield "rescale", "no rescale: factors of 1", lambda n: setattr(
+            n, "value", ast.parse(", ".join(f"np.ones(np.shape({a}))" for a in args), mode="eval").body)
+
+
+def op_merge_return(node):
+    """The merged state returned with o not rescaled, o normalised, or the shift for m."""
+    if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) and len(node.value.elts) == 3:
+        m, l, o = (ast.unparse(e) for e in node.value.elts)
+        yield "rescale", "o not rescaled: o_a + o_b", lambda n: n.value.elts.__setitem__(
+            2, ast.parse("o_a + o_b", mode="eval").body)
+        yield "normalisation", "o divided by l", lambda n: n.value.elts.__setitem__(
+            2, ast.parse(f"({o}) / ({l})[:, None]", mode="eval").body)
+        yield "guard", "the shift returned for m", lambda n: n.value.elts.__setitem__(
+            0, ast.parse("shift", mode="eval").body)
+
+
+EXERCISE_OPERATORS = {
+    "merge_softmax_states": (op_merge_max, op_merge_guard, op_merge_new_axis, op_merge_factors,
+                             op_merge_return),
+}
+
+
+def _opted_in_operators(fn) -> tuple:
+    """The PyTorch operators for a function that calls torch, and the operators its exercise
+    opts into."""
+    return _torch_operators(fn) + EXERCISE_OPERATORS.get(fn.name, ())
+
+
+NAMES["merge_softmax_states"] = dict(_COMMON, **{
+    "guard": ("nan for two empty blocks",),
+    "rescale": ("no rescale", "output not rescaled", "rescale factor inverted"),
+    "normalisation": ("normalised output",),
+})
+NAMES["merge_softmax_states"]["guard"] += ("shift returned for m",)

@@ -60,6 +60,42 @@ def ce_log_of_softmax(z, y):
     return -np.mean(np.log(p[np.arange(len(y)), np.asarray(y)]))
 
 
+def _any_of(*detectors):
+    def detect(ev):
+        for d in detectors:
+            name = d(ev)
+            if name is not None:
+                return name
+        return None
+
+    return detect
+
+
+def _ce_of(log_p_of):
+    """The loss -mean log_p[n, y_n] with ``log_p_of(z, m)`` a wrong log-softmax (m: row maxes)."""
+    def wrong(z, y):
+        z = np.asarray(z, dtype=float)
+        m = z.max(axis=1, keepdims=True)
+        with np.errstate(all="ignore"):
+            log_p = log_p_of(z, m)
+        return -np.mean(log_p[np.arange(len(y)), np.asarray(y)])
+    return wrong
+
+
+def _lse(x, reduce=np.sum):
+    return np.log(reduce(np.exp(x), axis=1, keepdims=True))
+
+
+#: the max trick applied to one term of log p = (z - m) - log(sum(exp(z - m))) and not the
+#: other, or with its sign flipped in one of them: log p comes out off by -2m, -m, m or 2m
+ce_shift_first_term_dropped = _ce_of(lambda z, m: z - _lse(z - m))
+ce_shift_in_log_dropped = _ce_of(lambda z, m: (z - m) - _lse(z))
+ce_shift_added_first_term = _ce_of(lambda z, m: (z + m) - _lse(z - m))
+ce_shift_added_in_log = _ce_of(lambda z, m: (z - m) - _lse(z + m))
+ce_log_term_added = _ce_of(lambda z, m: (z - m) + _lse(z - m))
+ce_mean_in_log = _ce_of(lambda z, m: (z - m) - _lse(z - m, np.mean))
+
+
 def _log_of_softmax(ev):
     """+inf where a finite loss was expected, on a test where log_softmax is finite but a
     probability underflows to 0; and never nan or -inf (those point to no max trick)."""
@@ -146,6 +182,29 @@ CROSS_ENTROPY = register(Exercise(
         Mistake("sign flipped", like(ce_no_minus),
                 "for {input} your loss is {got}, which is negative: the cross-entropy is "
                 "-log p_y, and log p_y <= 0, so the loss is >= 0. Put the minus sign in."),
+        Mistake("shift in one term only",
+                _any_of(*map(like, (ce_shift_first_term_dropped, ce_shift_in_log_dropped,
+                                    ce_shift_added_first_term, ce_shift_added_in_log))),
+                "for {input} you get {got}: your log-probabilities are off by a multiple of "
+                "each row's max m. The max trick shifts both terms of log p = (z - m) - "
+                "log(sum(exp(z - m))) by the same m, which then cancels; shifting one term and "
+                "not the other (or adding m in one of them) leaves m in the result. It shows "
+                "on rows whose max is not 0.",
+                supersedes=("no max trick",),
+                more="Write the shifted logits once, s = z - m, and use s in both places: "
+                     "log p = s - log(sum(exp(s))) along the classes."),
+        Mistake("log-sum-exp added", like(ce_log_term_added),
+                "for {input} you get {got}: you add the log of the sum of exponentials where it "
+                "must be subtracted. log p_y = (z_y - m) - log(sum(exp(z - m))): the log of the "
+                "normaliser is subtracted, so that every log p is <= 0.",
+                more="Check on z = [[0, 0]], y = [0]: p = 1/2, so the loss must be log 2 = "
+                     "0.693."),
+        Mistake("mean inside the log-sum-exp", like(ce_mean_in_log),
+                "for {input} you get {got}, log K too small: you take the log of the mean of "
+                "the exponentials over the K classes, not of their sum. The softmax divides by "
+                "the sum: log p = (z - m) - log(sum(exp(z - m))).",
+                more="Use a sum over the classes inside the log; the mean belongs only to the "
+                     "average over the N examples."),
         Mistake("log of softmax", lambda ev: _log_of_softmax(ev) and like(ce_log_of_softmax)(ev),
                 "for {input} your loss is {got}: you take np.log of a softmax, and a "
                 "probability whose logit is more than about 745 below its row's max is exactly "
@@ -206,6 +265,30 @@ def ece_left_closed(p, y, n_bins=15):
     return _bins_ece(conf, correct, idx, n_bins, len(conf))
 
 
+def _ece_loop(p, y, n_bins, inside):
+    """The ECE with the bin test ``inside(conf, lo, hi)`` (and 0 in the first bin), weights
+    |B_m| / N: a confidence in two bins counts twice, one in none not at all."""
+    p = np.asarray(p, dtype=float)
+    conf, correct = p.max(axis=1), (p.argmax(axis=1) == np.asarray(y)).astype(float)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    ece = 0.0
+    for m in range(n_bins):
+        in_bin = inside(conf, edges[m], edges[m + 1]) | ((conf == 0.0) if m == 0 else False)
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - conf[in_bin].mean())
+    return ece
+
+
+def ece_open_bins(p, y, n_bins=15):
+    """Bins lo < conf < hi: a confidence on an edge, 1.0 included, falls in no bin."""
+    return _ece_loop(p, y, n_bins, lambda c, lo, hi: (c > lo) & (c < hi))
+
+
+def ece_closed_bins(p, y, n_bins=15):
+    """Bins lo <= conf <= hi: a confidence on an inner edge falls in two bins."""
+    return _ece_loop(p, y, n_bins, lambda c, lo, hi: (c >= lo) & (c <= hi))
+
+
 def ece_true_class_confidence(p, y, n_bins=15):
     p = np.asarray(p, dtype=float)
     y = np.asarray(y)
@@ -256,17 +339,6 @@ def _with_confidence_one(f):
 
 
 _BINNING = ("last bin drops confidence 1.0", "left-closed bins")
-
-
-def _any_of(*detectors):
-    def detect(ev):
-        for d in detectors:
-            name = d(ev)
-            if name is not None:
-                return name
-        return None
-
-    return detect
 
 
 def _planted(rng, n, k, factor, scale=1.0):
@@ -341,7 +413,7 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
     mistakes=common("expected_calibration_error(p, y, n_bins=15)")[:3] + (
         Mistake("last bin drops confidence 1.0",
                 _any_of(like(ece_last_edge_dropped), like(ece_last_edge_dropped_kept_only),
-                        like(ece_last_edge_dropped_none_kept)),
+                        like(ece_last_edge_dropped_none_kept), like(ece_open_bins)),
                 "for {input} you get {got}: examples with confidence exactly 1.0 fall in no bin. "
                 "With floor(conf * n_bins) they get index n_bins, one past the last bin; with "
                 "lo <= conf < hi the last bin stops short of 1. Use right-closed bins "
@@ -352,6 +424,13 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
                 "bins) lands in the bin above it. Guo et al.'s bins are right-closed, "
                 "((m - 1)/M, m/M]: 0.75 belongs to (0.5, 0.75]. Use lo < conf <= hi, or "
                 "np.searchsorted(edges, conf, side='left') - 1."),
+        Mistake("bins closed on both sides", like(ece_closed_bins),
+                "for {input} you get {got}: a confidence exactly on an inner edge (0.5 or 0.75 "
+                "with 4 bins) is counted in two bins, so the bin weights |B_m| / N add up to "
+                "more than 1. Each confidence must fall in exactly one bin.",
+                supersedes=_BINNING,
+                more="Make the bins right-closed, lo < conf <= hi: the test is strict on the "
+                     "left and not on the right (the first bin also takes a confidence of 0)."),
         Mistake("confidence of the true class", like(ece_true_class_confidence),
                 "for {input} you get {got}: your confidence is p[n, y_n], the probability of the "
                 "true class. The confidence is what the model claims for its own prediction: "
@@ -586,6 +665,16 @@ def mce_last_edge_dropped(p, y, n_bins=15):
     return _max_gap(*_mce_bins(p, y, n_bins, closed="none"))
 
 
+def mce_open_bins(p, y, n_bins=15):
+    """Bins lo < conf < hi: a confidence on an edge, 1.0 included, falls in no bin."""
+    p = np.asarray(p, dtype=float)
+    conf, correct = p.max(axis=1), (p.argmax(axis=1) == np.asarray(y)).astype(float)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    gaps = [abs(correct[b].mean() - conf[b].mean())
+            for b in ((conf > lo) & (conf < hi) for lo, hi in zip(edges[:-1], edges[1:])) if b.any()]
+    return max(gaps)
+
+
 def mce_left_closed(p, y, n_bins=15):
     return _max_gap(*_mce_bins(p, y, n_bins, closed="left"))
 
@@ -613,17 +702,6 @@ def mce_fixed_bins(p, y, n_bins=15):
 
 def mce_is_the_ece(p, y, n_bins=15):
     return cal.expected_calibration_error(p, y, n_bins=n_bins)
-
-
-def _mce_with_confidence_one(f):
-    """``f`` on tests where some confidence is exactly 1.0; it raises elsewhere."""
-
-    def g(p, y, n_bins=15):
-        if not np.any(np.asarray(p, dtype=float).max(axis=1) == 1.0):
-            raise ValueError("no confidence of exactly 1.0 in this test")
-        return f(p, y, n_bins)
-
-    return g
 
 
 def _mce_planted(rng, n, k, factor, scale=1.0):
@@ -716,13 +794,15 @@ MAXIMUM_CALIBRATION_ERROR = register(Exercise(
                 "for {input} you get {got}: an empty bin has no accuracy (0 / 0 = nan), and the "
                 "max of anything with a nan is nan. Take the max over the bins that hold at "
                 "least one example only."),
+        # agreement on every test, not on one: a mutant that is wrong on the edges for another
+        # reason (bins indexed one off, a sum for a mean) agrees with these on one test at most
         Mistake("last bin drops confidence 1.0",
-                resembles(_mce_with_confidence_one(mce_last_edge_dropped)),
+                _any_of(like(mce_last_edge_dropped), like(mce_open_bins)),
                 "for {input} you get {got}: examples with confidence exactly 1.0 fall in no bin. "
                 "Use exercise 2's right-closed bins lo < conf <= hi, so that 1.0 is in the last "
                 "bin.",
                 supersedes=("left-closed bins",)),
-        Mistake("left-closed bins", resembles(mce_left_closed),
+        Mistake("left-closed bins", like(mce_left_closed),
                 "for {input} you get {got}: a confidence exactly on a bin edge (0.5, 0.75 with "
                 "4 bins) lands in the bin above it. The bins are right-closed, ((m - 1)/M, m/M]: "
                 "0.75 belongs to (0.5, 0.75]."),

@@ -179,6 +179,80 @@ def online_no_rescale(z):
     return np.exp(z - m) / s
 
 
+def _online(z, *, start=-np.inf, take=max, sign=1.0):
+    """The one-pass softmax with its running max started at ``start``, moved by ``take``, and
+    the new term added with ``sign`` to the running sum."""
+    z = np.asarray(z, dtype=float)
+    m, l = start, 0.0
+    with np.errstate(all="ignore"):
+        for x in z:
+            m_new = take(m, x)
+            l = l * np.exp(m - m_new) + sign * np.exp(x - m_new)
+            m = m_new
+        return np.exp(z - m) / l
+
+
+def _nan_everywhere(ev):
+    """Every test came back as numbers that are all nan, where numbers were expected: nan from
+    the first step of the loop (a symptom, whatever its cause)."""
+    found = None
+    for name in ev.names():
+        v = ev.outcome(name).value
+        if not isinstance(v, np.ndarray) or v.dtype.kind != "f" or v.size == 0 \
+                or not np.isnan(v).all() or not np.isfinite(ev.expected(name)).all():
+            return None
+        found = found or name
+    return found
+
+
+def _online_parts(z, *, term=np.exp, final=np.exp):
+    """The one-pass softmax with the new term of the running sum, or the numerators, computed
+    by ``term`` and ``final`` instead of exp."""
+    z = np.asarray(z, dtype=float)
+    m, l = -np.inf, 0.0
+    with np.errstate(all="ignore"):
+        for x in z:
+            m_new = max(m, x)
+            l = l * np.exp(m - m_new) + term(x - m_new)
+            m = m_new
+        return final(z - m) / l
+
+
+def _same(x):
+    return x
+
+
+def online_numerator_log(z):
+    return _online_parts(z, final=np.log)
+
+
+def online_numerator_no_exp(z):
+    return _online_parts(z, final=_same)
+
+
+def online_term_log(z):
+    return _online_parts(z, term=np.log)
+
+
+def online_term_no_exp(z):
+    return _online_parts(z, term=_same)
+
+
+def online_running_min(z):
+    """m_new = min(m, x) from m = -inf: m stays -inf, and exp(-inf - (-inf)) = nan."""
+    return _online(z, take=min)
+
+
+def online_starts_at_plus_inf(z):
+    """m = +inf at the start: max(inf, x) stays inf, and exp(inf - inf) = nan."""
+    return _online(z, start=np.inf)
+
+
+def online_term_subtracted(z):
+    """The new term subtracted from the running sum."""
+    return _online(z, sign=-1.0)
+
+
 def _hidden_online(rng):
     n = lambda: int(rng.integers(4, 12))  # noqa: E731
     up = np.sort(rng.normal(0.0, 3.0, n()))
@@ -239,6 +313,32 @@ ONLINE_SOFTMAX = register(Exercise(
                 "the new term. (On a decreasing row the max never moves, which hides the bug; "
                 "an increasing row shows it.)",
                 supersedes=("not normalised", "no max trick")),
+        Mistake("nan from the first step", _nan_everywhere,
+                "for {input} you get {got}: nan everywhere, on every test, even for a single "
+                "entry. Something in your loop is nan from its first step on, and nan spreads "
+                "to everything computed from it: inf - inf (a running max that starts at +inf, "
+                "or stays at -inf when updated with min), 0 * inf, or the log of a negative "
+                "number.",
+                supersedes=("no max trick", "exp left out"),
+                more="Print m and l after each step for z = [5]: m must become 5 (start at -inf, "
+                     "m_new = max(m, x)) and l must become exp(5 - 5) = 1."),
+        Mistake("exp left out",
+                lambda ev: next(filter(None, (like(w)(ev) for w in (
+                    online_numerator_log, online_numerator_no_exp, online_term_log,
+                    online_term_no_exp))), None),
+                "for {input} you get {got}: your running sum or your numerators are not "
+                "exponentials. Every term of the softmax is exp(x - m): a term added as x - m "
+                "itself, or with np.log in place of np.exp, is not one (and the log of a "
+                "number <= 0 is nan or -inf).",
+                supersedes=("no max trick",),
+                more="Use np.exp for each new term of the running sum and for the numerators "
+                     "exp(z - m) at the end; the rescale factor of the old sum is an exp too."),
+        Mistake("term subtracted from the running sum", like(online_term_subtracted),
+                "for {input} you get {got}: negative values. Each new entry adds its term "
+                "exp(x - m_new) to the running sum; subtracting it makes the sum negative, "
+                "so every probability changes sign.",
+                more="After rescaling the old sum, add the new term: the running sum is a sum "
+                     "of positive exponentials and stays positive."),
         Mistake("no max trick", broken(),
                 MAX_TRICK_HINT.replace("your softmax", "your online_softmax")
                 + " In the online version, keep the running sum relative to the running max."),
@@ -280,6 +380,39 @@ def _attention(q, k, v, mask=None, *, scale=None, axis=-1, fill=None, after=Fals
     else:
         w = sm.masked_softmax(s, np.asarray(mask, dtype=bool), axis)
     return w @ v, w
+
+
+def _attention_as_written(q, k, v, mask=None, *, dtype=float, max_axis=-1):
+    """The lesson's attention, step by step, with the dtype of the conversion or the axis of
+    the max changed (the way a learner's code does it, so float32 rounds in the same places)."""
+    q, k, v = (np.asarray(a, dtype=dtype) for a in (q, k, v))
+    scores = q @ k.T / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    m = scores.max(axis=max_axis, keepdims=True)
+    with np.errstate(all="ignore"):
+        e = np.exp(scores - np.where(np.isfinite(m), m, 0.0))
+        total = e.sum(axis=-1, keepdims=True)
+        weights = np.where(total > 0, e / np.where(total > 0, total, 1.0), 0.0)
+    return weights @ v, weights
+
+
+def attention_float32_inputs(q, k, v, mask=None):
+    """q, k, v converted with dtype=np.float32: float32 scores, float64 from the sqrt on."""
+    return _attention_as_written(q, k, v, mask, dtype=np.float32)
+
+
+def attention_max_over_queries(q, k, v, mask=None):
+    """The max taken down each column (over the queries), the sum along each row."""
+    return _attention_as_written(q, k, v, mask, max_axis=0)
+
+
+def _float32_inputs(ev):
+    """Agreement, to 1e-9, with attention computed from float32 inputs, on every test; the
+    evidence is the first test failed (float32's error is near the tests' tolerance)."""
+    if like(attention_float32_inputs, rtol=1e-9)(ev) is None:
+        return None
+    return next((name for name in ev.names() if not ev.right(name)), None)
 
 
 def attention_swapped(q, k, v, mask=None):
@@ -395,6 +528,19 @@ SCALED_DOT_PRODUCT_ATTENTION = register(Exercise(
                 "complains).",
                 supersedes=("no max trick",)),
         Mistake("mask after the softmax", resembles(attention_mask_after), MASK_AFTER_HINT),
+        Mistake("inputs converted to float32", _float32_inputs,
+                "for {input} your output is off in its 7th or 8th significant digit: q, k and v "
+                "were converted to float32, which keeps about 7 significant digits (float64 "
+                "about 16), so every score is rounded before the softmax.",
+                more="Convert the inputs with dtype=float (float64) and keep that dtype through "
+                     "the products."),
+        Mistake("max along another axis", like(attention_max_over_queries),
+                "for {input} you get {got}: you shift the scores by the max of each column "
+                "(over the queries) and normalise along each row. The shift must be one "
+                "number per row, that row's own max, or it changes the softmax.",
+                supersedes=("softmax over the queries' axis",),
+                more="Take the max along the keys' axis, the same axis as the sum (axis=-1, "
+                     "keepdims=True)."),
         Mistake("mask filled with 0", resembles(attention_mask_zero), MASK_ZERO_HINT),
         Mistake("fully masked row gives nan", resembles(attention_mask_inf_only),
                 MASK_EMPTY_NAN_HINT.replace("Return zeros for such a slice", "Give a query that "
@@ -457,6 +603,12 @@ def _merge(m_a, l_a, o_a, m_b, l_b, o_b, *, rescale_l=True, rescale_o=True, inve
     l = alpha * l_a + beta * l_b if rescale_l else l_a + l_b
     o = alpha[:, None] * o_a + beta[:, None] * o_b if rescale_o else o_a + o_b
     return m, l, (o / l[:, None] if normalise else o)
+
+
+def merge_shift_as_max(*args):
+    """The guarded shift (0 where both blocks are empty) returned for m."""
+    m, l, o = _merge(*args)
+    return np.where(np.isfinite(m), m, 0.0), l, o
 
 
 def merge_no_rescale(*args):
@@ -560,6 +712,13 @@ MERGE_SOFTMAX_STATES = register(Exercise(
                 "= m = -inf and m_a - m is -inf - (-inf) = nan. Subtract a shift that is m where "
                 "m is finite and 0 where it is not, so both factors become exp(-inf) = 0 and the "
                 "state stays (-inf, 0, 0)."),
+        Mistake("shift returned for m", like(merge_shift_as_max),
+                "for {input} you get {got}: where neither block has a key, your merged max is "
+                "0. The max of two empty blocks is -inf, and a state (-inf, 0, 0) says \"no key "
+                "yet\" to the next merge; the 0 is only the shift that keeps exp away from "
+                "-inf - (-inf).",
+                more="Use the guarded value only inside the exponentials; return the max of "
+                     "m_a and m_b itself as m."),
         Mistake("normalised output", like(merge_normalised),
                 "for {input} you get {got}: your o is divided by l. A state keeps o "
                 "unnormalised, since it will be merged again; the division o / l comes once, "

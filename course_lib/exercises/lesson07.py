@@ -191,6 +191,28 @@ def step_baseline_ignored(h, action, reward, baseline, alpha):
     return h + alpha * reward * (np.eye(h.size)[action] - _pi(h))
 
 
+def step_baseline_added(h, action, reward, baseline, alpha):
+    h = np.asarray(h, dtype=float)
+    return h + alpha * (reward + baseline) * (np.eye(h.size)[action] - _pi(h))
+
+
+def step_policy_added(h, action, reward, baseline, alpha):
+    h = np.asarray(h, dtype=float)
+    return h + alpha * (reward - baseline) * (np.eye(h.size)[action] + _pi(h))
+
+
+BASELINE_ADDED_HINT = (
+    "for {input} you get {got}: your update uses reward + baseline. The baseline is what the "
+    "reward is compared with: only a reward above it should raise the chosen arm, so the "
+    "update is proportional to reward - baseline.")
+BASELINE_ADDED_MORE = ("Check a step with reward equal to the baseline: nothing may change.")
+POLICY_ADDED_HINT = (
+    "for {input} you get {got}: your update adds the policy to the one-hot vector. The "
+    "gradient of log pi(A) is onehot(A) - pi: the chosen arm moves by (1 - pi(A)), every "
+    "other arm by -pi(a), so the preferences keep their sum.")
+POLICY_ADDED_MORE = ("Check that the sum of your update over the arms is 0.")
+
+
 def step_greedy_policy(h, action, reward, baseline, alpha):
     h = np.asarray(h, dtype=float)
     greedy = np.eye(h.size)[np.argmax(h)]
@@ -296,6 +318,9 @@ GRADIENT_BANDIT_STEP = register(Exercise(
                 "baseline must raise the chosen arm's preference (and lower the others): "
                 "h + alpha * (reward - baseline) * (onehot - pi), with a plus. With the sign "
                 "flipped the agent learns to avoid its best arm."),
+        Mistake("baseline added", like(step_baseline_added), BASELINE_ADDED_HINT,
+                more=BASELINE_ADDED_MORE),
+        Mistake("policy added", like(step_policy_added), POLICY_ADDED_HINT, more=POLICY_ADDED_MORE),
         Mistake("baseline ignored", like(step_baseline_ignored),
                 "your update does not use the baseline: for {input} you get {got}, the update "
                 "for baseline 0. Use (reward - baseline): an arm is reinforced only when it "
@@ -337,14 +362,15 @@ GRADIENT_BANDIT_STEP = register(Exercise(
 # gradient_bandit_run(actions, rewards, k, alpha) replays an agent's log: from H = 0, at every
 # step t the average reward is updated first (it includes R_t), then the gradient-bandit step.
 def _replay(actions, rewards, k, alpha, *, baseline="current", sign=1.0, policy="softmax",
-            count_from=1, update="gradient"):
+            count_from=1, update="gradient", average=lambda avg, r, t: avg + (r - avg) / t,
+            advantage=lambda r, b: r - b, direction=lambda onehot, pi: onehot - pi):
     h = np.zeros(int(k))
     avg = 0.0
     pi0 = sm.softmax(h)
     for t, (a, r) in enumerate(zip(actions, rewards), start=count_from):
         r = float(r)
         before = avg
-        avg = avg + (r - avg) / t
+        avg = average(avg, r, t)
         b = {"current": avg, "previous": before, "none": 0.0}[baseline]
         if policy == "softmax":
             with np.errstate(over="ignore", invalid="ignore"):
@@ -358,7 +384,7 @@ def _replay(actions, rewards, k, alpha, *, baseline="current", sign=1.0, policy=
         onehot = np.zeros(int(k))
         onehot[int(a)] = 1.0
         if update == "gradient":
-            h = h + sign * alpha * (r - b) * (onehot - pi)
+            h = h + sign * alpha * advantage(r, b) * direction(onehot, pi)
         else:                                       # "chosen": only the chosen arm moves
             h = h + sign * alpha * (r - b) * onehot * (1.0 - pi)
     return h
@@ -382,6 +408,24 @@ def run_frozen_policy(actions, rewards, k, alpha):
 
 def run_sign_flipped(actions, rewards, k, alpha):
     return _replay(actions, rewards, k, alpha, sign=-1.0)
+
+
+def run_average_away_from_reward(actions, rewards, k, alpha):
+    """R̄ - (R - R̄) / t: the running average moved away from the new reward."""
+    return _replay(actions, rewards, k, alpha, average=lambda avg, r, t: avg - (r - avg) / t)
+
+
+def run_average_plus(actions, rewards, k, alpha):
+    """R̄ + (R + R̄) / t: the old average added to the reward."""
+    return _replay(actions, rewards, k, alpha, average=lambda avg, r, t: avg + (r + avg) / t)
+
+
+def run_baseline_added(actions, rewards, k, alpha):
+    return _replay(actions, rewards, k, alpha, advantage=lambda r, b: r + b)
+
+
+def run_policy_added(actions, rewards, k, alpha):
+    return _replay(actions, rewards, k, alpha, direction=lambda onehot, pi: onehot + pi)
 
 
 def run_chosen_arm_only(actions, rewards, k, alpha):
@@ -492,6 +536,16 @@ GRADIENT_BANDIT_RUN = register(Exercise(
                 hint="your average reward divides by the wrong count: for {input} you get "
                 "{got}. At step t (counted from 1) the average of t rewards is R̄_(t-1) + "
                 "(R_t - R̄_(t-1)) / t; `enumerate` counts from 0 unless you pass start=1."),
+        Mistake("running average miscomputed",
+                _either(like(run_average_away_from_reward), like(run_average_plus)),
+                hint="for {input} you get {got}: your running average is not the mean of the "
+                "rewards so far. The incremental mean moves from R̄_(t-1) towards the new "
+                "reward by a 1/t share of the gap: R̄_t = R̄_(t-1) + (R_t - R̄_(t-1)) / t.",
+                more="Check it on rewards [2, 4]: the averages must be 2, then 3."),
+        Mistake("baseline added", like(run_baseline_added), hint=BASELINE_ADDED_HINT,
+                more=BASELINE_ADDED_MORE),
+        Mistake("policy added", like(run_policy_added), hint=POLICY_ADDED_HINT,
+                more=POLICY_ADDED_MORE),
         Mistake("policy never updated", like(run_frozen_policy),
                 hint="your policy stays the uniform one it started as: for {input} you get "
                 "{got}. pi must be recomputed from the current preferences at every step, "

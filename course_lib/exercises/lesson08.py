@@ -77,6 +77,39 @@ def softmax_implicit_dim(z):
     return sm.softmax(z, 0 if z.ndim in (0, 1, 3) else 1)
 
 
+def softmax_log_probabilities(z):
+    """F.log_softmax where F.softmax belongs: log-probabilities."""
+    return sm.log_softmax(_f(z), -1)
+
+
+def softmax_sigmoid(z):
+    """torch.sigmoid(z): each logit squashed on its own, as if every class were a yes/no."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-_f(z)))
+
+
+def softmax_exp_only(z):
+    """exp(z - max) without the division by the sum."""
+    z = _f(z)
+    return np.exp(z - z.max(axis=-1, keepdims=True))
+
+
+def softmax_exp_only_no_shift(z):
+    with np.errstate(over="ignore"):
+        return np.exp(_f(z))
+
+
+def _either(*detectors):
+    """A detector that fires when any of ``detectors`` does (several forms of one mistake)."""
+    def detect(ev):
+        for d in detectors:
+            name = d(ev)
+            if name is not None:
+                return name
+        return None
+    return detect
+
+
 def _wrong_dim(ev):
     for axis in (0, 1):
         found = resembles(softmax_over(axis))(ev)
@@ -127,6 +160,24 @@ TORCH_SOFTMAX_DIM = register(Exercise(
                 "error: every dim of a square batch has a valid softmax. Each example's "
                 "probabilities run along the last dim (dim=-1 for (N, K) and (N, T, K) alike)."),
         Mistake("computed in float32", _float32, FLOAT32_HINT),
+        Mistake("log-probabilities", like(softmax_log_probabilities),
+                "for {input} you get {got}: negative numbers, the logarithms of the "
+                "probabilities. F.log_softmax is what a loss wants (it is exact where log of a "
+                "softmax underflows); the exercise asks for the probabilities themselves, "
+                "which are between 0 and 1 and sum to 1 over the classes.",
+                more="Keep the same dim, and use the softmax itself rather than its log."),
+        Mistake("sigmoid instead of softmax", like(softmax_sigmoid),
+                "for {input} you get {got}: each logit went through a sigmoid on its own, so "
+                "a row does not sum to 1 and each value ignores the other classes. A sigmoid "
+                "answers K separate yes/no questions; a softmax shares one unit of probability "
+                "among the K classes.",
+                more="Use the softmax over the classes' dim: every value of a row is then "
+                     "divided by the same sum of exponentials."),
+        Mistake("not normalised", _either(like(softmax_exp_only), like(softmax_exp_only_no_shift)),
+                "for {input} you get {got}: the exponentials of the logits, not divided by "
+                "their sum, so a row does not sum to 1.",
+                more="Divide each row by its sum over the classes' dim (keep that dim so the "
+                     "division broadcasts), or let F.softmax do both steps."),
         Mistake("no max trick", broken(),
                 "for {input} you get {got}: exp of a logit above about 709 (89 in float32) is "
                 "inf, and inf/inf is nan. F.softmax subtracts the max for you; an exp-and-divide "
@@ -183,6 +234,27 @@ def ce_summed(z, y, label_smoothing=0.0):
 def ce_over_batch(z, y, label_smoothing=0.0):
     """log_softmax over dim 0, the batch, then the loss."""
     return _nll(sm.log_softmax(_f(z), 0), y, label_smoothing)
+
+
+def ce_of_log_softmax_over_batch(z, y, label_smoothing=0.0):
+    """F.cross_entropy(F.log_softmax(z, dim=0), y): log-probabilities over the batch given as
+    logits (the loss's own log_softmax over the classes comes on top)."""
+    return cls.cross_entropy(sm.log_softmax(_f(z), 0), np.asarray(y), label_smoothing=label_smoothing)
+
+
+def ce_nll_of_logits(z, y, label_smoothing=0.0):
+    """F.nll_loss(z, y): -mean z[n, y_n], the log_softmax left out."""
+    z = _f(z)
+    y = np.asarray(y)
+    return float(-np.mean(z[np.arange(len(y)), y]))
+
+
+def ce_per_example(z, y, label_smoothing=0.0):
+    """reduction='none': one loss per example."""
+    z = _f(z)
+    y = np.asarray(y)
+    return np.array([cls.cross_entropy(z[i:i + 1], y[i:i + 1], label_smoothing=label_smoothing)
+                     for i in range(len(y))])
 
 
 _Z5 = np.array([[2.0, 0.5, -1.0], [0.0, 3.0, 1.0], [1.0, 1.0, 4.0], [-2.0, 0.0, 2.0],
@@ -243,7 +315,18 @@ TORCH_CROSS_ENTROPY_LOGITS = register(Exercise(
                 "batch (reduction='mean', the default), so that the learning rate does not "
                 "depend on the batch size."),
         Mistake("computed in float32", _float32, FLOAT32_HINT),
-        Mistake("wrong dim", like(ce_over_batch),
+        Mistake("nll_loss on logits", like(ce_nll_of_logits),
+                "for {input} you get {got}: minus the mean logit of the true class. F.nll_loss "
+                "expects log-probabilities and only picks -log p[n, y_n]; given logits it skips "
+                "the log_softmax, so the loss can be negative and never sees the other classes.",
+                more="Either apply F.log_softmax over the classes before F.nll_loss, or give "
+                     "the logits to F.cross_entropy, which does both."),
+        Mistake("no reduction", like(ce_per_example),
+                "for {input} you get {got}: one loss per example. The exercise asks for the "
+                "mean over the batch, a single number (a 0-d tensor).",
+                more="Leave reduction at its default, 'mean' (or average the per-example "
+                     "losses yourself)."),
+        Mistake("wrong dim", _either(like(ce_over_batch), like(ce_of_log_softmax_over_batch)),
                 "for {input} you get {got}: your log-probabilities are normalised over the "
                 "batch (dim 0), not over the classes. For logits of shape (N, K) use "
                 "F.log_softmax(z, dim=1), or let F.cross_entropy do it."),
@@ -333,6 +416,23 @@ def attention_no_scale(q, k, v, pad):
                    fill=None)
 
 
+def attention_scale_multiplied(q, k, v, pad):
+    """scale=sqrt(d): the scores multiplied by sqrt(d) instead of divided."""
+    d = np.shape(q)[-1]
+    return _attend(np.asarray(q, dtype=float) * d, k, v, _keep(q, pad), fill=None)
+
+
+def attention_scale_by_d(q, k, v, pad):
+    """scale=1/d: the scores divided by d instead of sqrt(d)."""
+    d = np.shape(q)[-1]
+    return _attend(np.asarray(q, dtype=float) / np.sqrt(d), k, v, _keep(q, pad), fill=None)
+
+
+def attention_zero_fill(q, k, v, pad):
+    """Padding scores set to 0 (masked_fill(pad, 0)): e^0 = 1, the padding keeps weight."""
+    return _attend(q, k, v, _keep(q, pad), fill=0.0)
+
+
 def only(wrong, *others, rtol=1e-6):
     """Like :func:`~.mistakes.resembles`, on the tests where ``wrong`` gives another answer than
     each of ``others``: mistakes that look alike on some inputs are told apart on the others."""
@@ -403,29 +503,51 @@ TORCH_MASKED_ATTENTION = register(Exercise(
                 "attn_mask in F.scaled_dot_product_attention is True where a key TAKES PART; "
                 "a padding mask is True where a key must be ignored. Invert it (~pad) and "
                 "give it a query axis: shape (B, 1, n_k) broadcasts over the queries."),
+        # a batch item whose keys are all padding comes out uniform here too: not the -1e9 fill
         Mistake("float 0/1 mask", only(attention_float_mask, attention_unmasked),
                 "for {input} you get {got}: the padding keys still get weight. A float attn_mask "
                 "is ADDED to the scores, so a 0/1 mask only shifts them by 1. Pass a boolean "
-                "mask (True where a key takes part), or an additive one of 0 and -inf."),
+                "mask (True where a key takes part), or an additive one of 0 and -inf.",
+                supersedes=("fully masked row is uniform",)),
         Mistake("mask not used", only(attention_unmasked, attention_float_mask,
                                       attention_uniform_rows),
                 "for {input} you get {got}: every key got weight, the padding too, as if no "
                 "mask reached the attention. Pass attn_mask= to F.scaled_dot_product_attention: "
-                "a boolean mask that is True where a key takes part."),
+                "a boolean mask that is True where a key takes part.",
+                supersedes=("fully masked row is uniform",)),
         Mistake("computed in float32", _float32, FLOAT32_HINT),
         Mistake("mask over the queries", resembles(attention_mask_over_queries),
                 "for {input} you get {got}: the padding mask is laid along the queries (shape "
                 "(B, n, 1)), so whole queries are masked instead of padding keys; on square "
                 "scores nothing raises. Give it the keys' axis: shape (B, 1, n_k)."),
-        Mistake("fully masked row gives nan", resembles(attention_nan_rows),
+        Mistake("fully masked row gives nan", like(attention_nan_rows),
                 "for {input} you get {got}: a batch item whose keys are all padding has only "
                 "-inf scores, and a plain softmax gives 0/0 = nan. F.scaled_dot_product_attention "
                 "with a boolean mask gives zeros there; by hand, set the weights of such a row "
                 "to 0 (lesson 06)."),
-        Mistake("fully masked row is uniform", resembles(attention_uniform_rows),
+        Mistake("fully masked row is uniform", like(attention_uniform_rows),
                 "for {input} you get {got}: filling padding scores with a large finite number "
                 "(-1e9) makes a row with every key padded uniform, so that query averages the "
                 "padding. Use a boolean mask (or -inf): such a query gets zeros."),
+        Mistake("mask filled with 0", like(attention_zero_fill),
+                "for {input} you get {got}: the padding keys still get weight. Setting a "
+                "padding score to 0 gives it e^0 = 1, like any score of 0, and a batch item "
+                "whose keys are all padding averages them uniformly.",
+                supersedes=("fully masked row is uniform",),
+                more="Fill the padding scores with -inf before the softmax (e^-inf = 0), and "
+                     "give a query that sees no key zero weights; or pass a boolean attn_mask."),
+        Mistake("scale multiplied", like(attention_scale_multiplied),
+                "for {input} you get {got}: the scores are multiplied by sqrt(d) instead of "
+                "divided. The scale brings the variance of q·k, which grows like d, back to 1; "
+                "multiplying makes it d squared, and the softmax saturates.",
+                more="scale=None lets F.scaled_dot_product_attention use 1/sqrt(q.size(-1)); "
+                     "by hand, divide the scores by math.sqrt(d)."),
+        Mistake("scale by d", like(attention_scale_by_d),
+                "for {input} you get {got}: the scores are divided by d, not by sqrt(d). q·k "
+                "has variance d, so its standard deviation is sqrt(d): dividing by d flattens "
+                "the weights towards uniform as d grows.",
+                more="The scale is 1/sqrt(d) with d = q.size(-1): leave scale=None, or divide "
+                     "by math.sqrt(d) by hand."),
         Mistake("no scale", resembles(attention_no_scale),
                 "for {input} you get {got}: the scores are not divided by sqrt(d). "
                 "F.scaled_dot_product_attention scales by 1/sqrt(q.size(-1)) itself (scale=None); "
