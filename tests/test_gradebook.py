@@ -22,8 +22,8 @@ from course_lib.batch.gradebook import grade_submissions, submission_ids
 from course_lib.grading.result import show_array
 
 ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = nbformat.read(ROOT / "solutions" / "03_max_trick.ipynb", as_version=4)
-EXERCISE = nbformat.read(ROOT / "exercises" / "03_max_trick.ipynb", as_version=4)
+SOLUTION = nbformat.read(ROOT / "solutions" / "03_solutions_max_trick.ipynb", as_version=4)
+EXERCISE = nbformat.read(ROOT / "exercises" / "03_exercises_max_trick.ipynb", as_version=4)
 NAMES = ["stable_softmax", "logsumexp", "log_softmax"]
 TIMEOUT = 6.0  # generous: only the looping cells may reach it, even on a loaded machine
 
@@ -417,3 +417,39 @@ def test_a_notebook_time_limit_and_plain_error_notes(tmp_path):
     assert str(tmp_path) not in pages
     page = (out / "feedback" / "01_stub.html").read_text(encoding="utf-8")
     assert "not implemented yet" in page
+
+
+@pytest.mark.parametrize("name, lesson", [
+    ("04_temperature.ipynb", "04"),                      # the exercise notebook's old name
+    ("04_exercises_temperature.ipynb", "04"),            # its name since issue 18
+    ("04_exercises_temperature (1).ipynb", "04"),        # as a browser saves a second download
+    ("04_exercises_temperature-alice.ipynb", "04"),
+    ("04_solutions_temperature.ipynb", "04"),
+    ("4_temperature.ipynb", None), ("exercises_04.ipynb", None), ("alice.ipynb", None),
+])
+def test_the_lesson_is_read_from_old_and_new_exercise_names(name, lesson):
+    from course_lib.batch.gradebook import lesson_of
+    from course_lib.batch.notebook import exercises_for
+
+    assert lesson_of(name) == lesson
+    wanted = [n for n, e in EXERCISES.items() if e.lesson == lesson] if lesson else []
+    assert exercises_for(name) == wanted
+
+
+def test_submissions_under_the_old_and_the_new_names_grade_alike(tmp_path):
+    """A learner who saved the exercise notebook before it was renamed hands in
+    ``01_definition.ipynb``; another hands in ``01_exercises_definition.ipynb``: without
+    ``--lesson`` both are graded on lesson 01's exercises, with full marks."""
+    solution = (ROOT / "solutions" / "01_solutions_definition.ipynb").read_bytes()
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for name in ("01_definition.ipynb", "01_exercises_definition.ipynb"):
+        (folder / name).write_bytes(solution)
+    book = grade_submissions(sorted(folder.iterdir()), out, jobs=2, timeout=60, seed=1)
+    lesson01 = [n for n, e in EXERCISES.items() if e.lesson == "01"]
+    total = sum(EXERCISES[n].points for n in lesson01)
+    graded = {s.id: s.entry for s in book.submissions}
+    assert sorted(graded) == ["01_definition", "01_exercises_definition"]
+    for entry in graded.values():
+        assert entry["status"] == "graded" and list(entry["exercises"]) == lesson01
+        assert entry["score"] == total
