@@ -453,3 +453,25 @@ def test_submissions_under_the_old_and_the_new_names_grade_alike(tmp_path):
     for entry in graded.values():
         assert entry["status"] == "graded" and list(entry["exercises"]) == lesson01
         assert entry["score"] == total
+
+
+def test_after_a_replay_errors_name_cells_as_jupyterlab_numbers_them(tmp_path):
+    """A cell that kills the kernel is left out when the notebook is run again; the cells after
+    it keep their numbers, so an error raised in a function defined there names the cell the
+    student sees as [3], not the [2] it would be in a replay that skipped a number."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in (
+        "import numpy as np", "", "import os\nos._exit(1)",
+        "def softmax(z):\n    z = np.asarray(z, float)\n    return np.exp(z) / no_such_name",
+    )]
+    nbformat.write(nb, folder / "01_replayed.ipynb")
+    book = grade_submissions(sorted(folder.iterdir()), tmp_path / "out", jobs=1, timeout=30,
+                             exercises=["softmax"], seed=1)
+    entry = book.submissions[0].entry
+    assert entry["cell_errors"] == [
+        "cell [2]: the kernel died or stopped answering while it ran"]
+    page = (tmp_path / "out" / "feedback" / "01_replayed.html").read_text(encoding="utf-8")
+    assert "raised in cell [3], line 3: return np.exp(z) / no_such_name" in page
+    assert "cell [2], line" not in page
