@@ -228,6 +228,8 @@ def test_a_dead_kernel_is_restarted_once_and_only_what_it_took_down_scores_0(gra
     assert killer["status"] == "error" and killer["message"] == "Calling logsumexp killed the kernel."
     assert graded["results"]["killer_function"]["notes"] == [
         "calling logsumexp killed the kernel; it was restarted once and the notebook run again"]
+    assert "logsumexp not graded: Calling logsumexp killed the kernel" in (
+        graded["rows"]["killer_function"]["notes"])
 
 
 def test_cheating_gains_nothing(graded):
@@ -246,6 +248,8 @@ def test_layout_problems_are_repaired_or_pointed_out(graded):
     assert "1 duplicate or missing cell id renamed" in results["duplicated"]["notes"]
     md = results["markdown"]["exercises"]["logsumexp"]
     assert md["status"] == "error" and "is a markdown cell" in md["message"]
+    assert "logsumexp not graded: no function named logsumexp was defined: the markdown cell" in (
+        graded["rows"]["markdown"]["notes"])  # the gradebook's row says why, not only the page
     assert "nbformat 3, upgraded to 4" in results["old_format"]["notes"]
     assert results["broken_json"]["status"] == results["picture"]["status"] == "not a notebook"
     assert "not JSON" in results["broken_json"]["message"]
