@@ -95,7 +95,7 @@ def grade_and_watch(cmd, env) -> dict:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notebook", default=str(ROOT / "solutions" / "03_max_trick.ipynb"))
+    parser.add_argument("--notebook", default=str(ROOT / "solutions" / "03_solutions_max_trick.ipynb"))
     parser.add_argument("--copies", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--plain-sample", type=int, default=None, metavar="K",

@@ -1,6 +1,6 @@
 """Generate the learners' exercise notebooks (``exercises/``) from ``solutions/``.
 
-``solutions/NN_slug.ipynb`` is the only source. Authors mark what the learner must write with
+``solutions/NN_solutions_slug.ipynb`` is the only source. Authors mark what the learner must write with
 lines ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (leading whitespace allowed)::
 
     def softmax(z):
@@ -9,7 +9,8 @@ lines ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (leading whitespace allowe
         return e / e.sum()
         ### END SOLUTION
 
-:func:`build` writes ``exercises/NN_slug.ipynb`` in which
+:func:`build` writes ``exercises/NN_exercises_slug.ipynb`` (see :func:`exercise_name`; a lesson,
+its exercises and its solutions open in JupyterLab tabs that read differently) in which
 
 * each region of a code cell, markers included, is one line at the indentation of its BEGIN
   marker: ``raise NotImplementedError("<instruction>")``. The instruction is the text after
@@ -27,7 +28,9 @@ lines ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (leading whitespace allowe
 
 The output is deterministic: the same solution notebook always gives the same bytes.
 An exercise notebook whose cells no longer match its ``content_sha256`` holds a learner's
-work: :func:`build` does not overwrite it unless ``force=True``.
+work: :func:`build` does not overwrite it unless ``force=True``, and never deletes it. An exercise
+notebook that :func:`build` wrote, still untouched, that no solution notebook builds any more (the
+old ``exercises/NN_slug.ipynb`` names, or a solution notebook removed) is deleted.
 
 Errors are :class:`BuildError` and name the notebook, the cell (its index, counted from 0, and
 its id) and the line (counted from 1).
@@ -58,6 +61,7 @@ __all__ = [
     "render",
     "read_notebook",
     "build",
+    "exercise_name",
     "write_atomically",
 ]
 
@@ -72,6 +76,7 @@ KEPT_KERNELSPEC = ("name", "display_name", "language")
 KEPT_LANGUAGE_INFO = ("codemirror_mode", "file_extension", "mimetype", "name",
                       "nbconvert_exporter", "pygments_lexer", "version")
 MARKDOWN_ANSWER = "_Your answer here._"
+SOLUTIONS_NAME = re.compile(r"^(?P<lesson>\d\d)_solutions_(?P<slug>.+)$")
 GENERIC_INSTRUCTION = "replace this line with your code"
 SAVE_IN_JUPYTERLAB = "open and save it in JupyterLab 4 (nbformat >= 4.5 gives every cell an id)"
 
@@ -87,7 +92,7 @@ class BuildError(ValueError):
 
 @dataclass
 class BuildReport:
-    """What :func:`build` did, as paths relative to the course root (``exercises/NN_slug.ipynb``).
+    """What :func:`build` did, as paths relative to the course root (``exercises/NN_exercises_slug.ipynb``).
 
     Attributes
     ----------
@@ -101,8 +106,12 @@ class BuildReport:
         Out-of-date exercise notebooks not overwritten because they hold edits.
     would_change : list of str
         With ``check=True``: exercise notebooks that are missing or out of date.
+    removed : list of str
+        Exercise notebooks that :func:`build` wrote, untouched since, that no solution notebook
+        builds any more (deleted; with ``check=True``, those it would delete).
     orphans : list of str
-        Exercise notebooks without a solution notebook (left in place).
+        Other exercise notebooks without a solution notebook: a learner's work, or not made
+        by :func:`build` (left in place).
     check : bool
         Whether this was a dry check.
     """
@@ -112,13 +121,16 @@ class BuildReport:
     unchanged: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     would_change: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
     check: bool = False
 
     @property
     def ok(self) -> bool:
-        """True unless a notebook was refused, or a check found anything out of date or orphaned."""
-        return not (self.refused or self.would_change or (self.check and self.orphans))
+        """True unless a notebook was refused, or a check found anything out of date, to remove
+        or orphaned."""
+        return not (self.refused or self.would_change
+                    or (self.check and (self.orphans or self.removed)))
 
     def lines(self) -> list[str]:
         """One line per notebook, sorted by path, orphans last; for the command line.
@@ -126,12 +138,16 @@ class BuildReport:
         Examples
         --------
         >>> report = BuildReport(
-        ...     solutions=["solutions/00_b.ipynb", "solutions/01_a.ipynb"],
-        ...     written=["exercises/01_a.ipynb"],
-        ...     unchanged=["exercises/00_b.ipynb"],
+        ...     solutions=["solutions/00_solutions_b.ipynb", "solutions/01_solutions_a.ipynb"],
+        ...     written=["exercises/01_exercises_a.ipynb"],
+        ...     unchanged=["exercises/00_exercises_b.ipynb"],
+        ...     removed=["exercises/01_a.ipynb"],
         ... )
-        >>> report.lines()
-        ['unchanged exercises/00_b.ipynb', 'wrote exercises/01_a.ipynb']
+        >>> for line in report.lines():
+        ...     print(line)
+        removed exercises/01_a.ipynb: made by build and no solution notebook makes it any more
+        unchanged exercises/00_exercises_b.ipynb
+        wrote exercises/01_exercises_a.ipynb
         """
         header = [] if self.solutions else ["no solution notebooks in solutions/: nothing to build"]
         notebooks = sorted(
@@ -143,11 +159,16 @@ class BuildReport:
                 for path in self.refused
             ]
         )
+        removed = [
+            f"{'would remove' if self.check else 'removed'} {path}: made by build and no "
+            "solution notebook makes it any more"
+            for path in sorted(self.removed)
+        ]
         orphans = [
-            f"orphan {path}: no solutions/{Path(path).name}; left in place"
+            f"orphan {path}: no notebook in solutions/ makes it; left in place"
             for path in sorted(self.orphans)
         ]
-        return header + [line for _, line in notebooks] + orphans
+        return header + removed + [line for _, line in notebooks] + orphans
 
 
 # --- one cell's source ------------------------------------------------------------------------
@@ -427,7 +448,7 @@ def build_notebook(nb, *, generated_from: str) -> nbformat.NotebookNode:
         It is not modified.
     generated_from : str
         Recorded as ``metadata.softmax_course.generated_from``, e.g.
-        ``"solutions/01_definition.ipynb"``.
+        ``"solutions/01_solutions_definition.ipynb"``.
 
     Returns
     -------
@@ -541,6 +562,26 @@ def read_notebook(path) -> nbformat.NotebookNode:
 # --- the exercises/ folder --------------------------------------------------------------------
 
 
+def exercise_name(solution: str) -> str:
+    """The file name of the exercise notebook built from a solution notebook's file name.
+
+    ``NN_solutions_slug.ipynb`` gives ``NN_exercises_slug.ipynb``: the lesson's number first, so
+    that the batch grader reads the lesson from it, and the folder's word next, where a tab
+    that is too narrow for the whole name still shows it. Any other name is kept.
+
+    Examples
+    --------
+    >>> exercise_name("04_solutions_temperature.ipynb")
+    '04_exercises_temperature.ipynb'
+    >>> exercise_name("01_demo.ipynb")
+    '01_demo.ipynb'
+    """
+    stem, suffix = os.path.splitext(solution)
+    if m := SOLUTIONS_NAME.match(stem):
+        return f"{m['lesson']}_exercises_{m['slug']}{suffix}"
+    return solution
+
+
 @dataclass(frozen=True)
 class _Plan:
     name: str
@@ -557,11 +598,12 @@ def _plan(path: Path) -> _Plan:
     with _located(generated_from):
         nb = _parse_notebook(path.read_text(encoding="utf-8"))
         text = render(build_notebook(nb, generated_from=generated_from))
-    return _Plan(path.name, text.encode("utf-8"))
+    return _Plan(exercise_name(path.name), text.encode("utf-8"))
 
 
 def _is_untouched(data: bytes) -> bool:
-    """Whether an exercise notebook's cells still match its recorded ``content_sha256``."""
+    """Whether an exercise notebook's cells still match its recorded ``content_sha256`` (then
+    :func:`build` made it and nobody has edited it since)."""
     try:
         nb = _parse_notebook(data.decode("utf-8"))
     except (BuildError, UnicodeDecodeError):
@@ -614,7 +656,9 @@ def _apply(plan: _Plan, root: Path, report: BuildReport, *, check: bool, force: 
 
 
 def build(root, *, check: bool = False, force: bool = False) -> BuildReport:
-    """Regenerate ``exercises/NN_slug.ipynb`` from every ``solutions/NN_slug.ipynb``.
+    """Regenerate ``exercises/NN_exercises_slug.ipynb`` from every
+    ``solutions/NN_solutions_slug.ipynb`` (see :func:`exercise_name`), and delete the exercise
+    notebooks it made that no solution notebook makes any more.
 
     Every solution notebook is built before anything is written, so a :class:`BuildError`
     leaves ``exercises/`` as it was. A file whose bytes would not change is not touched.
@@ -624,7 +668,8 @@ def build(root, *, check: bool = False, force: bool = False) -> BuildReport:
     root : path-like
         The course root, holding ``solutions/`` and ``exercises/``.
     check : bool, default False
-        Write nothing; list missing and out-of-date exercise notebooks in ``would_change``.
+        Write and delete nothing; list missing and out-of-date exercise notebooks in
+        ``would_change``, and those it would delete in ``removed``.
     force : bool, default False
         Overwrite exercise notebooks even when they hold edits (a learner's answers).
 
@@ -632,7 +677,9 @@ def build(root, *, check: bool = False, force: bool = False) -> BuildReport:
     -------
     BuildReport
         What was written, left unchanged, refused (edited and out of date), would change
-        (with ``check``), and the orphans (exercise notebooks without a solution; never deleted).
+        (with ``check``), removed (made by build, untouched, no longer made by any solution
+        notebook) and the orphans (other exercise notebooks without a solution notebook, such as
+        a learner's work under an old name; never deleted).
 
     Raises
     ------
@@ -646,25 +693,24 @@ def build(root, *, check: bool = False, force: bool = False) -> BuildReport:
     ...     nbformat.v4.new_code_cell("### BEGIN SOLUTION\\nx = 1\\n### END SOLUTION", id="c1")])
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     (Path(tmp) / "solutions").mkdir()
-    ...     path = Path(tmp) / "solutions" / "01_demo.ipynb"
+    ...     path = Path(tmp) / "solutions" / "01_solutions_demo.ipynb"
     ...     _ = path.write_text(render(solution), encoding="utf-8")
     ...     first, second = build(tmp), build(tmp)
     >>> first.written, second.unchanged, second.ok
-    (['exercises/01_demo.ipynb'], ['exercises/01_demo.ipynb'], True)
+    (['exercises/01_exercises_demo.ipynb'], ['exercises/01_exercises_demo.ipynb'], True)
     """
     root = Path(root)
     solutions = sorted((root / "solutions").glob("*.ipynb"))
     plans = [_plan(path) for path in solutions]
     names = {plan.name for plan in plans}
-    report = BuildReport(
-        solutions=[f"solutions/{path.name}" for path in solutions],
-        orphans=[
-            f"exercises/{path.name}"
-            for path in sorted((root / "exercises").glob("*.ipynb"))
-            if path.name not in names
-        ],
-        check=check,
-    )
+    report = BuildReport(solutions=[f"solutions/{path.name}" for path in solutions], check=check)
+    for path in sorted((root / "exercises").glob("*.ipynb")):
+        if path.name not in names:
+            owned = path.is_file() and _is_untouched(path.read_bytes())
+            (report.removed if owned else report.orphans).append(f"exercises/{path.name}")
     for plan in plans:
         _apply(plan, root, report, check=check, force=force)
+    if not check:
+        for path in report.removed:
+            (root / path).unlink()
     return report

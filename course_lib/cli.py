@@ -9,7 +9,8 @@ Subcommands that exist today:
 
 ``build``
     Regenerate ``exercises/`` from ``solutions/`` (see :mod:`course_lib.build`):
-    ``--check`` writes nothing and exits 1 if an exercise notebook is out of date;
+    ``--check`` writes nothing and exits 1 if an exercise notebook is out of date or would
+    be deleted;
     ``--force`` overwrites exercise notebooks that hold edits. Exit status 2 for a
     solution notebook that cannot be built.
 
@@ -442,14 +443,16 @@ def make_parser() -> argparse.ArgumentParser:
     build = sub.add_parser(
         "build",
         help="regenerate exercises/ from solutions/",
-        description="Regenerate exercises/NN_slug.ipynb from solutions/NN_slug.ipynb: each "
-        "### BEGIN SOLUTION ... ### END SOLUTION region becomes raise NotImplementedError(...). "
-        "Exercise notebooks that hold your edits are not overwritten without --force.",
+        description="Regenerate exercises/NN_exercises_slug.ipynb from "
+        "solutions/NN_solutions_slug.ipynb: each ### BEGIN SOLUTION ... ### END SOLUTION region "
+        "becomes raise NotImplementedError(...). Exercise notebooks that hold your edits are not "
+        "overwritten without --force, nor ever deleted; those build made, untouched, that no "
+        "solution notebook makes any more (such as the old exercises/NN_slug.ipynb) are deleted.",
     )
     build.add_argument(
         "--check",
         action="store_true",
-        help="write nothing; exit 1 if an exercise notebook is missing or out of date",
+        help="write nothing; exit 1 if an exercise notebook is missing, out of date or to delete",
     )
     build.add_argument(
         "--force", action="store_true", help="overwrite exercise notebooks even if you edited them"

@@ -17,6 +17,7 @@ from course_lib.build import (
     build,
     build_notebook,
     content_sha256,
+    exercise_name,
     read_notebook,
     render,
     strip_solutions,
@@ -505,6 +506,65 @@ def test_orphan_exercises_are_reported_not_deleted(tmp_path):
     assert not build(tmp_path, check=True).ok
 
 
+def test_exercise_names_say_exercises_after_the_lesson_number():
+    assert exercise_name("05_solutions_classification_calibration.ipynb") == (
+        "05_exercises_classification_calibration.ipynb")
+    assert exercise_name("01_solutions_a_solutions_b.ipynb") == "01_exercises_a_solutions_b.ipynb"
+    for kept in ("01_demo.ipynb", "solutions_x.ipynb", "1_solutions_x.ipynb"):
+        assert exercise_name(kept) == kept
+
+
+def test_renamed_solutions_replace_the_exercises_build_made_under_the_old_name(tmp_path):
+    """The course's move from exercises/NN_slug.ipynb to exercises/NN_exercises_slug.ipynb."""
+    old = save_solution(tmp_path, "01_demo.ipynb", notebook(code(SOFTMAX)))
+    save_solution(tmp_path, "02_other.ipynb", notebook(code(SOFTMAX)))
+    build(tmp_path)
+    edit_exercise(exercise(tmp_path, "02_other.ipynb"))  # a learner's work under an old name
+    edited = exercise(tmp_path, "02_other.ipynb").read_bytes()
+    old.rename(tmp_path / "solutions" / "01_solutions_demo.ipynb")
+    (tmp_path / "solutions" / "02_other.ipynb").rename(
+        tmp_path / "solutions" / "02_solutions_other.ipynb")
+
+    report = build(tmp_path, check=True)
+    assert report.removed == ["exercises/01_demo.ipynb"] and not report.ok
+    assert report.orphans == ["exercises/02_other.ipynb"]
+    assert exercise(tmp_path, "01_demo.ipynb").is_file()  # check deletes nothing
+    assert report.lines()[0] == ("would remove exercises/01_demo.ipynb: made by build and no "
+                                 "solution notebook makes it any more")
+
+    report = build(tmp_path)
+    assert report.written == ["exercises/01_exercises_demo.ipynb",
+                              "exercises/02_exercises_other.ipynb"]
+    assert report.removed == ["exercises/01_demo.ipynb"] and report.ok
+    assert report.orphans == ["exercises/02_other.ipynb"]
+    assert sorted(p.name for p in (tmp_path / "exercises").iterdir()) == [
+        "01_exercises_demo.ipynb", "02_exercises_other.ipynb", "02_other.ipynb"]
+    assert exercise(tmp_path, "02_other.ipynb").read_bytes() == edited
+    assert build(tmp_path).removed == []
+    assert build(tmp_path, force=True).orphans == ["exercises/02_other.ipynb"]  # never deleted
+
+
+def test_build_deletes_only_untouched_notebooks_it_made(tmp_path):
+    save_solution(tmp_path, "01_solutions_demo.ipynb", notebook(code(SOFTMAX)))
+    build(tmp_path)
+    made = exercise(tmp_path, "01_exercises_demo.ipynb").read_bytes()
+    folder = tmp_path / "exercises"
+    (folder / "03_gone.ipynb").write_bytes(made)  # made by build, its solution since removed
+    nb = read_notebook(folder / "01_exercises_demo.ipynb")
+    nb.metadata.language_info = {"name": "python", "version": "3.12.1"}  # saved by JupyterLab
+    (folder / "04_saved.ipynb").write_text(render(nb), encoding="utf-8")
+    del nb.metadata["softmax_course"]
+    (folder / "05_mine.ipynb").write_text(render(nb), encoding="utf-8")  # no hash: not build's
+    (folder / "06_junk.ipynb").write_text("not json", encoding="utf-8")
+    (folder / "07_folder.ipynb").mkdir()
+    report = build(tmp_path)
+    assert report.removed == ["exercises/03_gone.ipynb", "exercises/04_saved.ipynb"]
+    assert report.orphans == ["exercises/05_mine.ipynb", "exercises/06_junk.ipynb",
+                              "exercises/07_folder.ipynb"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "01_exercises_demo.ipynb", "05_mine.ipynb", "06_junk.ipynb", "07_folder.ipynb"]
+
+
 def test_a_bad_solution_notebook_is_named_and_nothing_is_written(tmp_path):
     save_solution(tmp_path, "01_good.ipynb", notebook(code(SOFTMAX)))
     save_solution(tmp_path, "02_bad.ipynb", notebook(code("x = 1", id="a"),
@@ -545,7 +605,7 @@ def test_report_lines():
     assert report.lines() == [
         "wrote exercises/01_a.ipynb",
         "refused exercises/02_b.ipynb: it has your edits; save them elsewhere or pass --force",
-        "orphan exercises/09_z.ipynb: no solutions/09_z.ipynb; left in place",
+        "orphan exercises/09_z.ipynb: no notebook in solutions/ makes it; left in place",
     ]
 
 
@@ -599,7 +659,8 @@ def test_cli_without_solution_notebooks_says_so(tmp_path, capsys, monkeypatch):
 
 def test_exercises_are_built_from_solutions():
     solutions = sorted((ROOT / "solutions").glob("*.ipynb"))
-    names = {path.name for path in solutions}
+    assert solutions and all(p.name.startswith(p.name[:2] + "_solutions_") for p in solutions)
+    names = {exercise_name(path.name) for path in solutions}
     orphans = [p.name for p in (ROOT / "exercises").glob("*.ipynb") if p.name not in names]
     assert not orphans, f"exercise notebooks without a solution notebook: {orphans}"
     for path in solutions:
@@ -609,9 +670,9 @@ def test_exercises_are_built_from_solutions():
             for cell in nb.cells
             if cell.cell_type in ("code", "markdown")
         ), f"solutions/{path.name} has no ### BEGIN SOLUTION region"
-        target = ROOT / "exercises" / path.name
-        assert target.is_file(), f"exercises/{path.name} is missing: run softmax-course build"
+        target = ROOT / "exercises" / exercise_name(path.name)
+        assert target.is_file(), f"exercises/{target.name} is missing: run softmax-course build"
         expected = render(build_notebook(nb, generated_from=f"solutions/{path.name}"))
         assert target.read_bytes() == expected.encode("utf-8"), (
-            f"exercises/{path.name} is out of date: run softmax-course build"
+            f"exercises/{target.name} is out of date: run softmax-course build"
         )

@@ -22,8 +22,8 @@ from course_lib.batch.gradebook import grade_submissions, submission_ids
 from course_lib.grading.result import show_array
 
 ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = nbformat.read(ROOT / "solutions" / "03_max_trick.ipynb", as_version=4)
-EXERCISE = nbformat.read(ROOT / "exercises" / "03_max_trick.ipynb", as_version=4)
+SOLUTION = nbformat.read(ROOT / "solutions" / "03_solutions_max_trick.ipynb", as_version=4)
+EXERCISE = nbformat.read(ROOT / "exercises" / "03_exercises_max_trick.ipynb", as_version=4)
 NAMES = ["stable_softmax", "logsumexp", "log_softmax"]  # three of lesson 03's, chosen with --exercise
 TIMEOUT = 6.0  # generous: only the looping cells may reach it, even on a loaded machine
 
@@ -229,6 +229,8 @@ def test_a_dead_kernel_is_restarted_once_and_only_what_it_took_down_scores_0(gra
     assert killer["status"] == "error" and killer["message"] == "Calling logsumexp killed the kernel."
     assert graded["results"]["killer_function"]["notes"] == [
         "calling logsumexp killed the kernel; it was restarted once and the notebook run again"]
+    assert "logsumexp not graded: Calling logsumexp killed the kernel" in (
+        graded["rows"]["killer_function"]["notes"])
 
 
 def test_cheating_gains_nothing(graded):
@@ -247,6 +249,8 @@ def test_layout_problems_are_repaired_or_pointed_out(graded):
     assert "1 duplicate or missing cell id renamed" in results["duplicated"]["notes"]
     md = results["markdown"]["exercises"]["logsumexp"]
     assert md["status"] == "error" and "is a markdown cell" in md["message"]
+    assert "logsumexp not graded: no function named logsumexp was defined: the markdown cell" in (
+        graded["rows"]["markdown"]["notes"])  # the gradebook's row says why, not only the page
     assert "nbformat 3, upgraded to 4" in results["old_format"]["notes"]
     assert results["broken_json"]["status"] == results["picture"]["status"] == "not a notebook"
     assert "not JSON" in results["broken_json"]["message"]
@@ -418,3 +422,61 @@ def test_a_notebook_time_limit_and_plain_error_notes(tmp_path):
     assert str(tmp_path) not in pages
     page = (out / "feedback" / "01_stub.html").read_text(encoding="utf-8")
     assert "not implemented yet" in page
+
+
+@pytest.mark.parametrize("name, lesson", [
+    ("04_temperature.ipynb", "04"),                      # the exercise notebook's old name
+    ("04_exercises_temperature.ipynb", "04"),            # its name since issue 18
+    ("04_exercises_temperature (1).ipynb", "04"),        # as a browser saves a second download
+    ("04_exercises_temperature-alice.ipynb", "04"),
+    ("04_solutions_temperature.ipynb", "04"),
+    ("4_temperature.ipynb", None), ("exercises_04.ipynb", None), ("alice.ipynb", None),
+])
+def test_the_lesson_is_read_from_old_and_new_exercise_names(name, lesson):
+    from course_lib.batch.gradebook import lesson_of
+    from course_lib.batch.notebook import exercises_for
+
+    assert lesson_of(name) == lesson
+    wanted = [n for n, e in EXERCISES.items() if e.lesson == lesson] if lesson else []
+    assert exercises_for(name) == wanted
+
+
+def test_submissions_under_the_old_and_the_new_names_grade_alike(tmp_path):
+    """A learner who saved the exercise notebook before it was renamed hands in
+    ``01_definition.ipynb``; another hands in ``01_exercises_definition.ipynb``: without
+    ``--lesson`` both are graded on lesson 01's exercises, with full marks."""
+    solution = (ROOT / "solutions" / "01_solutions_definition.ipynb").read_bytes()
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for name in ("01_definition.ipynb", "01_exercises_definition.ipynb"):
+        (folder / name).write_bytes(solution)
+    book = grade_submissions(sorted(folder.iterdir()), out, jobs=2, timeout=60, seed=1)
+    lesson01 = [n for n, e in EXERCISES.items() if e.lesson == "01"]
+    total = sum(EXERCISES[n].points for n in lesson01)
+    graded = {s.id: s.entry for s in book.submissions}
+    assert sorted(graded) == ["01_definition", "01_exercises_definition"]
+    for entry in graded.values():
+        assert entry["status"] == "graded" and list(entry["exercises"]) == lesson01
+        assert entry["score"] == total
+
+
+def test_after_a_replay_errors_name_cells_as_jupyterlab_numbers_them(tmp_path):
+    """A cell that kills the kernel is left out when the notebook is run again; the cells after
+    it keep their numbers, so an error raised in a function defined there names the cell the
+    student sees as [3], not the [2] it would be in a replay that skipped a number."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in (
+        "import numpy as np", "", "import os\nos._exit(1)",
+        "def softmax(z):\n    z = np.asarray(z, float)\n    return np.exp(z) / no_such_name",
+    )]
+    nbformat.write(nb, folder / "01_replayed.ipynb")
+    book = grade_submissions(sorted(folder.iterdir()), tmp_path / "out", jobs=1, timeout=30,
+                             exercises=["softmax"], seed=1)
+    entry = book.submissions[0].entry
+    assert entry["cell_errors"] == [
+        "cell [2]: the kernel died or stopped answering while it ran"]
+    page = (tmp_path / "out" / "feedback" / "01_replayed.html").read_text(encoding="utf-8")
+    assert "raised in cell [3], line 3: return np.exp(z) / no_such_name" in page
+    assert "cell [2], line" not in page

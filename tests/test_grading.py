@@ -341,6 +341,23 @@ def test_html_is_compact_and_escaped():
     assert "color:#" not in page.replace("#1a7f37", "")  # no fixed colour but a pass's green
 
 
+def test_html_text_keeps_the_themes_font_colour():
+    """The status colour marks the bar only: no theme colour reads as text on both JupyterLab
+    themes (measured in tests/test_check_browser.py)."""
+    from grading_fixtures import softmax_lists_max
+
+    results = [check("softmax", softmax_lists_max, show=False),
+               check("softmax", lambda z: np.exp(np.asarray(z, float)), show=False),
+               check("softmax", _raises(NotImplementedError("todo")), show=False),
+               check("softmax", "not a function", show=False)]
+    assert sorted({r.status for r in results}) == ["error", "failed", "not implemented", "passed"]
+    for result in results:
+        page = result._repr_html_()
+        assert re.search(r"(?<![-\w])color:", page) is None, page
+        assert re.match(r'<div style="border-left:4px solid var\(--jp-[a-z0-9-]+, #[0-9a-f]{6}\)',
+                        page), page
+
+
 # --- comparisons --------------------------------------------------------------------------------
 finite = hnp.arrays(np.float64, hnp.array_shapes(max_dims=3, max_side=5),
                     elements=st.floats(-1e6, 1e6, allow_subnormal=False))

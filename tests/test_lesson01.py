@@ -17,7 +17,7 @@ from course_lib.softmax import entropy, logsumexp, softmax, softmax_jacobian
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = nbformat.read(ROOT / "notebooks" / "01_definition.ipynb", as_version=4)
-SOLUTION = nbformat.read(ROOT / "solutions" / "01_definition.ipynb", as_version=4)
+SOLUTION = nbformat.read(ROOT / "solutions" / "01_solutions_definition.ipynb", as_version=4)
 TEXT = "\n".join(c.source for c in LESSON.cells if c.cell_type == "markdown")
 SOLUTION_TEXT = "\n".join(c.source for c in SOLUTION.cells if c.cell_type == "markdown")
 

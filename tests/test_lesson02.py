@@ -18,7 +18,7 @@ from course_lib.softmax import logits_from_probs, softmax
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = nbformat.read(ROOT / "notebooks" / "02_shift_invariance.ipynb", as_version=4)
-SOLUTION = nbformat.read(ROOT / "solutions" / "02_shift_invariance.ipynb", as_version=4)
+SOLUTION = nbformat.read(ROOT / "solutions" / "02_solutions_shift_invariance.ipynb", as_version=4)
 TEXT = "\n".join(c.source for c in LESSON.cells if c.cell_type == "markdown")
 SOLUTION_TEXT = "\n".join(c.source for c in SOLUTION.cells if c.cell_type == "markdown")
 

@@ -42,7 +42,7 @@ def test_the_lesson_has_the_course_shape():
     assert headings[-4:] == ["Pitfalls", "Summary", "Exercises", "References"]
     assert [h.split(".")[0] for h in headings[:-4]] == [str(i) for i in range(1, 9)]
     assert TEXT.count("> **Predict, then run.**") >= 3
-    assert "(../exercises/04_temperature.ipynb)" in TEXT and "(../solutions/04_temperature.ipynb)" in TEXT
+    assert "(../exercises/04_exercises_temperature.ipynb)" in TEXT and "(../solutions/04_solutions_temperature.ipynb)" in TEXT
     assert TEXT.rstrip().endswith("[05 · Classification and calibration →](05_classification_calibration.ipynb)")
     assert "Distilling the Knowledge in a Neural Network" in TEXT
     for demo in ("temperature_explorer(", "temperature_compare(", "temperature_sampler("):
@@ -97,7 +97,7 @@ def test_the_distillation_gradient_is_p_minus_q_over_T(zl, T):
 def test_the_sampling_exercise_states_its_numbers_right():
     from course_lib.exercises.lesson04 import SAMPLE_REFERENCE
 
-    nb = nbformat.read(ROOT / "solutions" / "04_temperature.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "solutions" / "04_solutions_temperature.ipynb", as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     c = np.cumsum(softmax([1.0, 2.0, 3.0]))
     assert f"$c = [{c[0]:.3f}, {c[1]:.3f}, {c[2]:.0f}]$" in text
@@ -223,7 +223,7 @@ def test_the_distillation_gradient_sizes_fall_like_one_over_T_squared():
 def test_the_top_p_exercise_states_its_examples_right():
     from course_lib.exercises.lesson04 import TOP_P_REFERENCE
 
-    nb = nbformat.read(ROOT / "solutions" / "04_temperature.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "solutions" / "04_solutions_temperature.ipynb", as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     p = np.array([0.1, 0.5, 0.15, 0.25])
     np.testing.assert_allclose(TOP_P_REFERENCE(p, 0.4), [0, 1, 0, 0])

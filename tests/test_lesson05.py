@@ -19,7 +19,7 @@ from course_lib.softmax import softmax
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "notebooks" / "05_classification_calibration.ipynb"
-SOLUTION = ROOT / "solutions" / "05_classification_calibration.ipynb"
+SOLUTION = ROOT / "solutions" / "05_solutions_classification_calibration.ipynb"
 
 
 def _nb(path):

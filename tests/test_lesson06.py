@@ -96,7 +96,7 @@ def test_the_lesson_states_what_its_code_prints():
 
 
 def test_numbers_the_exercise_notebook_states():
-    text = _markdown("solutions/06_attention.ipynb")
+    text = _markdown("solutions/06_solutions_attention.ipynb")
     assert _shown(masked_softmax([1.0, 2.0, 3.0], [True, True, False])) in text
     assert _shown(masked_softmax([1000.0, 1.0, 2.0], [False, True, True])) in text
     assert _shown(softmax([1.0, 2.0, 3.0])) in text
@@ -129,7 +129,7 @@ def test_section_6_merging_partial_states():
 def test_the_exercise_notebook_states_the_merge_example():
     from course_lib.attention import merge_softmax_states
 
-    text = _markdown("solutions/06_attention.ipynb")
+    text = _markdown("solutions/06_solutions_attention.ipynb")
     m, l, o = merge_softmax_states([1.0], [1.0], [[2.0]], [3.0], [1.0], [[4.0]])
     assert f"`l = [{float(l[0]):.8g}]`" in text and f"`o = [[{float(o[0, 0]):.8g}]]`" in text
     assert "`m = [3]`" in text and "($e^{-2} + 1$)" in text and "($2e^{-2} + 4$)" in text

@@ -14,7 +14,7 @@ from grading_fixtures import WRONG
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "notebooks" / "07_rl_policies.ipynb"
-SOLUTION = ROOT / "solutions" / "07_rl_policies.ipynb"
+SOLUTION = ROOT / "solutions" / "07_solutions_rl_policies.ipynb"
 
 
 def _markdown(path):

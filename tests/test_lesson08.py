@@ -30,7 +30,7 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "notebooks" / "08_pytorch.ipynb"
-SOLUTION = ROOT / "solutions" / "08_pytorch.ipynb"
+SOLUTION = ROOT / "solutions" / "08_solutions_pytorch.ipynb"
 FLOOR = np.log(1 + 9 / np.e)                      # lesson 05's floor of the double-softmax loss
 
 

@@ -215,8 +215,9 @@ _LINK = re.compile(r"\]\(([^)\s]+)\)")
 @pytest.mark.parametrize("nn", sorted(LESSONS))
 def test_links_point_to_files_that_exist_or_to_the_course_lessons(nn):
     slug = LESSONS[nn][0]
-    planned = {f"{folder}/{s}.ipynb" for s, _ in ALL_LESSONS.values()
-               for folder in ("notebooks", "exercises", "solutions")}
+    planned = {f"notebooks/{s}.ipynb" for s, _ in ALL_LESSONS.values()} | {
+        f"{folder}/{s[:3]}{folder}_{s[3:]}.ipynb" for s, _ in ALL_LESSONS.values()
+        for folder in ("exercises", "solutions")}
     targets = _LINK.findall(_markdown(slug))
     assert targets
     for target in targets:
@@ -247,7 +248,8 @@ def test_each_lesson_has_the_course_shape(nn):
             label = f"← {number} · {other[1]}" if k == 0 else f"{number} · {other[1]} →"
             assert f"[{label}]({other[0]}.ipynb)" in last, f"{slug}: navigation line {last!r}"
     if nn != "00":
-        assert f"../exercises/{slug}.ipynb" in text and f"../solutions/{slug}.ipynb" in text
+        assert f"../exercises/{nn}_exercises_{slug[3:]}.ipynb" in text
+        assert f"../solutions/{nn}_solutions_{slug[3:]}.ipynb" in text
         names = {n for n, e in EXERCISES.items() if e.lesson == nn}
         exercises = _cell(slug, "exercises")
         assert names and all(f"`{n}" in exercises for n in names), (slug, names)
@@ -301,7 +303,7 @@ def test_start_here_gives_the_readme_commands_exactly():
     blocks = re.findall(r"```sh\n(.*?)\n```", _cell("00_start_here", "install"), flags=re.S)
     assert _readme_block("<!-- start-command -->") in [b.strip() for b in blocks]
     assert _readme_block("<!-- test-command -->") in [b.strip() for b in blocks]
-    assert "softmax-course check exercises/01_definition.ipynb" in _cell("00_start_here", "hints")
+    assert "softmax-course check exercises/01_exercises_definition.ipynb" in _cell("00_start_here", "hints")
 
 
 def test_start_here_demonstrates_check_on_a_wrong_and_a_right_softmax():
@@ -384,7 +386,7 @@ def test_log_softmax_range_is_stated_as_it_is():
     assert "each along an `axis` and finite for any finite logits" not in exercises   # the old claim
     assert "The\nfirst two are finite for any finite logits" in exercises
     assert "$-2 \\times 10^{308}$" in _cell("03_max_trick", "exercises")
-    solutions = nbformat.read(ROOT / "solutions" / "03_max_trick.ipynb", as_version=4)
+    solutions = nbformat.read(ROOT / "solutions" / "03_solutions_max_trick.ipynb", as_version=4)
     intro = solutions.cells[0].source
     assert "finite for any finite logits" not in intro and "[1e308, -1e308]" in intro
 
@@ -393,7 +395,7 @@ def test_log_softmax_range_is_stated_as_it_is():
 def test_the_log1p_exercise_states_its_examples_right():
     from course_lib.exercises.lesson03 import LOG1P_REFERENCE
 
-    solutions = nbformat.read(ROOT / "solutions" / "03_max_trick.ipynb", as_version=4)
+    solutions = nbformat.read(ROOT / "solutions" / "03_solutions_max_trick.ipynb", as_version=4)
     text = "\n".join(c.source for c in solutions.cells if c.cell_type == "markdown")
     assert f"{float(LOG1P_REFERENCE([0.0, -50.0])):.2e}" == "1.93e-22" and "1.93 \\times 10^{-22}" in text
     assert 1.0 + np.exp(-50.0) == 1.0 and np.log1p(np.exp(-50.0)) > 0

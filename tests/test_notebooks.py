@@ -94,8 +94,8 @@ def test_stored_notebooks_are_executed_clean_and_lean(path):
 
 
 def test_check_command_grades_one_notebook(capsys):
-    solution = ROOT / "solutions" / "01_definition.ipynb"
-    exercise = ROOT / "exercises" / "01_definition.ipynb"
+    solution = ROOT / "solutions" / "01_solutions_definition.ipynb"
+    exercise = ROOT / "exercises" / "01_exercises_definition.ipynb"
     assert cli.main(["check", str(solution), "--seed", "1"]) == 0
     out = capsys.readouterr().out
     total = sum(e.points for e in EXERCISES.values() if e.lesson == "01")
@@ -213,6 +213,6 @@ def test_numbers_the_exercise_notebooks_state_are_right():
     }
     assert -800 // np.log(10) == -348  # e^-800 = 10^(-800 / ln 10) lies in [1e-348, 1e-347)
     for name, texts in stated.items():
-        text = _text(ROOT / "solutions" / f"{name}.ipynb")
+        text = _text(ROOT / "solutions" / f"{name[:3]}solutions_{name[3:]}.ipynb")
         for t in texts:
             assert t in text, f"{name}: {t!r} is not stated as computed"

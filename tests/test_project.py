@@ -135,3 +135,25 @@ def test_the_emulated_machine_switches_off_every_simd_dispatch_target():
     text = (ROOT / ".ci" / "emulated-machine").read_text(encoding="utf-8")
     off = re.search(r'NPY_DISABLE_CPU_FEATURES="([^"]*)"', text).group(1).split()
     assert set(np_core.__cpu_dispatch__) <= set(off)
+
+
+def test_readme_lesson_table_lists_every_lesson_and_its_graded_exercises():
+    """One row per lesson notebook; each row names exactly its lesson's exercises (from the
+    exercise bank) and links to files that exist, so a new exercise or lesson shows up here."""
+    from course_lib.grading import EXERCISES
+
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| (\d\d) \|.*\|$", README, re.M)}
+    lessons = sorted(p.name[:2] for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(rows) == lessons and "08" in lessons
+    for nn, row in rows.items():
+        cells = [c.strip() for c in row.strip("|").split(" | ")]
+        wanted = [n for n, e in EXERCISES.items() if e.lesson == nn]
+        named = re.findall(r"`(\w+)`", cells[-1].split(" — ")[0])
+        assert named == wanted, f"README row {nn} lists {named}, the bank has {wanted}"
+        links = re.findall(r"\]\(([^)\s]+)\)", row)
+        assert any(link.startswith(f"notebooks/{nn}_") for link in links), row
+        if wanted:
+            assert any(link.startswith(f"exercises/{nn}_exercises_") for link in links), row
+            assert any(link.startswith(f"solutions/{nn}_solutions_") for link in links), row
+        for link in links:
+            assert (ROOT / link).is_file(), f"README row {nn} links to {link}, not a file"

@@ -459,8 +459,11 @@ def _notes(entry) -> list:
     for name, res in entry.get("exercises", {}).items():
         if res.get("delegated"):
             notes.append(f"{name}: delegated to {res['delegated']} (0 points)")
-        if res.get("status") == "error" and res.get("message", "").startswith("Tampered"):
-            notes.append(f"{name}: tampered outcome channel (0 points)")
+        if res.get("status") == "error":
+            message = res.get("message") or ""
+            notes.append(f"{name}: tampered outcome channel (0 points)"
+                         if message.startswith("Tampered") else
+                         f"{name} not graded: {message.rstrip('.')[:160]}")
     return [plain_text(n) for n in notes]
 
 

@@ -159,6 +159,25 @@ class Kernel:
             return "timeout" if self._answers() else "dead"
         return "error" if errors else "ok"
 
+    def skip_number(self) -> None:
+        """Take the execution number of a cell that is not run (one that killed the kernel
+        before), so that the cells after it keep the numbers JupyterLab gives them: an error
+        raised later in a student's function names its cell as ``cell [k]`` (see
+        :func:`course_lib.grading.run.where_raised`)."""
+        import nbformat
+        from nbclient.exceptions import DeadKernelError
+
+        placeholder = nbformat.v4.new_code_cell("pass")
+        self.nb.cells.append(placeholder)
+        saved, self.client.timeout = self.client.timeout, _whole(self.probe_seconds)
+        try:
+            self.client.execute_cell(placeholder, len(self.nb.cells) - 1)
+        except DeadKernelError:
+            pass
+        finally:
+            self.client.timeout = saved
+            self.nb.cells.pop()
+
     def _answers(self) -> bool:
         """Does an interrupted kernel take orders again? If not, it is stopped."""
         import nbformat
@@ -253,7 +272,10 @@ def run(request: dict) -> dict:
         with Kernel(nb, work, timeout, float(request.get("probe_seconds", 10.0)),
                     request.get("mode", "")) as kernel:
             for index in code:
-                if index in skip or out_of_time:
+                if out_of_time:
+                    continue
+                if index in skip:
+                    kernel.skip_number()
                     continue
                 if deadline is None:
                     deadline = time.monotonic() + limit

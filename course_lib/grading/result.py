@@ -279,15 +279,19 @@ class CheckResult:
 
     # ----- HTML --------------------------------------------------------------------------------
     def _repr_html_(self) -> str:
-        # JupyterLab's theme colours (readable in its light and dark themes), with fallbacks
-        # for other front ends; a passing check keeps the plain green it always had.
-        colour = {"passed": "#1a7f37", "failed": "var(--jp-warn-color0, #b35900)",
+        # The status colour marks the bar on the left only: JupyterLab's theme colours, with
+        # fallbacks for other front ends. No theme colour is readable as text on both themes'
+        # backgrounds (orange on white, red and green on the dark theme's near-black fall below
+        # WCAG's 4.5:1), so all text keeps the theme's own font colour; the ✓/✗ and the words
+        # say the status.
+        colour = {"passed": "var(--jp-success-color0, #1a7f37)",
+                  "failed": "var(--jp-warn-color0, #b35900)",
                   "not implemented": "var(--jp-content-font-color2, #57606a)"}.get(
             self.status, "var(--jp-error-color0, #b31d28)")
         e = html.escape
         parts = [f'<div style="border-left:4px solid {colour};padding:2px 8px;margin:2px 0;'
                  f'font-size:0.92em;line-height:1.35">',
-                 f'<div style="color:{colour};font-weight:600">{e(self.headline())}</div>']
+                 f'<div style="font-weight:600">{e(self.headline())}</div>']
         if self.message:
             parts.append(f"<div>{_html_text(self.message)}</div>")
         for name, hint in self.mistakes:
