@@ -10,6 +10,7 @@ import copy
 import csv
 import json
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -417,3 +418,81 @@ def test_a_notebook_time_limit_and_plain_error_notes(tmp_path):
     assert str(tmp_path) not in pages
     page = (out / "feedback" / "01_stub.html").read_text(encoding="utf-8")
     assert "not implemented yet" in page
+
+
+def test_a_line_forged_during_the_calls_stays_visible(tmp_path):
+    """The hostile class's forge, made deterministic: while the grader's calls run, something
+    else in the kernel (a thread) appends an outcome line of its own. The kernel side appends
+    its lines after it (O_APPEND), so the worker counts one line too many and the exercise is
+    tampered. (Written from its own offset, the kernel side wrote over the forged line and hid
+    it: the forger's values then scored, now and then, as the threads' timing allowed.)"""
+    import inspect
+
+    from course_lib.batch import worker
+    from course_lib.grading import run as run_module
+
+    ns = {"__name__": "kernel"}
+    exec(inspect.getsource(run_module), ns)
+    channel = tmp_path / "outcomes.jsonl"
+    calls = [{"id": f"t{i}-nonce", "function": "softmax", "args": [{"json": [1.0, 2.0]}],
+              "kwargs": {}} for i in range(3)]
+    (tmp_path / "request.json").write_text(json.dumps({"calls": calls}))
+    forged = []
+
+    def softmax(z):
+        if not forged:  # once, during the first call, as a forging thread would
+            with channel.open("a") as f:
+                f.write(json.dumps({"id": "t0-nonce", "outcome": {}}) + "\n")
+            forged.append(1)
+        return np.zeros(np.shape(z))
+
+    ns["run_requests"]({"softmax": softmax}, str(tmp_path))
+    assert len(channel.read_text().splitlines()) == 4
+    got = worker.read_outcomes(str(tmp_path), [(f"t{i}", f"t{i}-nonce") for i in range(3)])
+    assert got["tampered"] == ("4 outcomes for 3 calls: something else wrote into the "
+                               "grader's channel")
+    honest = tmp_path / "honest"
+    honest.mkdir()
+    (honest / "request.json").write_text(json.dumps({"calls": calls}))
+    ns["run_requests"]({"softmax": lambda z: np.zeros(np.shape(z))}, str(honest))
+    got = worker.read_outcomes(str(honest), [(f"t{i}", f"t{i}-nonce") for i in range(3)])
+    assert got["tampered"] is None and len(got["outcomes"]) == 3
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="the reaper reads /proc")
+def test_a_starting_worker_is_never_taken_for_an_orphan(tmp_path):
+    """The fallback's reaper runs after each notebook, while other slots start their workers.
+    A worker running but not yet registered as live looked like an orphan of a sandbox (a child
+    of the grader with a sandbox's environment) and was killed: an honest classmate's row said
+    "the sandbox ended without a result". Starting and registering are one step now."""
+    import sys
+    import threading
+
+    from course_lib.batch import isolation
+    from course_lib.batch import notebook as batch
+
+    protection = isolation.protection("fallback")
+    stop = threading.Event()
+
+    def other_slot():
+        while not stop.is_set():
+            batch._reap_orphans()
+
+    reaper = threading.Thread(target=other_slot)
+    reaper.start()
+    started = []
+    try:
+        for _ in range(30):
+            box = isolation.Sandbox(tmp_path, 0, protection)
+            started.append((box, batch._start(box, [sys.executable, "-S", "-c",
+                                                    "import time; time.sleep(60)"])))
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        reaper.join()
+        killed = [proc.returncode for _, proc in started if proc.poll() is not None]
+        for box, proc in started:
+            with batch._LIVE_LOCK:
+                batch._LIVE.discard(proc.pid)
+            box.end()
+    assert killed == []
