@@ -496,3 +496,40 @@ def test_a_starting_worker_is_never_taken_for_an_orphan(tmp_path):
                 batch._LIVE.discard(proc.pid)
             box.end()
     assert killed == []
+
+
+@pytest.mark.skipif(sandbox.landlock_abi() == 0, reason="no Landlock on this machine")
+def test_a_fallback_sandbox_cannot_read_another_grading_runs_sandboxes():
+    """Two grading runs on one machine (fallback mode: the network is open): a kernel of one
+    may not read the other run's connection files, nor its own run's other sandboxes."""
+    import shutil
+    import subprocess
+    import sys
+
+    from course_lib.batch import isolation
+    from course_lib.batch.notebook import make_base
+
+    protection = isolation.protection("fallback")
+    other, mine = make_base(), make_base()
+    try:
+        secret = other / "s1" / "home" / "kernel-1.json"
+        secret.parent.mkdir(parents=True)
+        secret.write_text('{"key": "k"}', encoding="utf-8")
+        box = isolation.Sandbox(mine, 0, protection)
+        sibling = isolation.Sandbox(mine, 1, protection)
+        (sibling.work / "kernel-2.json").write_text("{}", encoding="utf-8")
+        own = box.work / "kernel-0.json"
+        own.write_text("{}", encoding="utf-8")
+        policy = sandbox.write_policy(box.root / "policy.json", writable=box.writable(),
+                                      protected=box.landlock_protected())
+        probe = (
+            "import sys\nfor path in sys.argv[1:]:\n    try:\n        open(path).read()\n"
+            "        print('read')\n    except PermissionError:\n        print('denied')\n")
+        out = subprocess.run(
+            sandbox.launcher(policy) + [sys.executable, "-c", probe, str(secret),
+                                        str(sibling.work / "kernel-2.json"), str(own)],
+            capture_output=True, text=True, check=True).stdout.split()
+        assert out == ["denied", "denied", "read"]
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)
