@@ -4,7 +4,8 @@ Grades N copies of a solution notebook with ``softmax-course grade --jobs J`` (e
 in a disposable sandbox of its own, then its exercises called with public and hidden tests), and
 runs the same copies one after another with ``jupyter nbconvert --to notebook --execute`` (what a
 hand-rolled grading script does, without any tests or isolation). Both are timed as whole
-commands, start-up included, in the same run, and the ratio is printed. Goal: grading at most
+commands, start-up included, in the same run (half of the plain executions before the grading,
+half after), and the ratio is printed, with the machine's load along the way. Goal: grading at most
 0.8x the time of the plain executions, the sandbox included.
 
 It also prints the grader's peak memory (the ``softmax-course grade`` process alone: its
@@ -16,7 +17,7 @@ when you quote the ratio): with 300 copies the plain runs alone take most of an 
 
 Run::
 
-    python benchmarks/bench_grading.py              # 20 copies of solutions/03_max_trick, 2 jobs
+    python benchmarks/bench_grading.py              # 20 copies of solutions/03_solutions_max_trick, 2 jobs
     python benchmarks/bench_grading.py --copies 300 --jobs 2 --plain-sample 30
 """
 
@@ -113,16 +114,24 @@ def main(argv=None) -> None:
         files = sorted(str(p) for p in folder.iterdir())
         env = {**os.environ, "PYTHONHASHSEED": "0"}
 
+        plain_out = work / "executed"
+        sample = files if args.plain_sample is None else files[:args.plain_sample]
+
+        def plain_runs(part):
+            return sum(timed([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook",
+                              "--execute", "--output-dir", str(plain_out), f], env=env)
+                       for f in part)
+
+        # half of the plain executions before the grading and half after, so that a shared
+        # machine's load drifting during the run weighs on both sides alike
         load_before = os.getloadavg()
+        plain = plain_runs(sample[:len(sample) // 2])
+        load_grade = os.getloadavg()
         grade = grade_and_watch([sys.executable, "-m", "course_lib", "grade", *files, "--out",
                                  str(work / "grades"), "--jobs", str(args.jobs), "--sandbox",
                                  args.sandbox], env)
-        plain_out = work / "executed"
-        sample = files if args.plain_sample is None else files[:args.plain_sample]
-        plain = 0.0
-        for f in sample:
-            plain += timed([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook",
-                            "--execute", "--output-dir", str(plain_out), f], env=env)
+        load_grade_end = os.getloadavg()
+        plain += plain_runs(sample[len(sample) // 2:])
         plain *= len(files) / len(sample)
         load_after = os.getloadavg()
         rows = (work / "grades" / "grades.csv").read_text(encoding="utf-8").splitlines()
@@ -134,8 +143,9 @@ def main(argv=None) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     mb = 2**20
-    print(f"{args.copies} copies of {source.name}, {os.cpu_count()} cores, load average "
-          f"{load_before[0]:.1f} before, {load_after[0]:.1f} after")
+    print(f"{args.copies} copies of {source.name}, {os.cpu_count()} cores; 1-minute load "
+          f"average {load_before[0]:.1f} at the start, {load_grade[0]:.1f} and "
+          f"{load_grade_end[0]:.1f} as the grading began and ended, {load_after[0]:.1f} at the end")
     print(f"  sandbox: {sandbox['description']}")
     print(f"  softmax-course grade --jobs {args.jobs}:      {grade['seconds']:6.1f} s "
           f"({grade['seconds'] / args.copies:.2f} s per notebook, tests included)")

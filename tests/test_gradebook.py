@@ -10,6 +10,7 @@ import copy
 import csv
 import json
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -386,6 +387,14 @@ def test_a_grader_killed_midway_resumes_without_grading_twice(tmp_path):
     assert [(r["id"], r["total"]) for r in rows] == [("01_a", "2"), ("01_b", "2"), ("01_c", "2")]
     again = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=600)
     assert "(3 reused from the journal)" in again.stdout
+    # a changed submission is graded again, the unchanged ones are reused
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("def softmax(z):\n    return z")]
+    nbformat.write(nb, folder / "01_b.ipynb")
+    changed = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=600)
+    assert "(2 reused from the journal)" in changed.stdout, changed.stdout
+    rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
+    assert [(r["id"], r["total"]) for r in rows] == [("01_a", "2"), ("01_b", "0"), ("01_c", "2")]
 
 
 def test_a_notebook_time_limit_and_plain_error_notes(tmp_path):
@@ -480,3 +489,118 @@ def test_after_a_replay_errors_name_cells_as_jupyterlab_numbers_them(tmp_path):
     page = (tmp_path / "out" / "feedback" / "01_replayed.html").read_text(encoding="utf-8")
     assert "raised in cell [3], line 3: return np.exp(z) / no_such_name" in page
     assert "cell [2], line" not in page
+
+
+def test_a_line_forged_during_the_calls_stays_visible(tmp_path):
+    """The hostile class's forge, made deterministic: while the grader's calls run, something
+    else in the kernel (a thread) appends an outcome line of its own. The kernel side appends
+    its lines after it (O_APPEND), so the worker counts one line too many and the exercise is
+    tampered. (Written from its own offset, the kernel side wrote over the forged line and hid
+    it: the forger's values then scored, now and then, as the threads' timing allowed.)"""
+    import inspect
+
+    from course_lib.batch import worker
+    from course_lib.grading import run as run_module
+
+    ns = {"__name__": "kernel"}
+    exec(inspect.getsource(run_module), ns)
+    channel = tmp_path / "outcomes.jsonl"
+    calls = [{"id": f"t{i}-nonce", "function": "softmax", "args": [{"json": [1.0, 2.0]}],
+              "kwargs": {}} for i in range(3)]
+    (tmp_path / "request.json").write_text(json.dumps({"calls": calls}))
+    forged = []
+
+    def softmax(z):
+        if not forged:  # once, during the first call, as a forging thread would
+            with channel.open("a") as f:
+                f.write(json.dumps({"id": "t0-nonce", "outcome": {}}) + "\n")
+            forged.append(1)
+        return np.zeros(np.shape(z))
+
+    ns["run_requests"]({"softmax": softmax}, str(tmp_path))
+    assert len(channel.read_text().splitlines()) == 4
+    got = worker.read_outcomes(str(tmp_path), [(f"t{i}", f"t{i}-nonce") for i in range(3)])
+    assert got["tampered"] == ("4 outcomes for 3 calls: something else wrote into the "
+                               "grader's channel")
+    honest = tmp_path / "honest"
+    honest.mkdir()
+    (honest / "request.json").write_text(json.dumps({"calls": calls}))
+    ns["run_requests"]({"softmax": lambda z: np.zeros(np.shape(z))}, str(honest))
+    got = worker.read_outcomes(str(honest), [(f"t{i}", f"t{i}-nonce") for i in range(3)])
+    assert got["tampered"] is None and len(got["outcomes"]) == 3
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="the reaper reads /proc")
+def test_a_starting_worker_is_never_taken_for_an_orphan(tmp_path):
+    """The fallback's reaper runs after each notebook, while other slots start their workers.
+    A worker running but not yet registered as live looked like an orphan of a sandbox (a child
+    of the grader with a sandbox's environment) and was killed: an honest classmate's row said
+    "the sandbox ended without a result". Starting and registering are one step now."""
+    import sys
+    import threading
+
+    from course_lib.batch import isolation
+    from course_lib.batch import notebook as batch
+
+    protection = isolation.protection("fallback")
+    stop = threading.Event()
+
+    def other_slot():
+        while not stop.is_set():
+            batch._reap_orphans()
+
+    reaper = threading.Thread(target=other_slot)
+    reaper.start()
+    started = []
+    try:
+        for _ in range(30):
+            box = isolation.Sandbox(tmp_path, 0, protection)
+            started.append((box, batch._start(box, [sys.executable, "-S", "-c",
+                                                    "import time; time.sleep(60)"])))
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        reaper.join()
+        killed = [proc.returncode for _, proc in started if proc.poll() is not None]
+        for box, proc in started:
+            with batch._LIVE_LOCK:
+                batch._LIVE.discard(proc.pid)
+            box.end()
+    assert killed == []
+
+
+@pytest.mark.skipif(sandbox.landlock_abi() == 0, reason="no Landlock on this machine")
+def test_a_fallback_sandbox_cannot_read_another_grading_runs_sandboxes():
+    """Two grading runs on one machine (fallback mode: the network is open): a kernel of one
+    may not read the other run's connection files, nor its own run's other sandboxes."""
+    import shutil
+    import subprocess
+    import sys
+
+    from course_lib.batch import isolation
+    from course_lib.batch.notebook import make_base
+
+    protection = isolation.protection("fallback")
+    other, mine = make_base(), make_base()
+    try:
+        secret = other / "s1" / "home" / "kernel-1.json"
+        secret.parent.mkdir(parents=True)
+        secret.write_text('{"key": "k"}', encoding="utf-8")
+        box = isolation.Sandbox(mine, 0, protection)
+        sibling = isolation.Sandbox(mine, 1, protection)
+        (sibling.work / "kernel-2.json").write_text("{}", encoding="utf-8")
+        own = box.work / "kernel-0.json"
+        own.write_text("{}", encoding="utf-8")
+        policy = sandbox.write_policy(box.root / "policy.json", writable=box.writable(),
+                                      protected=box.landlock_protected())
+        probe = (
+            "import sys\nfor path in sys.argv[1:]:\n    try:\n        open(path).read()\n"
+            "        print('read')\n    except PermissionError:\n        print('denied')\n")
+        out = subprocess.run(
+            sandbox.launcher(policy) + [sys.executable, "-c", probe, str(secret),
+                                        str(sibling.work / "kernel-2.json"), str(own)],
+            capture_output=True, text=True, check=True).stdout.split()
+        assert out == ["denied", "denied", "read"]
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)

@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import nbformat
@@ -34,6 +35,7 @@ from course_lib.grading import EXERCISES
 from course_lib.grading.result import CheckResult
 
 TIMEOUT = 8
+JOBS = 2
 SECRET = "hunter2-softmax-course-secret"
 TOKEN = f"HOSTILE{os.getpid()}X"  # in every command line a hostile notebook starts
 MEMORY = 512 * 2**20             # each sandbox's memory in these batches (cgroup)
@@ -328,6 +330,24 @@ def _survivors(sandbox_ids) -> list:
     return found
 
 
+def _kernels() -> set:
+    """The sandboxes (their ``SOFTMAX_COURSE_SANDBOX_ID``) with a kernel process running now.
+    A kernel's forks (the memory bomb's) carry the same marker: they are not counted twice."""
+    found = set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if b"ipykernel" not in Path(entry.path, "cmdline").read_bytes():
+                continue
+            env = Path(entry.path, "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        found |= {v.split(b"=", 1)[1].decode() for v in env
+                  if v.startswith(b"SOFTMAX_COURSE_SANDBOX_ID=")}
+    return found
+
+
 @pytest.fixture(scope="module", params=["bubblewrap", "fallback"])
 def batch(request, tmp_path_factory):
     mode = request.param
@@ -344,18 +364,33 @@ def batch(request, tmp_path_factory):
     before = {p: _state(p) for p in files}
     env = {**os.environ, "SOFTMAX_COURSE_TEST_SECRET": SECRET,
            "SOFTMAX_COURSE_SANDBOX_MEMORY": str(MEMORY)}
-    run = subprocess.run(
-        [sys.executable, "-m", "course_lib", "grade", *map(str, files), "--out", str(out),
-         "--jobs", "2", "--timeout", str(TIMEOUT), "--notebook-timeout", "60",
-         "--sandbox", mode, "--seed", "5"],
-        capture_output=True, env=env, timeout=1200, stdin=subprocess.DEVNULL)
+    samples, stop = [], threading.Event()
+
+    def watch():  # the sandboxes that have a kernel running, every 0.1 s while the batch runs
+        while not stop.is_set():
+            samples.append(_kernels())
+            stop.wait(0.1)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "course_lib", "grade", *map(str, files), "--out", str(out),
+             "--jobs", str(JOBS), "--timeout", str(TIMEOUT), "--notebook-timeout", "60",
+             "--sandbox", mode, "--seed", "5"],
+            capture_output=True, env=env, timeout=1200, stdin=subprocess.DEVNULL)
+    finally:
+        stop.set()
+        watcher.join()
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    ids = {s.get("sandbox_id") for s in results["submissions"]} - {None, ""}
+    samples = [sample & ids for sample in samples]  # other batches may run on this machine
     survivors = _survivors([s.get("sandbox_id") for s in results["submissions"]])
     rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
     by_file = {Path(s["file"]): s for s in results["submissions"]}
     return dict(mode=mode, run=run, out=out, folder=folder, expected=expected, before=before,
                 results=results, rows=rows, by_file=by_file, survivors=survivors,
-                protection=protection)
+                protection=protection, samples=samples)
 
 
 def test_the_grader_survives_and_every_file_gets_a_row(batch):
@@ -374,6 +409,14 @@ def test_every_honest_student_keeps_full_marks_and_no_cheat_scores(batch):
                                             got["cell_errors"], got["exercises"])
 
 
+def test_at_most_jobs_kernels_are_alive_at_any_time(batch):
+    """Each notebook's kernel ends with its sandbox: sampled while the batch ran, never more
+    sandboxes with a kernel than ``--jobs`` (the sampler did see kernels, more than ``--jobs``
+    of them over the batch)."""
+    assert max(len(s) for s in batch["samples"]) <= JOBS
+    assert len(set().union(*batch["samples"])) > JOBS
+
+
 def test_nothing_the_class_started_survives_the_batch(batch):
     assert batch["survivors"] == []
 
@@ -388,9 +431,10 @@ def test_the_originals_are_untouched(batch):
 
 def test_a_forged_outcome_channel_scores_0_and_says_tampered(batch):
     forge = batch["by_file"][batch["folder"] / "01_forge.ipynb"]
-    assert forge["score"] == 0
+    assert forge["score"] == 0, (forge["status"], forge["message"], forge["notes"])
     message = forge["exercises"]["softmax"]["message"]
-    assert message.startswith("Tampered"), message
+    assert message.startswith("Tampered"), (message, forge["status"], forge["message"],
+                                            forge["notes"], forge["seconds"])
     row = next(r for r in batch["rows"] if r["id"] == "01_forge")
     assert "tampered" in row["notes"]
 

@@ -541,10 +541,15 @@ class Sandbox:
 
     def landlock_protected(self) -> list:
         """What the worker may not read (Landlock): in the fallback mode, the batch's other
-        sandboxes and the given paths (the submissions, the gradebook)."""
+        sandboxes, every other batch's folder of sandboxes beside it (another grading run on
+        this machine: its kernels' connection files), and the given paths (the submissions,
+        the gradebook). Folders made there later are not readable either: the temporary
+        folder itself is not granted, only what it held when the sandbox was confined."""
         if self.protection.mode == "bubblewrap":
             return []  # nothing of the kind is mounted
-        return [str(self.root.parent), *getattr(self, "protected", [])]
+        base = self.root.parent
+        others = sorted(str(p) for p in base.parent.glob("softmax-course-grade-*") if p != base)
+        return [str(base), *others, *getattr(self, "protected", [])]
 
     def start(self, command) -> subprocess.Popen:
         self.proc = subprocess.Popen(

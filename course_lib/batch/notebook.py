@@ -357,9 +357,7 @@ def _run_in_sandbox(nb, names, seed, timeout, notebook_timeout, protection, slot
         del request
         if protection.mode == "fallback":
             isolation.harden_grader()
-        proc = box.start(command)
-        with _LIVE_LOCK:
-            _LIVE.add(proc.pid)
+        proc = _start(box, command)
         limit = notebook_timeout + timeout * (len(names) + 2) + START_SECONDS
         expired = threading.Event()
 
@@ -400,9 +398,7 @@ def _run_in_sandbox(nb, names, seed, timeout, notebook_timeout, protection, slot
     finally:
         killed = box.end()
         if protection.mode == "fallback":
-            with _LIVE_LOCK:
-                live = set(_LIVE)
-            isolation.reap_orphans(live)
+            _reap_orphans()
         report.peak_bytes = box.peak_bytes
     if expired.is_set():
         return {"status": "could not run",
@@ -413,6 +409,24 @@ def _run_in_sandbox(nb, names, seed, timeout, notebook_timeout, protection, slot
             f"{killed} process{'es' if killed > 1 else ''} still running when the notebook was "
             "done were stopped")
     return reply
+
+
+def _start(box, command):
+    """Start a sandbox's worker and register it as live, in one step under the lock: a reaper
+    running for another slot (:func:`_reap_orphans`) never sees a worker that is running but
+    not yet registered, which it would take for an orphan and kill."""
+    with _LIVE_LOCK:
+        proc = box.start(command)
+        _LIVE.add(proc.pid)
+    return proc
+
+
+def _reap_orphans() -> int:
+    """Kill the orphans handed to the grader (fallback mode), sparing the live workers. The
+    lock is held from the snapshot of the live workers to the last kill, so no worker can
+    start in between."""
+    with _LIVE_LOCK:
+        return isolation.reap_orphans(set(_LIVE))
 
 
 def _verify(key: bytes, raw: bytes) -> dict:

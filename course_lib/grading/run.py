@@ -374,7 +374,10 @@ def run_requests(namespace, folder) -> None:
     """
     with open(os.path.join(folder, "request.json"), encoding="utf-8") as f:
         request = json.load(f)
-    with open(os.path.join(folder, "outcomes.jsonl"), "w", encoding="utf-8") as sink:
+    # append mode (O_APPEND): every line lands at the end of the file, so a line written by
+    # anything else in the kernel (a thread, a child) stays there for the worker to count;
+    # a plain "w" would write over it from its own offset and hide the forgery
+    with open(os.path.join(folder, "outcomes.jsonl"), "a", encoding="utf-8") as sink:
         for item in request["calls"]:
             fn = namespace.get(item["function"])
             if not callable(fn):
