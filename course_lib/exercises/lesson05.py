@@ -717,8 +717,9 @@ FIT_TEMPERATURE = register(Exercise(
         Mistake("not a positive temperature", _not_positive,
                 "for {input} you return {got}, which is not a temperature: T must be a finite "
                 "number above 0. A nan comes from a search that leaves its range or starts "
-                "from an infinite one (exp of a large number is inf, and inf - inf is nan); a "
-                "negative number from returning a log.",
+                "from an infinite one (exp of a large number is inf, and inf - inf is nan), or "
+                "from a score that is nan itself (an NLL computed without the max trick, for "
+                "large logits); a negative number from returning a log.",
                 more="Print lo, hi and the two inner points at each step of your search: they "
                      "must stay finite and nested, lo < a < b < hi, with the interval "
                      "shrinking. The golden-section factor is (sqrt(5) - 1) / 2 = 0.618, below "
