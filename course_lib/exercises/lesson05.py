@@ -567,18 +567,21 @@ def _clipped(transform=lambda v: v, rtol=1e-2, min_agree=2, min_clipped=2):
             got.append(t)
             expected.append(float(np.ravel(ev.expected(name))[0]))
         low, high = min(got), max(got)
-        agree, clipped, evidence = 0, 0, None
+        agree, clipped, shown = [], [], None
         for name, t, e in zip(names, got, expected):
             if np.isclose(t, e, rtol=rtol, atol=0):
-                agree += 1
-                continue
-            if not ((np.isclose(t, low, rtol=1e-9, atol=0) and e < low)
-                    or (np.isclose(t, high, rtol=1e-9, atol=0) and e > high)):
+                agree.append(name)
+            elif (np.isclose(t, low, rtol=1e-9, atol=0) and e < low) or \
+                    (np.isclose(t, high, rtol=1e-9, atol=0) and e > high):
+                clipped.append(name)
+            else:
                 return None
-            clipped += 1
-            if evidence is None and not ev.right(name):
-                evidence = name
-        return evidence if agree >= min_agree and clipped >= min_clipped else None
+        if len(agree) < min_agree or len(clipped) < min_clipped:
+            return None
+        # the evidence shown: a clipped test (the range's end), or with a transform one where
+        # the transformed value agrees (the plainest sign of the transform)
+        order = agree + clipped if min_clipped == 0 else clipped + agree
+        return next((name for name in order if not ev.right(name)), None)
 
     return detect
 
@@ -725,7 +728,8 @@ FIT_TEMPERATURE = register(Exercise(
                      "shrinking. The golden-section factor is (sqrt(5) - 1) / 2 = 0.618, below "
                      "1, and the answer is exp of the middle of the final log interval."),
         Mistake("score returns None", raised("TypeError", containing="NoneType"),
-                "for {input} your code {got}: a value that should be a number is None. The "
+                "for {input} your code stopped with {got}: a value that should be a number is "
+                "None. The "
                 "likely cause is a helper (the function that scores a temperature) that "
                 "computes the NLL but has no `return`, so it gives None, and comparing two "
                 "scores fails.",
