@@ -380,6 +380,72 @@ def temperature_int_in_place(z, y):
     return float(math.exp(res.x))
 
 
+def _golden(score, lo, hi, g=(math.sqrt(5) - 1) / 2, inner_a=None):
+    """A golden-section search of ``score`` over [lo, hi]; the middle of the final interval."""
+    a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+    fa, fb = score(a), score(b)
+    for _ in range(200):
+        if not hi - lo > 1e-7:
+            break
+        if fa < fb:
+            hi, b, fb = b, a, fa
+            a = hi - g * (hi - lo) if inner_a is None else inner_a(lo, hi, g)
+            fa = score(a)
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + g * (hi - lo)
+            fb = score(b)
+    return (lo + hi) / 2
+
+
+def temperature_golden_ratio_itself(z, y):
+    # the golden ratio 1.618 where its conjugate 0.618 belongs: the inner points leave the
+    # interval, exp of them overflows, and the search ends on nan
+    with np.errstate(all="ignore"):
+        return float(np.exp(_golden(lambda s: _nll(z, y, np.exp(s)), np.log(1e-3), np.log(1e3),
+                                    g=(math.sqrt(5) + 1) / 2)))
+
+
+def temperature_score_without_return(z, y):
+    def nll(s):
+        _nll(z, y, math.exp(s))  # computed, never returned: the score is None
+
+    return float(math.exp(_golden(nll, math.log(1e-3), math.log(1e3))))
+
+
+def temperature_score_divides_by_s(z, y):
+    # searches s = log T and returns exp(s), but scores softmax(z / s): the best s is T itself
+    with np.errstate(all="ignore"):
+        return float(math.exp(_golden(lambda s: _nll(z, y, s), math.log(1e-3), math.log(1e3))))
+
+
+def temperature_range_one_to_ten(z, y):
+    # "a temperature softens": the search only looks at T from 1 to 10
+    return float(math.exp(_golden(lambda s: _nll(z, y, math.exp(s)), 0.0, math.log(10.0))))
+
+
+def temperature_inner_point_outside(z, y):
+    # the new inner point after "the minimum is in [lo, b]" put above hi instead of below it
+    return float(math.exp(_golden(lambda s: _nll(z, y, math.exp(s)), math.log(1e-3), math.log(1e3),
+                                  inner_a=lambda lo, hi, g: hi + g * (hi - lo))))
+
+
+def _ece(z, y, t, n_bins=15):
+    s = np.asarray(z, dtype=float) / t
+    p = np.exp(s - s.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    conf, correct = p.max(axis=1), p.argmax(axis=1) == y
+    bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    return sum(abs(correct[bins == m].mean() - conf[bins == m].mean()) * np.mean(bins == m)
+               for m in range(n_bins) if np.any(bins == m))
+
+
+def temperature_by_ece(z, y):
+    # fitted by the ECE, not the NLL: the binned gap has its minimum elsewhere
+    grid = np.exp(np.linspace(np.log(1e-3), np.log(1e3), 200))
+    return float(grid[np.argmin([_ece(z, y, t) for t in grid])])
+
+
 def temperature_one_argument(z):
     return 1.0
 
@@ -428,6 +494,12 @@ WRONG = [
     ("fit_temperature", "modifies its input", temperature_in_place),
     ("fit_temperature", "integer input", temperature_int_in_place),
     ("fit_temperature", "wrong signature", temperature_one_argument),
+    ("fit_temperature", "not a positive temperature", temperature_golden_ratio_itself),
+    ("fit_temperature", "score returns None", temperature_score_without_return),
+    ("fit_temperature", "score and returned T differ", temperature_score_divides_by_s),
+    ("fit_temperature", "search range too narrow", temperature_range_one_to_ten),
+    ("fit_temperature", "NLL not at its minimum", temperature_inner_point_outside),
+    ("fit_temperature", "NLL not at its minimum", temperature_by_ece),
     ("fit_temperature", "no return", temperature_no_return),
     ("fit_temperature", "result is not numbers", temperature_returns_text),
 ]

@@ -402,6 +402,11 @@ def _in_place_mutants(fn: ast.FunctionDef):
     params = {a.arg for a in fn.args.args}
     out = []
     for i, stmt in enumerate(fn.body):
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            # an operation inside a nested function (fit_temperature's nll(s)) may use its local
+            # names: ``z /= np.exp(s)`` hoisted before the ``def`` is a NameError, not an update
+            # in place, and inside it ``z`` would become local (an UnboundLocalError)
+            continue
         for node in ast.walk(stmt):
             if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Sub, ast.Div)) and \
                     _name(node.left) in params and i > 0:
@@ -627,10 +632,23 @@ NAMES = {
         "comparison": ("left-closed bins", "last bin drops confidence 1.0"),
         "shift": ("confidence is not the max",),
     }),
+    # fit_temperature's sign flips land in the golden-section search (the bracket's ends and
+    # inner points, the loop's condition): the mistake they make is a search that leaves its
+    # interval (nan), ends at one place for every input, or ends away from the NLL's minimum.
+    # Its exp/log swaps land in the range (an end that is exp of a temperature: a range too
+    # narrow or infinite), the score (dividing by s or log s where T = exp(s) belongs) and the
+    # return (log T, or a log of the middle of the log interval: not a positive number). Its one
+    # "off by one" site is the golden-section factor (sqrt(5) - 1) / 2 -> sqrt(5) / 2, above 1,
+    # so the inner points leave the interval and the search gives nan or never ends; its one
+    # "no return" site besides the function's own is the scoring helper.
     "fit_temperature": dict(_COMMON, **{
         "temperature": ("temperature multiplied", "same temperature for every input"),
-        "sign": ("same temperature for every input",),
-        "exp/log": ("same temperature for every input", "returns log T"),
+        "sign": ("same temperature for every input", "not a positive temperature",
+                 "NLL not at its minimum"),
+        "exp/log": ("same temperature for every input", "returns log T", "not a positive temperature",
+                    "search range too narrow", "score and returned T differ"),
+        "off by one": ("not a positive temperature",),
+        "no return": ("no return", "score returns None"),
     }),
     "masked_softmax": dict(_AXIS, **{
         "shift": ("no max trick", "shift by the mean", "shift by the min"),

@@ -13,13 +13,7 @@ NAMED_SHARE = 0.90
 #: Exercises whose share of named mutants is still below NAMED_SHARE (their shares are in
 #: ``python benchmarks/mutation_report.py``); each is a strict xfail, so the suite fails once
 #: one of them reaches the goal and must be taken off this list. New exercises are not on it.
-BELOW_NAMED_GOAL = {
-    "fit_temperature",
-}
-
-# fit_temperature (lesson 05) stays: most of its generic mutants are slips inside the
-# golden-section search (the signs of the bracket updates, exp/log of log T) whose temperatures
-# follow no pattern a known-wrong look-alike could name without naming every wrong T.
+BELOW_NAMED_GOAL: set = set()
 
 #: Exercises added while the harness was written, whose own gaps are strict xfails until their
 #: authors close them: too few mutants (the torch exercises' solutions are a line or two of

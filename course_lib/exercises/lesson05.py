@@ -17,7 +17,7 @@ from .. import calibration as cal
 from .. import classification as cls
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
-from .mistakes import FLOAT32, global_max, broken, common, like, resembles
+from .mistakes import FLOAT32, global_max, broken, common, like, raised, resembles
 from ..grading.registry import register
 
 __all__ = ["CROSS_ENTROPY", "EXPECTED_CALIBRATION_ERROR", "FIT_TEMPERATURE"]
@@ -531,6 +531,84 @@ def _range_too_narrow(ev):
     return evidence
 
 
+def _scalar(ev, name):
+    """The number a test returned, or None when it returned anything else (or raised)."""
+    v = ev.outcome(name).value
+    if v is None or v.size != 1 or v.dtype.kind not in "iuf":
+        return None
+    return float(v.ravel()[0])
+
+
+def _not_positive(ev):
+    """A test returned nan, an infinity, zero or a negative number: no temperature."""
+    for name in ev.names():
+        v = _scalar(ev, name)
+        if v is not None and not (np.isfinite(v) and v > 0):
+            return name
+    return None
+
+
+def _clipped(transform=lambda v: v, rtol=1e-2, min_agree=2, min_clipped=2):
+    """Detect outcomes that, once transformed, are the expected temperature clipped to a range:
+    right (to ``rtol``) on at least ``min_agree`` tests, and on the others (at least
+    ``min_clipped``) the same end value (the smallest or largest of them) where the right
+    temperature lies beyond it."""
+
+    def detect(ev):
+        got, expected, names = [], [], list(ev.names())
+        for name in names:
+            v = _scalar(ev, name)
+            if v is None:
+                return None
+            with np.errstate(all="ignore"):
+                t = float(transform(v))
+            if not np.isfinite(t):
+                return None
+            got.append(t)
+            expected.append(float(np.ravel(ev.expected(name))[0]))
+        low, high = min(got), max(got)
+        agree, clipped, shown = [], [], None
+        for name, t, e in zip(names, got, expected):
+            if np.isclose(t, e, rtol=rtol, atol=0):
+                agree.append(name)
+            elif (np.isclose(t, low, rtol=1e-9, atol=0) and e < low) or \
+                    (np.isclose(t, high, rtol=1e-9, atol=0) and e > high):
+                clipped.append(name)
+            else:
+                return None
+        if len(agree) < min_agree or len(clipped) < min_clipped:
+            return None
+        # the evidence shown: a clipped test (the range's end), or with a transform one where
+        # the transformed value agrees (the plainest sign of the transform)
+        order = agree + clipped if min_clipped == 0 else clipped + agree
+        return next((name for name in order if not ev.right(name)), None)
+
+    return detect
+
+
+def _mean_nll(z, y, t):
+    s = np.asarray(z, dtype=float) / t
+    m = s.max(axis=1, keepdims=True)
+    log_p = s - m - np.log(np.exp(s - m).sum(axis=1, keepdims=True))
+    return -float(np.mean(log_p[np.arange(len(y)), np.asarray(y)]))
+
+
+def _not_the_minimum(ev):
+    """Every test returned a positive number, and on a wrong one the mean NLL at that T is
+    higher than at the right T: what came back is not where the NLL is lowest."""
+    evidence = None
+    for name in ev.names():
+        v = _scalar(ev, name)
+        if v is None or not (np.isfinite(v) and v > 0):
+            return None
+        if evidence is None and not ev.right(name):
+            z, y = ev.cases[name].args[:2]
+            best = _mean_nll(z, y, float(np.ravel(ev.expected(name))[0]))
+            if _mean_nll(z, y, v) > best + 1e-9 * max(1.0, abs(best)):
+                evidence = name
+    return evidence
+
+
 def _temperature_case(rng, n, k, planted, scale=1.0):
     z = rng.normal(0.0, scale, (n, k))
     return planted * z, _sampled_labels(sm.softmax(z), rng)
@@ -596,10 +674,12 @@ FIT_TEMPERATURE = register(Exercise(
         Mistake("temperature multiplied", _maps_to_expected(lambda t: 1.0 / t),
                 "for {input} you return {got}, the inverse of the right temperature: you scale "
                 "the logits by z * T. The temperature divides: p = softmax(z / T), so T > 1 "
-                "flattens the probabilities."),
+                "flattens the probabilities.",
+                supersedes=("NLL not at its minimum",)),
         Mistake("returns log T", _maps_to_expected(np.exp),
                 "for {input} you return {got}, the logarithm of the right temperature. Searching "
-                "over log T is a good idea; return T = exp(log T) at the end."),
+                "over log T is a good idea; return T = exp(log T) at the end.",
+                supersedes=("not a positive temperature", "NLL not at its minimum")),
         Mistake("same temperature for every input", _same_for_every_input,
                 "you return {got} whatever the data, though the right temperatures of these "
                 "tests differ (about 3, 0.5 and 40 for the first ones): your search never "
@@ -608,16 +688,64 @@ FIT_TEMPERATURE = register(Exercise(
                 "search does not run, or it runs to one end of its range.",
                 more="Print your score at T = 0.5, 1 and 2 on one test: it must change. Score T "
                      "by the mean negative log-likelihood of softmax(z / T), and check that "
-                     "each step of the search moves towards the lower score."),
-        Mistake("search range too narrow", _range_too_narrow,
-                "for {input} you return {got}: the best temperature there is far from 1, outside "
-                "the range you search. Search log T over a wide range (say T from 1e-3 to 1e3), "
-                "or expand the bracket until the NLL rises on both sides."),
+                     "each step of the search moves towards the lower score.",
+                supersedes=("not a positive temperature", "NLL not at its minimum")),
+        Mistake("search range too narrow", lambda ev: _range_too_narrow(ev) or _clipped()(ev),
+                "for {input} you return {got}: the best temperature there is outside the range "
+                "you search, so your search stops at its end. Search log T over a wide range "
+                "(say T from 1e-3 to 1e3), or expand the bracket until the NLL rises on both "
+                "sides.",
+                supersedes=("NLL not at its minimum",),
+                more="Print the two ends of your range as temperatures (exp of the ends if you "
+                     "search over log T): the right temperatures of these tests run from about "
+                     "0.5 to 40, and every one must lie inside. The end of a log range is "
+                     "np.log of a temperature, not np.exp of one."),
         Mistake("not precise enough", _roughly_right,
                 "for {input} you return {got}: close, but not within 0.1 %. A coarse grid "
                 "cannot do better than its step; refine around the best point (golden-section "
                 "search on log T), or solve d NLL / dT = 0 by bisection.",
-                supersedes=("search range too narrow",)),
+                supersedes=("search range too narrow", "NLL not at its minimum")),
+        Mistake("score and returned T differ",
+                lambda ev: (_clipped(np.log, min_agree=3, min_clipped=0)(ev)
+                            or _clipped(lambda v: np.log(np.log(v)), min_agree=3, min_clipped=0)(ev)),
+                "for {input} you return {got}, which is exp of what the right temperature would "
+                "be (or exp of exp of it), up to the end of your range: the score your search "
+                "minimises divides the logits by something other than the T you return. If you "
+                "search over s = log T, the score must use T = exp(s), the number you return.",
+                supersedes=("search range too narrow", "NLL not at its minimum"),
+                more="Write the score as a function of s that computes T = exp(s) first and "
+                     "then the mean NLL of softmax(z / T); return exp of the best s. Dividing "
+                     "by s itself (or by log s) makes the best s the right T, and exp of it "
+                     "is what comes back."),
+        Mistake("not a positive temperature", _not_positive,
+                "for {input} you return {got}, which is not a temperature: T must be a finite "
+                "number above 0. A nan comes from a search that leaves its range or starts "
+                "from an infinite one (exp of a large number is inf, and inf - inf is nan), or "
+                "from a score that is nan itself (an NLL computed without the max trick, for "
+                "large logits); a negative number from returning a log.",
+                more="Print lo, hi and the two inner points at each step of your search: they "
+                     "must stay finite and nested, lo < a < b < hi, with the interval "
+                     "shrinking. The golden-section factor is (sqrt(5) - 1) / 2 = 0.618, below "
+                     "1, and the answer is exp of the middle of the final log interval."),
+        Mistake("score returns None", raised("TypeError", containing="NoneType"),
+                "for {input} your code stopped with {got}: a value that should be a number is "
+                "None. The "
+                "likely cause is a helper (the function that scores a temperature) that "
+                "computes the NLL but has no `return`, so it gives None, and comparing two "
+                "scores fails.",
+                more="Call your scoring function on its own, for one temperature, and print "
+                     "what it gives: it must be a number. End it with a `return` of the mean "
+                     "NLL."),
+        Mistake("NLL not at its minimum", _not_the_minimum,
+                "for {input} you return {got}, but the mean NLL of softmax(z / T) is lower at "
+                "the right temperature: your search does not end at the NLL's minimum. Either "
+                "what it minimises is not the NLL, or its steps lose the minimum (an update of "
+                "the bracket with the wrong sign, an inner point outside [lo, hi]).",
+                more="Print the NLL at your T and at T * 1.01 and T / 1.01: at the minimum "
+                     "both are higher. Then follow the search on this input: after each step "
+                     "the minimum must still be inside [lo, hi] (if NLL(a) < NLL(b) it is in "
+                     "[lo, b], otherwise in [a, hi]), and the inner points must lie inside the "
+                     "interval."),
     ),
 ))
 
