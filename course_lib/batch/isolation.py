@@ -185,10 +185,12 @@ def _bwrap_command(work: str, extra_flags=(), env=None) -> list:
             cmd += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             cmd += ["--ro-bind", top, top]
+    # the private /tmp first, then Python's folders over it: a venv under /tmp (a CI checkout)
+    # stays visible, read-only, inside an otherwise empty /tmp
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
     for path in _python_binds():
         cmd += ["--ro-bind", path, path]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm",
-            "--dir", "/home", "--bind", work, HOME, "--chdir", HOME, "--clearenv"]
+    cmd += ["--dir", "/home", "--bind", work, HOME, "--chdir", HOME, "--clearenv"]
     for name, value in (env or {}).items():
         cmd += ["--setenv", name, value]
     return cmd + ["--"]
