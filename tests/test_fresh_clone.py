@@ -64,9 +64,11 @@ def free_port():
 
 
 def clean_env(tmp):
-    """The environment a new shell has: no venv active, Jupyter's state kept in ``tmp``."""
+    """The environment a new shell has: no venv active, Jupyter's state kept in ``tmp``, and a
+    learner's, not CI's (``CI`` would require what the README's plain install leaves out:
+    PyTorch for lesson 08)."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTEST_ADDOPTS")
+           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTEST_ADDOPTS", "CI")
            and not k.startswith(("JUPYTER", "SOFTMAX_COURSE_"))}
     venv_bin = str(Path(sys.prefix) / "bin")
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != venv_bin)
