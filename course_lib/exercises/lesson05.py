@@ -381,6 +381,16 @@ def _hidden_ece(rng):
     return cases
 
 
+#: The first public cases of both calibration errors (ECE and MCE): two bins of two examples,
+#: and a perfectly calibrated one-hot batch.
+_CALIBRATION_BASICS = (
+    Case("two_bins", (np.array([[0.9, 0.1], [0.9, 0.1], [0.15, 0.85], [0.15, 0.85]]),
+                      np.array([0, 0, 1, 0]))),
+    Case("perfect", (np.eye(3)[[0, 1, 2, 1]], np.array([0, 1, 2, 1])),
+         shown="p = np.eye(3)[[0, 1, 2, 1]] (one-hot), y = [0, 1, 2, 1]"),
+)
+
+
 EXPECTED_CALIBRATION_ERROR = register(Exercise(
     name="expected_calibration_error",
     delegates=("course_lib.calibration.expected_calibration_error", "course_lib.calibration.reliability_bins"),
@@ -393,10 +403,7 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
     rtol=1e-9,
     atol=1e-12,
     public=(
-        Case("two_bins", (np.array([[0.9, 0.1], [0.9, 0.1], [0.15, 0.85], [0.15, 0.85]]),
-                          np.array([0, 0, 1, 0]))),
-        Case("perfect", (np.eye(3)[[0, 1, 2, 1]], np.array([0, 1, 2, 1])),
-             shown="p = np.eye(3)[[0, 1, 2, 1]] (one-hot), y = [0, 1, 2, 1]"),
+        *_CALIBRATION_BASICS,
         Case("confidence_one", (_P_ONE, _Y_ONE),
              shown="p = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.2, 0.5, 0.3], [0.1, 0.05, 0.85], "
                    "[1, 0, 0]], y = [0, 1, 0, 1, 2, 1]"),
@@ -897,10 +904,7 @@ MAXIMUM_CALIBRATION_ERROR = register(Exercise(
     rtol=1e-9,
     atol=1e-12,
     public=(
-        Case("two_bins", (np.array([[0.9, 0.1], [0.9, 0.1], [0.15, 0.85], [0.15, 0.85]]),
-                          np.array([0, 0, 1, 0]))),
-        Case("perfect", (np.eye(3)[[0, 1, 2, 1]], np.array([0, 1, 2, 1])),
-             shown="p = np.eye(3)[[0, 1, 2, 1]] (one-hot), y = [0, 1, 2, 1]"),
+        *_CALIBRATION_BASICS,
         Case("small_bin_worst", (_P_SMALL_WORST, _Y_SMALL_WORST),
              shown="p = [[0.3, 0.25, 0.25, 0.2]] + 9 rows [0.95, 0.02, 0.02, 0.01], "
                    "y = [0, 0, 0, 0, 0, 0, 0, 0, 1, 2]"),
