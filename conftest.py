@@ -6,6 +6,7 @@ without an error. Generated exercise notebooks store no outputs (nbval would not
 cells anyway); lax mode also covers a learner's own, executed exercise notebook in a clone.
 """
 
+import os
 from pathlib import Path
 
 LAX_FOLDERS = {"exercises"}
@@ -15,6 +16,34 @@ def pytest_collectstart(collector):
     """Turn off output comparison for notebooks directly inside a lax folder."""
     if type(collector).__name__ == "IPyNbFile" and Path(collector.path).parent.name in LAX_FOLDERS:
         collector.compare_outputs = False
+
+# --- parallel runs (pytest-xdist: -n auto --dist loadfile in pyproject.toml) ----------------------
+MAX_WORKERS = 4   # each worker may run a JupyterLab and a browser: more costs memory, not time
+
+
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker per core this process may use, at most MAX_WORKERS."""
+    return max(1, min(_cores(), MAX_WORKERS))
+
+
+def pytest_configure(config):
+    """Share the cores between the workers' BLAS threads (the controller runs no test): OpenBLAS
+    threads spin while they wait, so two workers of two threads each on two cores run some
+    numerical tests four times slower than one thread each. A thread count the caller set stays."""
+    workers = getattr(config.option, "numprocesses", None)
+    if hasattr(config, "workerinput") or not isinstance(workers, int) or workers < 2:
+        return
+    threads = str(max(1, _cores() // workers))
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, threads)
+
 
 # course_lib/grading's old module names (lesson01.py, gradebook.py, ...) are aliases of the modules
 # that moved to course_lib.exercises and course_lib.batch: their doctests run once, in the new home.

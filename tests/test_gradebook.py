@@ -546,8 +546,12 @@ def test_a_starting_worker_is_never_taken_for_an_orphan(tmp_path):
     stop = threading.Event()
 
     def other_slot():
+        # a reaper after every notebook: as often as slots can finish, yet not in a loop that
+        # holds the lock all the time (Python's locks are not fair: the starts would starve,
+        # and on a loaded machine the workers ran out their sleep before the last one started)
         while not stop.is_set():
             batch._reap_orphans()
+            time.sleep(0.002)
 
     reaper = threading.Thread(target=other_slot)
     reaper.start()
@@ -556,7 +560,7 @@ def test_a_starting_worker_is_never_taken_for_an_orphan(tmp_path):
         for _ in range(30):
             box = isolation.Sandbox(tmp_path, 0, protection)
             started.append((box, batch._start(box, [sys.executable, "-S", "-c",
-                                                    "import time; time.sleep(60)"])))
+                                                    "import time; time.sleep(3600)"])))
             time.sleep(0.01)
     finally:
         stop.set()

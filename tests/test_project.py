@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from readme_commands import marked_block
 
 try:
     import tomllib  # Python 3.11 and later
@@ -17,15 +18,6 @@ except ModuleNotFoundError:  # Python 3.10, which the README supports: the test 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.S | re.M)
-
-
-def marked_block(marker):
-    """The ```sh block that directly follows ``<!-- marker -->`` in README.md."""
-    m = re.search(rf"<!-- {marker} -->\s*\n```sh\n(.*?)^```", README, re.S | re.M)
-    assert m, f"README.md has no ```sh block after <!-- {marker} -->"
-    lines = [ln for ln in m.group(1).splitlines() if ln.strip()]
-    assert len(lines) == 1, f"the {marker} block must be exactly one command line"
-    return lines[0]
 
 
 def test_readme_has_exactly_two_setup_blocks_before_the_lesson_table():
