@@ -20,7 +20,7 @@ pytest.importorskip("playwright.sync_api")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_browser import browser_page, chromium, lab_server  # noqa: E402
-from test_widgets_browser import CONTRAST_JS  # noqa: E402
+from test_widgets_browser import CONTRAST_JS, demo_notebook  # noqa: E402
 
 CHECKS = '''import numpy as np
 from course_lib.grading import check
@@ -48,18 +48,12 @@ BAR_JS = CONTRAST_JS.replace("getComputedStyle(el).color", "getComputedStyle(el)
 
 @pytest.mark.parametrize("theme", ["JupyterLab Dark", "JupyterLab Light"])
 def test_check_results_are_readable_in_both_themes(tmp_path, monkeypatch, theme):
-    import nbformat
     import test_browser
 
     settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
-    demo_nb = tmp_path / "checks.ipynb"
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
-        "name": "python3", "display_name": "Python 3", "language": "python"}})
-    nb.cells.append(nbformat.v4.new_code_cell(CHECKS))
-    nbformat.write(nb, demo_nb)
-    monkeypatch.setattr(test_browser, "LESSON", demo_nb)
+    monkeypatch.setattr(test_browser, "LESSON", demo_notebook(tmp_path, CHECKS))
     with lab_server(tmp_path) as (url, base, token), browser_page(chromium()) as page:
         page.goto(url)
         page.locator("#jp-main-statusbar").get_by_text(re.compile(r"\|\s*Idle")).wait_for()

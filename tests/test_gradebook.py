@@ -569,6 +569,8 @@ def test_a_starting_worker_is_never_taken_for_an_orphan(tmp_path):
         for box, proc in started:
             with batch._LIVE_LOCK:
                 batch._LIVE.discard(proc.pid)
+            proc.kill()   # gone before end(), which would otherwise wait for it to leave
+            proc.wait()
             box.end()
     assert killed == []
 

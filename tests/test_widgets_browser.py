@@ -2,7 +2,7 @@
 
 Lesson 04's temperature demo shows a grey note beside the entropy; it was ``#555`` on any
 background, unreadable on the dark theme's near-black. The notes now take JupyterLab's theme
-colours. The test turns the dark theme on (a settings file), runs lesson 04, and measures the
+colours. The test turns the dark theme on (a settings file), runs lesson 04's demo, and measures the
 contrast of the note against the page behind it (WCAG's ratio; 4.5 is the minimum for text).
 Skipped without Chromium or Playwright.
 """
@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import browser_page, chromium, lab_server, open_lesson_and_run_all  # noqa: E402
+from test_browser import browser_page, chromium, lab_server  # noqa: E402
 
 CONTRAST_JS = """
 (el) => {
@@ -41,13 +41,49 @@ CONTRAST_JS = """
 """
 
 
+def demo_notebook(tmp_path, source):
+    """A one-cell notebook with ``source`` (a lesson's demo, not the whole lesson)."""
+    import nbformat
+
+    path = tmp_path / "demo.ipynb"
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.cells.append(nbformat.v4.new_code_cell(source))
+    nbformat.write(nb, path)
+    return path
+
+
+def run_demo(page, url):
+    """Open the demo notebook, run its cell, and return the widget's output area."""
+    page.goto(url)
+    status = page.locator("#jp-main-statusbar")
+    status.get_by_text(__import__("re").compile(r"\|\s*Idle")).wait_for()
+    page.locator(".jp-Notebook").first.click()
+    page.keyboard.press("Shift+Enter")
+    demo = page.locator(".jp-OutputArea-output").filter(has=page.locator(".widget-slider")).first
+    demo.locator(".widget-slider .noUi-handle").first.wait_for()
+    return demo
+
+
+# lesson 04's demo as the lesson calls it (its whole run is tests/test_browser.py's job)
+LESSON_04_DEMO = """\
+import numpy as np
+from course_lib.widgets import temperature_explorer
+tokens = ["mat", "sofa", "floor", "bed", "chair", "roof", "table", "rug", "moon", "piano"]
+z_tok = np.array([3.2, 2.6, 2.3, 1.9, 1.6, 1.1, 0.9, 0.7, -0.8, -1.5])
+temperature_explorer(z_tok, labels=tokens)"""
+
+
 @pytest.mark.parametrize("theme", ["JupyterLab Dark", "JupyterLab Light"])
-def test_widget_notes_are_readable_in_both_themes(tmp_path, theme):
+def test_widget_notes_are_readable_in_both_themes(tmp_path, monkeypatch, theme):
+    import test_browser
+
     settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
+    monkeypatch.setattr(test_browser, "LESSON", demo_notebook(tmp_path, LESSON_04_DEMO))
     with lab_server(tmp_path) as (url, base, token), browser_page(chromium()) as page:
-        demo = open_lesson_and_run_all(page, url)
+        demo = run_demo(page, url)
         note = demo.locator(".widget-html-content span").first
         note.wait_for()
         result = note.evaluate(CONTRAST_JS)
@@ -61,22 +97,12 @@ def test_widget_notes_are_readable_in_both_themes(tmp_path, theme):
 def test_the_lesson_07_temperature_has_an_accessible_name_and_reads_tau(tmp_path, monkeypatch):
     """ipywidgets 8's slider announces log10 τ and has no name; the labelled box beside it
     (course_lib.widgets._core.tau_box) is found by its label and reads τ itself."""
-    import nbformat
     import test_browser
 
-    demo_nb = tmp_path / "demo.ipynb"
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                           "language": "python"}})
-    nb.cells.append(nbformat.v4.new_code_cell(
-        "from course_lib.widgets import exploration_explorer\nexploration_explorer(tau=1.0)"))
-    nbformat.write(nb, demo_nb)
-    monkeypatch.setattr(test_browser, "LESSON", demo_nb)
+    monkeypatch.setattr(test_browser, "LESSON", demo_notebook(
+        tmp_path, "from course_lib.widgets import exploration_explorer\nexploration_explorer(tau=1.0)"))
     with lab_server(tmp_path) as (url, base, token), browser_page(chromium()) as page:
-        page.goto(url)
-        status = page.locator("#jp-main-statusbar")
-        status.get_by_text(__import__("re").compile(r"\|\s*Idle")).wait_for()
-        page.locator(".jp-Notebook").first.click()
-        page.keyboard.press("Shift+Enter")
+        run_demo(page, url)
         box = page.get_by_label("temperature τ")                 # the accessible name
         box.wait_for()
         first = box.input_value()
