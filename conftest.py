@@ -45,6 +45,34 @@ def pytest_configure(config):
         os.environ.setdefault(var, threads)
 
 
+# The longest files first (seconds on two cores, pytest --durations): a file runs whole on one
+# worker, so one that starts last while the other worker has nothing left to do is the run's tail.
+# xdist would otherwise order files by their number of tests (--no-loadscope-reorder keeps this
+# order), which puts the long, few-test files (the hostile class, the browser tests) last.
+SLOW_FIRST = [
+    "tests/test_gradebook.py",          # ~150 s: batches of notebooks, each in a sandbox
+    "tests/test_hostile_class.py",      # ~100 s: a hostile class, in both protection modes
+    "tests/test_notebooks.py",          # ~100 s: every solution and exercise graded
+    "tests/test_widgets_browser.py",    # JupyterLab and Chromium
+    "tests/test_browser.py",
+    "tests/test_present_browser.py",
+    "tests/test_mutation.py",
+    "tests/test_check_browser.py",
+    "tests/test_lab_dirty.py",
+    "notebooks/07_rl_policies.ipynb",
+    "notebooks/05_classification_calibration.ipynb",
+    "tests/test_lesson07.py",
+    "tests/test_lesson05.py",
+    "tests/test_grading.py",
+    "tests/test_softmax_accuracy.py",
+]
+
+
+def _slow_files_first(items):
+    rank = {path: i for i, path in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(SLOW_FIRST)))
+
+
 # course_lib/grading's old module names (lesson01.py, gradebook.py, ...) are aliases of the modules
 # that moved to course_lib.exercises and course_lib.batch: their doctests run once, in the new home.
 collect_ignore = [str(p) for p in Path(__file__).parent.glob("course_lib/grading/*.py")
@@ -75,6 +103,7 @@ def pytest_ignore_collect(collection_path, config):
 
 
 def pytest_collection_modifyitems(config, items):
+    _slow_files_first(items)
     if _SKIP_08:
         import pytest
 

@@ -33,7 +33,10 @@ def opened_modified(page, url, *, within):
     page.goto(url)
     status = page.locator("#jp-main-statusbar")
     status.get_by_text(re.compile(r"\|\s*Idle")).wait_for()
-    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-current")
+    # this notebook's own tab (each url opens a workspace of its own, so no tab of another
+    # notebook is restored beside it; a loaded machine once showed the control's dirty tab)
+    name = url.split("?")[0].rsplit("/", 1)[-1]
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-current", has_text=name)
     tab.wait_for()
     start = time.monotonic()  # the metadata update follows the kernel's info reply
     while time.monotonic() - start < within:
@@ -67,10 +70,13 @@ def test_a_stored_lesson_opens_unmodified_and_old_metadata_would_not(tmp_path, m
         (course / "old_metadata.ipynb").write_text(json.dumps(old), encoding="utf-8")
         # the control first: how long JupyterLab takes here to mark a notebook modified (a
         # loaded machine takes longer); the stored lesson is then given three times as long
-        minimal = opened_modified(page, f"{base}/lab/tree/notebooks/old_metadata.ipynb?token={token}",
-                                  within=60)
+        minimal = opened_modified(
+            page, f"{base}/lab/workspaces/control/tree/notebooks/old_metadata.ipynb?token={token}",
+            within=60)
         page.screenshot(path=str(tmp_path / "old.png"))
         assert minimal is not None, "the control (minimal metadata) should be marked modified"
-        stored = opened_modified(page, url, within=max(5.0, 3 * minimal))
+        stored = opened_modified(
+            page, f"{base}/lab/workspaces/lesson/tree/notebooks/{LESSON.name}?token={token}",
+            within=max(5.0, 3 * minimal))
         page.screenshot(path=str(tmp_path / "lesson.png"))
     assert stored is None, f"the stored lesson was marked modified {stored:.1f} s after opening"

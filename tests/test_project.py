@@ -149,3 +149,23 @@ def test_readme_lesson_table_lists_every_lesson_and_its_graded_exercises():
             assert any(link.startswith(f"solutions/{nn}_solutions_") for link in links), row
         for link in links:
             assert (ROOT / link).is_file(), f"README row {nn} links to {link}, not a file"
+
+
+def _root_conftest():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_parallel_run_starts_with_files_that_exist_and_caps_its_workers(monkeypatch):
+    """The slow-first order names files that exist (a renamed file would silently fall back to
+    the end of the run), and ``-n auto`` uses one worker per core, at most four."""
+    conftest = _root_conftest()
+    missing = [p for p in conftest.SLOW_FIRST if not (ROOT / p).is_file()]
+    assert not missing, f"conftest.SLOW_FIRST names files that are gone: {missing}"
+    for cores, workers in ((1, 1), (2, 2), (3, 3), (64, conftest.MAX_WORKERS)):
+        monkeypatch.setattr(conftest, "_cores", lambda cores=cores: cores)
+        assert conftest.pytest_xdist_auto_num_workers(None) == workers
