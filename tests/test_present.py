@@ -136,8 +136,16 @@ def test_a_kernel_whose_page_never_connects_is_culled(tmp_path):
                             start_new_session=True)
 
     def kernels():
-        return [p for p in psutil.Process(proc.pid).children(recursive=True)
-                if "ipykernel_launcher" in " ".join(p.cmdline())]
+        """The server's live kernels: a culled kernel is a zombie until the server reaps it, and
+        a zombie or a process gone in between has no command line (and is no kernel any more)."""
+        found = []
+        for p in psutil.Process(proc.pid).children(recursive=True):
+            try:
+                if p.status() != psutil.STATUS_ZOMBIE and "ipykernel_launcher" in " ".join(p.cmdline()):
+                    found.append(p)
+            except psutil.Error:
+                pass
+        return found
 
     try:
         deadline = time.monotonic() + 120
