@@ -43,6 +43,21 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop(proc):
+    """SIGTERM the process group of ``proc`` (started in a session of its own), then SIGKILL
+    what is left."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 @contextlib.contextmanager
 def started(cmd, cwd, env, log):
     """``cmd`` in a shell of its own session; the whole session is stopped on the way out."""
@@ -52,22 +67,15 @@ def started(cmd, cwd, env, log):
     try:
         yield proc
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop(proc)
 
 
-def wait_for_lab(url, proc, log, timeout=SERVER_START):
+def wait_for_http(url, proc, log, timeout=SERVER_START):
     """None once ``url`` answers 200, else what went wrong (with the end of the log)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            return (f"the start command exited with {proc.returncode}:\n"
+            return (f"the server exited with {proc.returncode}:\n"
                     f"{Path(log).read_text(errors='replace')[-4000:]}")
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
@@ -75,7 +83,7 @@ def wait_for_lab(url, proc, log, timeout=SERVER_START):
                     return None
         except (urllib.error.URLError, OSError):
             pass
-        time.sleep(1)
+        time.sleep(0.5)
     return f"no answer from {url} in {timeout} s:\n{Path(log).read_text(errors='replace')[-4000:]}"
 
 
@@ -86,7 +94,7 @@ def start_command_problem(repo, env, log, start=None, timeout=SERVER_START):
     port, token = free_port(), secrets.token_hex(16)
     env = {**env, "JUPYTER_TOKEN": token}
     with started(f"{start} --no-browser --port {port}", repo, env, log) as proc:
-        problem = wait_for_lab(f"http://127.0.0.1:{port}/api/status?token={token}", proc, log,
+        problem = wait_for_http(f"http://127.0.0.1:{port}/api/status?token={token}", proc, log,
                                timeout)
         if problem is None:  # the lab page itself, not only the API
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}",

@@ -23,16 +23,15 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from readme_commands import free_port, stop
+from readme_commands import wait_for_http as _wait_for_http
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "notebooks" / "04_temperature.ipynb"
@@ -102,39 +101,11 @@ def chromium():
     return detail
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for_http(url, proc, log, timeout=SERVER_START):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"no answer from {url} in {timeout} s:\n{log.read_text(errors='replace')}")
-
-
-def stop(proc):
-    """SIGTERM the server's process group, then SIGKILL what is left."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    """Fail the test unless ``url`` answers 200 within ``timeout`` s."""
+    problem = _wait_for_http(url, proc, log, timeout)
+    if problem:
+        pytest.fail(problem)
 
 
 def isolated_env(tmp):

@@ -53,6 +53,28 @@ def clone(dest):
     return dest
 
 
+def clean_env(tmp):
+    """The environment a new shell has: no venv active, Jupyter's state kept in ``tmp``, and a
+    learner's, not CI's (``CI`` would require what the README's plain install leaves out:
+    PyTorch for lesson 08)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTEST_ADDOPTS", "CI")
+           and not k.startswith(("JUPYTER", "SOFTMAX_COURSE_"))}
+    venv_bin = str(Path(sys.prefix) / "bin")
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != venv_bin)
+    for var, sub in (("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTER_CONFIG_DIR", "config"),
+                     ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"), ("IPYTHONDIR", "ipython")):
+        (tmp / sub).mkdir(parents=True, exist_ok=True)
+        env[var] = str(tmp / sub)
+    return env
+
+
+def sh(cmd, cwd, env, timeout=900):
+    run = subprocess.run(["bash", "-c", cmd], cwd=cwd, env=env, capture_output=True, text=True,
+                         timeout=timeout)
+    return run
+
+
 OPTIONAL_MODULES = {"torch"}  # from an extra, not the README's plain install
 
 

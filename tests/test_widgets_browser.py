@@ -20,6 +20,8 @@ pytest.importorskip("playwright.sync_api")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_browser import browser_page, chromium, lab_server  # noqa: E402
 
+LESSON_04 = Path(__file__).resolve().parents[1] / "notebooks" / "04_temperature.ipynb"
+
 CONTRAST_JS = """
 (el) => {
   const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
@@ -65,13 +67,15 @@ def run_demo(page, url):
     return demo
 
 
-# lesson 04's demo as the lesson calls it (its whole run is tests/test_browser.py's job)
-LESSON_04_DEMO = """\
-import numpy as np
-from course_lib.widgets import temperature_explorer
-tokens = ["mat", "sofa", "floor", "bed", "chair", "roof", "table", "rug", "moon", "piano"]
-z_tok = np.array([3.2, 2.6, 2.3, 1.9, 1.6, 1.1, 0.9, 0.7, -0.8, -1.5])
-temperature_explorer(z_tok, labels=tokens)"""
+def lesson_04_demo():
+    """Lesson 04's temperature demo as the lesson writes it: its imports, its tokens and logits,
+    and the call (running the whole lesson is tests/test_browser.py's job)."""
+    import nbformat
+
+    cells = [c.source for c in nbformat.read(LESSON_04, as_version=4).cells if c.cell_type == "code"]
+    data = next(src for src in cells if "z_tok = " in src).split("\n\n")[0]   # tokens, z_tok
+    call = next(src for src in cells if src.strip().startswith("temperature_explorer(z_tok"))
+    return f"import numpy as np\nfrom course_lib.widgets import temperature_explorer\n{data}\n{call}"
 
 
 @pytest.mark.parametrize("theme", ["JupyterLab Dark", "JupyterLab Light"])
@@ -81,7 +85,7 @@ def test_widget_notes_are_readable_in_both_themes(tmp_path, monkeypatch, theme):
     settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
-    monkeypatch.setattr(test_browser, "LESSON", demo_notebook(tmp_path, LESSON_04_DEMO))
+    monkeypatch.setattr(test_browser, "LESSON", demo_notebook(tmp_path, lesson_04_demo()))
     with lab_server(tmp_path) as (url, base, token), browser_page(chromium()) as page:
         demo = run_demo(page, url)
         note = demo.locator(".widget-html-content span").first
