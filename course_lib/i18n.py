@@ -98,4 +98,17 @@ def ngettext(singular: str, plural: str, n: int, lang: str | None = None) -> str
     return translation(get_language(lang)).ngettext(singular, plural, n)
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for translation where it is defined; translate it where it is shown.
+
+    Messages written when a module is imported (a mistake's hint, a case's description) cannot
+    be translated then: the language is chosen later. They are marked with ``N_`` so that Babel
+    extracts them, kept in English, and passed through :func:`gettext` where they are displayed.
+
+    >>> N_("subtract the max first")
+    'subtract the max first'
+    """
+    return message
+
+
 _ = gettext
