@@ -10,11 +10,19 @@ import os
 from pathlib import Path
 
 LAX_FOLDERS = {"exercises"}
+EDITIONS = {"ko"}  # translations: notebooks/ko/, solutions/ko/, exercises/ko/
+
+
+def course_folder(path) -> str:
+    """The course folder a notebook lies in, a translation's subfolder counted as its parent's:
+    ``exercises/ko/x.ipynb`` is in ``exercises``."""
+    parent = Path(path).parent
+    return parent.parent.name if parent.name in EDITIONS else parent.name
 
 
 def pytest_collectstart(collector):
     """Turn off output comparison for notebooks directly inside a lax folder."""
-    if type(collector).__name__ == "IPyNbFile" and Path(collector.path).parent.name in LAX_FOLDERS:
+    if type(collector).__name__ == "IPyNbFile" and course_folder(collector.path) in LAX_FOLDERS:
         collector.compare_outputs = False
 
 # --- parallel runs (pytest-xdist: -n auto --dist loadfile in pyproject.toml) ----------------------
@@ -60,7 +68,9 @@ SLOW_FIRST = [
     "tests/test_check_browser.py",
     "tests/test_lab_dirty.py",
     "notebooks/07_rl_policies.ipynb",
+    "notebooks/ko/07_rl_policies.ipynb",
     "notebooks/05_classification_calibration.ipynb",
+    "notebooks/ko/05_classification_calibration.ipynb",
     "tests/test_lesson07.py",
     "tests/test_lesson05.py",
     "tests/test_grading.py",
@@ -91,13 +101,13 @@ _IN_CI = _os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no
 _SKIP_08 = not _HAS_TORCH and not _IN_CI
 _WHY_08 = 'lesson 08 skipped: PyTorch is not installed; run it with: pip install -e ".[torch]"'
 # a lesson 08 notebook's cell (named on the command line), or a shared test's item about lesson 08
-_ITEM_08 = _re.compile(r"^(notebooks|solutions|exercises)/08_|\[.*\b(torch_\w+|08_\w+)")
+_ITEM_08 = _re.compile(r"^(notebooks|solutions|exercises)/(ko/)?08_|\[.*\b(torch_\w+|08_\w+)")
 
 
 def pytest_ignore_collect(collection_path, config):
     if _SKIP_08 and (collection_path.name == "test_lesson08.py" or (
             collection_path.name.startswith("08_")
-            and collection_path.parent.name in ("notebooks", "solutions", "exercises"))):
+            and course_folder(collection_path) in ("notebooks", "solutions", "exercises"))):
         return True
     return None
 

@@ -32,6 +32,9 @@ work: :func:`build` does not overwrite it unless ``force=True``, and never delet
 notebook that :func:`build` wrote, still untouched, that no solution notebook builds any more (the
 old ``exercises/NN_slug.ipynb`` names, or a solution notebook removed) is deleted.
 
+Each translation has the same layout one folder down: ``solutions/ko/`` builds ``exercises/ko/``
+(:data:`EDITIONS`), by the same rules.
+
 Errors are :class:`BuildError` and name the notebook, the cell (its index, counted from 0, and
 its id) and the line (counted from 1).
 """
@@ -582,23 +585,33 @@ def exercise_name(solution: str) -> str:
     return solution
 
 
+EDITIONS = ("", "ko")
+"""The course's editions: English at the top of ``solutions/`` and ``exercises/``, and one
+subfolder per translation (``solutions/ko/`` builds ``exercises/ko/``)."""
+
+
 @dataclass(frozen=True)
 class _Plan:
     name: str
     data: bytes
+    edition: str = ""
 
     @property
     def exercise(self) -> str:
-        return f"exercises/{self.name}"
+        return _in_edition("exercises", self.edition, self.name)
 
 
-def _plan(path: Path) -> _Plan:
+def _in_edition(folder: str, edition: str, name: str) -> str:
+    return f"{folder}/{edition}/{name}" if edition else f"{folder}/{name}"
+
+
+def _plan(path: Path, edition: str = "") -> _Plan:
     """Read one solution notebook and render its exercise; errors name the solution notebook."""
-    generated_from = f"solutions/{path.name}"
+    generated_from = _in_edition("solutions", edition, path.name)
     with _located(generated_from):
         nb = _parse_notebook(path.read_text(encoding="utf-8"))
         text = render(build_notebook(nb, generated_from=generated_from))
-    return _Plan(exercise_name(path.name), text.encode("utf-8"))
+    return _Plan(exercise_name(path.name), text.encode("utf-8"), edition)
 
 
 def _is_untouched(data: bytes) -> bool:
@@ -657,8 +670,9 @@ def _apply(plan: _Plan, root: Path, report: BuildReport, *, check: bool, force: 
 
 def build(root, *, check: bool = False, force: bool = False) -> BuildReport:
     """Regenerate ``exercises/NN_exercises_slug.ipynb`` from every
-    ``solutions/NN_solutions_slug.ipynb`` (see :func:`exercise_name`), and delete the exercise
-    notebooks it made that no solution notebook makes any more.
+    ``solutions/NN_solutions_slug.ipynb`` (see :func:`exercise_name`), and the same in each
+    translation's folder (``solutions/ko/`` to ``exercises/ko/``; see :data:`EDITIONS`), and delete
+    the exercise notebooks it made that no solution notebook makes any more.
 
     Every solution notebook is built before anything is written, so a :class:`BuildError`
     leaves ``exercises/`` as it was. A file whose bytes would not change is not touched.
@@ -700,14 +714,19 @@ def build(root, *, check: bool = False, force: bool = False) -> BuildReport:
     (['exercises/01_exercises_demo.ipynb'], ['exercises/01_exercises_demo.ipynb'], True)
     """
     root = Path(root)
-    solutions = sorted((root / "solutions").glob("*.ipynb"))
-    plans = [_plan(path) for path in solutions]
-    names = {plan.name for plan in plans}
-    report = BuildReport(solutions=[f"solutions/{path.name}" for path in solutions], check=check)
-    for path in sorted((root / "exercises").glob("*.ipynb")):
-        if path.name not in names:
-            owned = path.is_file() and _is_untouched(path.read_bytes())
-            (report.removed if owned else report.orphans).append(f"exercises/{path.name}")
+    report = BuildReport(check=check)
+    plans = []
+    for edition in EDITIONS:
+        solutions = sorted((root / "solutions" / edition).glob("*.ipynb"))
+        made = [_plan(path, edition) for path in solutions]
+        plans += made
+        report.solutions += [_in_edition("solutions", edition, path.name) for path in solutions]
+        names = {plan.name for plan in made}
+        for path in sorted((root / "exercises" / edition).glob("*.ipynb")):
+            if path.name not in names:
+                owned = path.is_file() and _is_untouched(path.read_bytes())
+                where = _in_edition("exercises", edition, path.name)
+                (report.removed if owned else report.orphans).append(where)
     for plan in plans:
         _apply(plan, root, report, check=check, force=force)
     if not check:

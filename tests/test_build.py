@@ -676,3 +676,23 @@ def test_exercises_are_built_from_solutions():
         assert target.read_bytes() == expected.encode("utf-8"), (
             f"exercises/{target.name} is out of date: run softmax-course build"
         )
+
+
+def test_a_translation_builds_its_own_exercises_folder(tmp_path):
+    """solutions/ko/ builds exercises/ko/ by the same rules, next to the English edition; a
+    Korean exercise made by build and no longer made is removed there, not in exercises/."""
+    save_solution(tmp_path, "01_solutions_demo.ipynb", leaky_solution())
+    save_solution(tmp_path, "ko/01_solutions_demo.ipynb", leaky_solution())
+    report = build(tmp_path)
+    assert report.written == ["exercises/01_exercises_demo.ipynb",
+                              "exercises/ko/01_exercises_demo.ipynb"] and report.ok
+    assert report.solutions == ["solutions/01_solutions_demo.ipynb",
+                                "solutions/ko/01_solutions_demo.ipynb"]
+    made = nbformat.reads((tmp_path / "exercises" / "ko" / "01_exercises_demo.ipynb")
+                          .read_text(encoding="utf-8"), as_version=4)
+    assert made.metadata.softmax_course.generated_from == "solutions/ko/01_solutions_demo.ipynb"
+    assert build(tmp_path, check=True).ok
+    (tmp_path / "solutions" / "ko" / "01_solutions_demo.ipynb").unlink()
+    report = build(tmp_path)
+    assert report.removed == ["exercises/ko/01_exercises_demo.ipynb"]
+    assert (tmp_path / "exercises" / "01_exercises_demo.ipynb").is_file()
