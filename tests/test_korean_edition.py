@@ -305,3 +305,22 @@ def test_no_english_glossary_term_is_left_in_korean_prose():
                 for m in pattern.finditer(_prose(cell.source)):
                     left.append(f"{path.relative_to(ROOT)}, cell {i}: {m.group()!r}")
     assert not left, "English glossary terms in Korean prose (translate them):\n" + "\n".join(left)
+
+
+# --- README.ko.md --------------------------------------------------------------------------
+
+
+def test_the_korean_readme_gives_the_same_two_commands():
+    from readme_commands import marked_block
+
+    korean = (ROOT / "README.ko.md").read_text(encoding="utf-8")
+    assert marked_block("test-command-ko", korean) == marked_block("test-command")
+    assert marked_block("start-command-ko", korean) == marked_block("start-command") + " --lang ko"
+
+
+def test_the_korean_readme_links_files_that_exist():
+    korean = (ROOT / "README.ko.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)\)", korean)
+    assert len(targets) >= 20
+    missing = [t for t in targets if not t.startswith("http") and not (ROOT / t).exists()]
+    assert not missing, f"README.ko.md links files that do not exist: {missing}"
