@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
+from ..i18n import N_
 from .lesson01 import hidden_vectors
 from .lesson02 import OFFSET_ROWS, A, S, axis_basics, axis_mistakes, hidden_arrays
 from .mistakes import FLOAT32, SOFTMAX_LIBRARY, global_max, broken, common, like
@@ -46,13 +47,13 @@ def _shared_cases(extreme=True):
         Case("very_negative", (np.array([-1000.0, -1000.0, -1000.0]),)),
         Case("spread", (np.array([800.0, 0.0, -800.0]),)),
         Case("float32_89", (np.array([89.0, 0.0, 0.0], dtype=F32),), rtol=1e-5, atol=1e-7),
-        Case("rows", (A,), shown="z = [[1, 2, 3], [2, 4, 8]] (default axis=-1)"),
+        Case("rows", (A,), shown=N_("z = [[1, 2, 3], [2, 4, 8]] (default axis=-1)")),
         Case("columns", (A,), {"axis": 0}),
         Case("square_rows", (S,), {"axis": -1}),
         Case("square_columns", (S,), {"axis": 0}),
         Case("offset_rows", (OFFSET_ROWS,), {"axis": -1}),
         Case("int_array", (np.array([[1, 2, 3], [3, 2, 1]]),), {"axis": -1},
-             shown="z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), axis = -1"),
+             shown=N_("z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), axis = -1")),
     )
     return cases + (Case("extreme", (np.array([1e308, -1e308]),)),) if extreme else cases
 
@@ -63,7 +64,7 @@ STABLE_SOFTMAX = register(Exercise(
     lesson="03",
     params=("z",),
     reference=lambda z, axis=-1: sm.softmax(z, axis),
-    task="stable_softmax(z, axis=-1): softmax along axis, finite for any finite logits",
+    task=N_("stable_softmax(z, axis=-1): softmax along axis, finite for any finite logits"),
     points=2.0,
     public=_shared_cases(),
     hidden=_hidden,
@@ -126,20 +127,16 @@ def lse_squeeze_axis_0(z, axis=-1):
 
 
 AXIS_0_HINT = (
-    "for {input} your function gives {got}, and it is right for 1-D input and for axis=0: one "
-    "of its steps (the max, the sum or the squeeze of the max) works along axis 0 whatever "
-    "`axis` says.")
-AXIS_0_MORE = "Pass `axis=axis` to every step that works along an axis, not only to some of them."
-
-SIGN_HINT = (
-    "for {input} you get {got}: a sign in your formula is flipped. The max trick subtracts m "
-    "inside the exponentials and adds it back outside the log, and the log-sum-exp is then "
-    "{what}.")
+    N_("for {input} your function gives {got}, and it is right for 1-D input and for axis=0: one "
+       "of its steps (the max, the sum or the squeeze of the max) works along axis 0 whatever "
+       "`axis` says."))
+AXIS_0_MORE = (N_("Pass `axis=axis` to every step that works along an axis, not only to some of "
+                  "them."))
 
 EXP_NOT_SHIFTED_HINT = (
-    "for {input} you get {got}: you use the max m outside the log but take exp of z itself, "
-    "not of z - m. The identity needs m in both places: it cancels only if it is subtracted "
-    "inside the exponentials and added back outside; and exp(z) still overflows.")
+    N_("for {input} you get {got}: you use the max m outside the log but take exp of z itself, "
+       "not of z - m. The identity needs m in both places: it cancels only if it is subtracted "
+       "inside the exponentials and added back outside; and exp(z) still overflows."))
 
 
 LOGSUMEXP = register(Exercise(
@@ -148,8 +145,8 @@ LOGSUMEXP = register(Exercise(
     lesson="03",
     params=("z",),
     reference=lambda z, axis=-1: sm.logsumexp(z, axis),
-    task="logsumexp(z, axis=-1): log(sum(exp(z))) along axis, without overflow; the axis is "
-         "removed from the shape",
+    task=N_("logsumexp(z, axis=-1): log(sum(exp(z))) along axis, without overflow; the axis is "
+            "removed from the shape"),
     points=2.0,
     public=_shared_cases() + (Case("pair_1000", (np.array([1000.0, 1000.0]),)),),
     hidden=_hidden,
@@ -157,40 +154,42 @@ LOGSUMEXP = register(Exercise(
     atol=1e-10,
     mistakes=(common("logsumexp(z, axis=-1)") + (FLOAT32,))
     + axis_basics("logsumexp", lambda z, axis=-1: sm.logsumexp(z, axis)) + (
-        Mistake("max not added back", like(lse_without_max_back),
-                "your log-sum-exp forgets to add the max back: log(sum(exp(z - m))) is "
-                "logsumexp(z) - m, so for {input} you get {got}. Return m + log(sum(exp(z - m))).",
+        Mistake(N_("max not added back"), like(lse_without_max_back),
+                N_("your log-sum-exp forgets to add the max back: log(sum(exp(z - m))) is "
+                   "logsumexp(z) - m, so for {input} you get {got}. Return m + log(sum(exp(z - m)))."),
                 supersedes=("broadcast error",)),
-        Mistake("keeps the axis", like(lse_keepdims),
-                "your result keeps the reduced axis (length 1): for {input} you get {got}. "
-                "Use keepdims=True only for the max you subtract, and return "
-                "m.squeeze(axis) + log(s), or sums taken without keepdims."),
-        Mistake("max without keepdims", like(lse_max_without_keepdims),
-                "z - z.max(axis) lines the maxima up against the wrong entries when the max "
-                "drops the axis: for {input} you get {got} (silently wrong on square input, a "
-                "broadcast error elsewhere). Use z.max(axis=axis, keepdims=True) for the "
-                "subtraction.",
+        Mistake(N_("keeps the axis"), like(lse_keepdims),
+                N_("your result keeps the reduced axis (length 1): for {input} you get {got}. "
+                   "Use keepdims=True only for the max you subtract, and return "
+                   "m.squeeze(axis) + log(s), or sums taken without keepdims.")),
+        Mistake(N_("max without keepdims"), like(lse_max_without_keepdims),
+                N_("z - z.max(axis) lines the maxima up against the wrong entries when the max "
+                   "drops the axis: for {input} you get {got} (silently wrong on square input, a "
+                   "broadcast error elsewhere). Use z.max(axis=axis, keepdims=True) for the "
+                   "subtraction."),
                 supersedes=("broadcast error",)),
-        Mistake("global max", like(lse_global_max),
-                "you shift every slice by the largest logit of the whole array, not by its own "
-                "max: for {input} a slice far below it gives log(0) = -inf ({got}). Use "
-                "z.max(axis=axis, keepdims=True).",
+        Mistake(N_("global max"), like(lse_global_max),
+                N_("you shift every slice by the largest logit of the whole array, not by its own "
+                   "max: for {input} a slice far below it gives log(0) = -inf ({got}). Use "
+                   "z.max(axis=axis, keepdims=True)."),
                 supersedes=("no max trick",)),
-        Mistake("no max trick", broken(),
-                "your logsumexp gives {got} for {input}: exp overflows to inf above about 709 "
-                "(89 in float32), or every term underflows to 0 and log(0) = -inf. Factor out "
-                "the max: logsumexp(z) = m + log(sum(exp(z - m))) with m = max(z), so the "
-                "largest term is exactly 1 and the log never sees 0 or inf."),
-        Mistake("axis 0 hard-coded", like_any(lse_max_along_axis_0, lse_squeeze_axis_0),
+        Mistake(N_("no max trick"), broken(),
+                N_("your logsumexp gives {got} for {input}: exp overflows to inf above about 709 "
+                   "(89 in float32), or every term underflows to 0 and log(0) = -inf. Factor out "
+                   "the max: logsumexp(z) = m + log(sum(exp(z - m))) with m = max(z), so the "
+                   "largest term is exactly 1 and the log never sees 0 or inf.")),
+        Mistake(N_("axis 0 hard-coded"), like_any(lse_max_along_axis_0, lse_squeeze_axis_0),
                 AXIS_0_HINT, more=AXIS_0_MORE, supersedes=("wrong axis",)),
-        Mistake("sign error", like_any(lse_minus_log, lse_plus_shift),
-                SIGN_HINT.format(input="{input}", got="{got}", what="added to m"),
-                more="Check each sign against logsumexp(z) = m + log(sum(exp(z - m))), m the "
-                     "max along the axis.",
+        Mistake(N_("sign error"), like_any(lse_minus_log, lse_plus_shift),
+                N_("for {input} you get {got}: a sign in your formula is flipped. The max trick "
+                   "subtracts m inside the exponentials and adds it back outside the log, and the "
+                   "log-sum-exp is then added to m."),
+                more=N_("Check each sign against logsumexp(z) = m + log(sum(exp(z - m))), m the "
+                        "max along the axis."),
                 supersedes=("no max trick",)),
-        Mistake("exp not shifted", like(lse_exp_not_shifted), EXP_NOT_SHIFTED_HINT,
-                more="Subtract m (the max along the axis, kept with keepdims=True) from z "
-                     "before exp, and add the same m back to the log of the sum.",
+        Mistake(N_("exp not shifted"), like(lse_exp_not_shifted), EXP_NOT_SHIFTED_HINT,
+                more=N_("Subtract m (the max along the axis, kept with keepdims=True) from z "
+                        "before exp, and add the same m back to the log of the sum."),
                 supersedes=("no max trick",)),
     ),
 ))
@@ -282,9 +281,9 @@ LOG_SOFTMAX = register(Exercise(
     lesson="03",
     params=("z",),
     reference=lambda z, axis=-1: sm.log_softmax(z, axis),
-    task="log_softmax(z, axis=-1): log of the softmax along axis, in the log domain: no "
-         "overflow and no nan for finite logits, finite wherever the true log-probability is a "
-         "float (for [1e308, -1e308] it is -2e308, so -inf there)",
+    task=N_("log_softmax(z, axis=-1): log of the softmax along axis, in the log domain: no "
+            "overflow and no nan for finite logits, finite wherever the true log-probability is a "
+            "float (for [1e308, -1e308] it is -2e308, so -inf there)"),
     points=2.0,
     public=_shared_cases(extreme=False) + (Case("tiny_probability", (np.array([0.0, -800.0]),)),),
     hidden=_hidden_log_softmax,
@@ -293,44 +292,45 @@ LOG_SOFTMAX = register(Exercise(
     mistakes=(common("log_softmax(z, axis=-1)") + (FLOAT32,))
     + axis_basics("log_softmax", lambda z, axis=-1: sm.log_softmax(z, axis)) + (
         global_max(log_softmax_global_max, supersedes=("no max trick", "log of softmax")),
-        Mistake("log of softmax", lambda ev: _log_of_softmax(ev) and like(log_of_softmax)(ev),
-                "you take log(softmax(z)): exp of a logit more than about 745 below the max is "
-                "0 in float64 (the smallest positive float64 is about 4.9e-324), and log(0) = "
-                "-inf, so for {input} you get {got}. The log of a probability is a perfectly "
-                "good number (-800 here) even when the probability itself is not.",
-                more="Stay in the log domain all the way: with m the max along the axis, the "
-                     "log-softmax is (z - m) minus the log of the sum of exp(z - m). No "
-                     "probability is ever formed, so none can round to 0.",
+        Mistake(N_("log of softmax"), lambda ev: _log_of_softmax(ev) and like(log_of_softmax)(ev),
+                N_("you take log(softmax(z)): exp of a logit more than about 745 below the max is "
+                   "0 in float64 (the smallest positive float64 is about 4.9e-324), and log(0) = "
+                   "-inf, so for {input} you get {got}. The log of a probability is a perfectly "
+                   "good number (-800 here) even when the probability itself is not."),
+                more=N_("Stay in the log domain all the way: with m the max along the axis, the "
+                        "log-softmax is (z - m) minus the log of the sum of exp(z - m). No "
+                        "probability is ever formed, so none can round to 0."),
                 supersedes=("no max trick",)),
-        Mistake("log(p + eps)", _log_eps,
-                "for {input} you get {got}: a floor near log(eps), where the right value is far "
-                "lower. Adding a small eps before the log hides the -inf of log(0), but the "
-                "answer is then log(eps), not the log-probability: -800 is a perfectly good "
-                "log-probability even though its probability is 0 in float64.",
+        Mistake(N_("log(p + eps)"), _log_eps,
+                N_("for {input} you get {got}: a floor near log(eps), where the right value is far "
+                   "lower. Adding a small eps before the log hides the -inf of log(0), but the "
+                   "answer is then log(eps), not the log-probability: -800 is a perfectly good "
+                   "log-probability even though its probability is 0 in float64."),
                 supersedes=("log of softmax",),
-                more="Never form the probability: with m the max along the axis, the "
-                     "log-softmax is (z - m) minus the log of the sum of exp(z - m)."),
-        Mistake("max not added back", like(log_softmax_without_max_back),
-                "your log-sum-exp inside log_softmax forgets to add the max back: for {input} "
-                "you get {got}. Either return (z - m) - log(sum(exp(z - m))), or "
-                "z - (m + log(sum(exp(z - m)))).",
+                more=N_("Never form the probability: with m the max along the axis, the "
+                        "log-softmax is (z - m) minus the log of the sum of exp(z - m).")),
+        Mistake(N_("max not added back"), like(log_softmax_without_max_back),
+                N_("your log-sum-exp inside log_softmax forgets to add the max back: for {input} "
+                   "you get {got}. Either return (z - m) - log(sum(exp(z - m))), or "
+                   "z - (m + log(sum(exp(z - m))))."),
                 supersedes=("broadcast error",)),
-        Mistake("no max trick", broken(),
-                "your log_softmax gives {got} for {input}: log(sum(exp(z))) overflows to inf "
-                "once a logit passes about 709 (89 in float32), and z - inf = -inf; or every "
-                "exp underflows to 0 and log(0) = -inf. Subtract the max first: log_softmax(z) "
-                "= (z - m) - log(sum(exp(z - m))) with m = max(z)."),
+        Mistake(N_("no max trick"), broken(),
+                N_("your log_softmax gives {got} for {input}: log(sum(exp(z))) overflows to inf "
+                   "once a logit passes about 709 (89 in float32), and z - inf = -inf; or every "
+                   "exp underflows to 0 and log(0) = -inf. Subtract the max first: log_softmax(z) "
+                   "= (z - m) - log(sum(exp(z - m))) with m = max(z).")),
         max_along_another_axis(_log_softmax_shifted),
-        Mistake("sign error", like_any(log_softmax_plus_log, log_softmax_plus_inner,
+        Mistake(N_("sign error"), like_any(log_softmax_plus_log, log_softmax_plus_inner,
                                        log_softmax_plus_outer),
-                SIGN_HINT.format(input="{input}", got="{got}",
-                                 what="subtracted from z; every log-probability is at most 0"),
-                more="Check each sign against log_softmax(z) = (z - m) - log(sum(exp(z - m))), "
-                     "m the max along the axis.",
+                N_("for {input} you get {got}: a sign in your formula is flipped. The max trick "
+                   "subtracts m inside the exponentials and adds it back outside the log, and the "
+                   "log-sum-exp is then subtracted from z; every log-probability is at most 0."),
+                more=N_("Check each sign against log_softmax(z) = (z - m) - log(sum(exp(z - m))), "
+                        "m the max along the axis."),
                 supersedes=("no max trick",)),
-        Mistake("exp not shifted", like(log_softmax_exp_not_shifted), EXP_NOT_SHIFTED_HINT,
-                more="Take exp of z - m (m the max along the axis, keepdims=True), the same "
-                     "z - m that comes before the minus sign.",
+        Mistake(N_("exp not shifted"), like(log_softmax_exp_not_shifted), EXP_NOT_SHIFTED_HINT,
+                more=N_("Take exp of z - m (m the max along the axis, keepdims=True), the same "
+                        "z - m that comes before the minus sign."),
                 supersedes=("no max trick",)),
     ),
 ))
@@ -445,8 +445,8 @@ LOGSUMEXP_LOG1P = register(Exercise(
     lesson="03",
     params=("z",),
     reference=LOG1P_REFERENCE,
-    task="logsumexp_log1p(z): log(sum(exp(z))) of a 1-D z as m + log1p(t), t the sum of "
-         "exp(z_j - m) over every entry but one largest",
+    task=N_("logsumexp_log1p(z): log(sum(exp(z))) of a 1-D z as m + log1p(t), t the sum of "
+            "exp(z_j - m) over every entry but one largest"),
     points=2.0,
     rtol=1e-12,
     atol=0.0,
@@ -459,42 +459,42 @@ LOGSUMEXP_LOG1P = register(Exercise(
         Case("very_negative", (np.array([-1000.0, -1000.0, -1000.0]),)),
         Case("single", (np.array([7.5]),)),
         Case("large", (np.array([1000.0, 0.0, 0.0]),)),
-        Case("int_array", (np.array([3, 1, 2]),), shown="z = np.array([3, 1, 2]) (integers)"),
+        Case("int_array", (np.array([3, 1, 2]),), shown=N_("z = np.array([3, 1, 2]) (integers)")),
     ),
     hidden=_hidden_log1p,
     mistakes=common("logsumexp_log1p(z)") + (
-        Mistake("log instead of log1p", _like_to_the_last_digits(lse_log_not_log1p),
-                hint="you compute log(1 + t) (or log of the whole sum): when one logit towers "
-                     "over the others, t is below 1e-16, 1 + t rounds to exactly 1 and the log "
-                     "is 0, so for {input} you get {got}. Call np.log1p(t), which is accurate "
-                     "for tiny t."),
-        Mistake("largest term kept in t", like(lse_max_term_kept),
-                hint="your t still contains the largest term, exp(m - m) = 1, so you add log 2 "
-                     "too much where one logit dominates: for {input} you get {got}. Leave out "
-                     "exactly one largest entry when you add up t (np.delete(z, np.argmax(z)))."),
-        Mistake("every tied maximum removed", like(lse_every_max_removed),
-                hint="you leave out *every* entry equal to the max, so tied maxima are lost: "
-                     "for {input} you get {got}. Leave out only one of them (at np.argmax(z)); "
-                     "each other one adds exactly 1 to t.",
+        Mistake(N_("log instead of log1p"), _like_to_the_last_digits(lse_log_not_log1p),
+                hint=N_("you compute log(1 + t) (or log of the whole sum): when one logit towers "
+                        "over the others, t is below 1e-16, 1 + t rounds to exactly 1 and the log "
+                        "is 0, so for {input} you get {got}. Call np.log1p(t), which is accurate "
+                        "for tiny t.")),
+        Mistake(N_("largest term kept in t"), like(lse_max_term_kept),
+                hint=N_("your t still contains the largest term, exp(m - m) = 1, so you add log 2 "
+                        "too much where one logit dominates: for {input} you get {got}. Leave out "
+                        "exactly one largest entry when you add up t (np.delete(z, np.argmax(z))).")),
+        Mistake(N_("every tied maximum removed"), like(lse_every_max_removed),
+                hint=N_("you leave out *every* entry equal to the max, so tied maxima are lost: "
+                        "for {input} you get {got}. Leave out only one of them (at np.argmax(z)); "
+                        "each other one adds exactly 1 to t."),
                 supersedes=("log instead of log1p",)),
-        Mistake("no max trick", _no_max_trick_log1p,
-                "your function gives {got} for {input}: exp overflows to inf above about 709, or "
-                "every term underflows to 0 and log(0) = -inf. Subtract the max first: "
-                "m + log1p(t) with t = sum of exp(z_j - m) over the other entries."),
-        Mistake("shift by the min", like(lse_log1p_min),
-                hint="you take out the *smallest* logit instead of a largest one: on paper "
-                     "min(z) + log(1 + t) is the same number, but every other term exp(z_j - "
-                     "min) is then at least 1, so for {input} you get {got} (exp overflows, or "
-                     "the log1p of a huge t loses the small result to rounding).",
-                more="Take out a largest entry (np.argmax), so that every other term is at "
-                     "most 1 and t stays small.",
+        Mistake(N_("no max trick"), _no_max_trick_log1p,
+                N_("your function gives {got} for {input}: exp overflows to inf above about 709, or "
+                   "every term underflows to 0 and log(0) = -inf. Subtract the max first: "
+                   "m + log1p(t) with t = sum of exp(z_j - m) over the other entries.")),
+        Mistake(N_("shift by the min"), like(lse_log1p_min),
+                hint=N_("you take out the *smallest* logit instead of a largest one: on paper "
+                        "min(z) + log(1 + t) is the same number, but every other term exp(z_j - "
+                        "min) is then at least 1, so for {input} you get {got} (exp overflows, or "
+                        "the log1p of a huge t loses the small result to rounding)."),
+                more=N_("Take out a largest entry (np.argmax), so that every other term is at "
+                        "most 1 and t stays small."),
                 supersedes=("no max trick", "log instead of log1p")),
-        Mistake("sign error", like_any(lse_log1p_minus, lse_log1p_plus_shift),
-                hint="for {input} you get {got}: a sign in your formula is flipped. Each other "
-                     "term is exp(z_j - m), at most 1, and log1p(t) is *added* to m: the result "
-                     "is never below the largest logit.",
-                more="Check each sign against m + log1p(t), t the sum of exp(z_j - m) over "
-                     "every entry but one largest.",
+        Mistake(N_("sign error"), like_any(lse_log1p_minus, lse_log1p_plus_shift),
+                hint=N_("for {input} you get {got}: a sign in your formula is flipped. Each other "
+                        "term is exp(z_j - m), at most 1, and log1p(t) is *added* to m: the result "
+                        "is never below the largest logit."),
+                more=N_("Check each sign against m + log1p(t), t the sum of exp(z_j - m) over "
+                        "every entry but one largest."),
                 supersedes=("no max trick", "log instead of log1p")),
     ),
 ))

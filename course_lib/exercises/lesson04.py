@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import softmax as sm
 from ..grading.exercise import Case, Evidence, Exercise, Mistake
-from .lesson01 import MAX_TRICK_HINT
+from ..i18n import N_
 from .lesson02 import A, S, axis_basics
 from .mistakes import FLOAT32, SOFTMAX_LIBRARY, global_max, max_along_another_axis, broken, common, like, unnormalised
 from ..grading.registry import register
@@ -68,7 +68,7 @@ SOFTMAX_TEMPERATURE = register(Exercise(
     lesson="04",
     params=("z", "temperature"),
     reference=REFERENCE,
-    task="softmax_temperature(z, temperature, axis=-1): softmax(z / temperature) along axis",
+    task=N_("softmax_temperature(z, temperature, axis=-1): softmax(z / temperature) along axis"),
     points=2.0,
     rtol=1e-6,
     atol=1e-12,
@@ -79,38 +79,42 @@ SOFTMAX_TEMPERATURE = register(Exercise(
         Case("tau_small", ([1.0, 2.0, 3.0], 0.001)),
         Case("tau_large", ([1.0, 2.0, 3.0], 100.0)),
         Case("mixed_signs", (np.array([20.06, -4.02, 19.14]), 0.2)),
-        Case("rows", (A, 0.5), shown="z = [[1, 2, 3], [2, 4, 8]], temperature = 0.5 (default axis=-1)"),
+        Case("rows", (A, 0.5), shown=N_("z = [[1, 2, 3], [2, 4, 8]], temperature = 0.5 (default axis=-1)")),
         Case("columns", (A, 2.0), {"axis": 0}),
         Case("square_columns", (S, 3.0), {"axis": 0}),
         Case("int_array", (np.array([1, 2, 3]), 2),
-             shown="z = np.array([1, 2, 3]) (integers), temperature = 2"),
+             shown=N_("z = np.array([1, 2, 3]) (integers), temperature = 2")),
         Case("large", (np.array([[1000.0, 0.0, 0.0], [-900.0, -899.0, -897.0]]), 1.0),
-             shown="z = [[1000, 0, 0], [-900, -899, -897]] (rows far apart), temperature = 1"),
+             shown=N_("z = [[1000, 0, 0], [-900, -899, -897]] (rows far apart), temperature = 1")),
     ),
     hidden=_hidden,
     mistakes=(common("softmax_temperature(z, temperature, axis=-1)") + (FLOAT32,))
     + axis_basics("softmax_temperature", REFERENCE) + (
         global_max(temperature_global_max),
         max_along_another_axis(_shifted_tau),
-        Mistake("temperature multiplied", like(temperature_multiplied),
-                "you multiply the logits by the temperature instead of dividing: for {input} you "
-                "get {got}. A higher temperature must flatten the distribution, so use z / tau: "
-                "at tau = 2, [1, 2, 3] gives [0.186, 0.307, 0.506], not [0.016, 0.117, 0.867].",
+        Mistake(N_("temperature multiplied"), like(temperature_multiplied),
+                N_("you multiply the logits by the temperature instead of dividing: for {input} you "
+                   "get {got}. A higher temperature must flatten the distribution, so use z / tau: "
+                   "at tau = 2, [1, 2, 3] gives [0.186, 0.307, 0.506], not [0.016, 0.117, 0.867]."),
                 supersedes=("no max trick",)),
-        Mistake("powered without renormalising", like(power_not_renormalised),
-                "you raise the probabilities to the power 1/tau but do not renormalise: for "
-                "{input} you get {got}, which does not sum to 1. p ** (1 / tau) is only "
-                "proportional to softmax(z / tau); divide it by its sum along the axis.",
+        Mistake(N_("powered without renormalising"), like(power_not_renormalised),
+                N_("you raise the probabilities to the power 1/tau but do not renormalise: for "
+                   "{input} you get {got}, which does not sum to 1. p ** (1 / tau) is only "
+                   "proportional to softmax(z / tau); divide it by its sum along the axis."),
                 supersedes=("not normalised",)),
-        Mistake("temperature ignored", like(temperature_ignored),
-                "your result does not depend on the temperature: for {input} you get the plain "
-                "softmax {got}. Divide the logits by it: softmax(z / temperature)."),
-        Mistake("no max trick", broken(),
-                MAX_TRICK_HINT.replace("your softmax", "your softmax_temperature")
-                + " A small temperature makes z / tau huge: the max trick is not optional here."),
-        Mistake("not normalised", unnormalised(),
-                "for {input} your values have the right proportions but do not sum to 1: divide "
-                "by their sum along the axis."),
+        Mistake(N_("temperature ignored"), like(temperature_ignored),
+                N_("your result does not depend on the temperature: for {input} you get the plain "
+                   "softmax {got}. Divide the logits by it: softmax(z / temperature).")),
+        Mistake(N_("no max trick"), broken(),
+                N_("your softmax_temperature gives {got} for {input}: exp overflows to inf "
+                   "above about 709 (89 in float32) and underflows to 0 below about -745, and "
+                   "then inf/inf or 0/0 is nan. Subtract the largest logit first: softmax(z) = "
+                   "softmax(z - max(z)), so every exponent is at most 0 and the largest term is "
+                   "exactly 1 (lesson 03, the max trick). A small temperature makes z / tau "
+                   "huge: the max trick is not optional here.")),
+        Mistake(N_("not normalised"), unnormalised(),
+                N_("for {input} your values have the right proportions but do not sum to 1: divide "
+                   "by their sum along the axis.")),
     ),
 ))
 
@@ -252,8 +256,8 @@ SAMPLE_WITH_TEMPERATURE = register(Exercise(
     lesson="04",
     params=("z", "temperature", "u"),
     reference=SAMPLE_REFERENCE,
-    task="sample_with_temperature(z, temperature, u): for each uniform number u, the index of "
-         "the token it draws from softmax(z / temperature), by the cumulative probabilities",
+    task=N_("sample_with_temperature(z, temperature, u): for each uniform number u, the index of "
+            "the token it draws from softmax(z / temperature), by the cumulative probabilities"),
     points=2.0,
     rtol=0.0,
     atol=0.0,
@@ -268,55 +272,55 @@ SAMPLE_WITH_TEMPERATURE = register(Exercise(
                       np.linspace(0.01, 0.99, 12))),
         Case("u_list", (np.array([3.0, 1.0]), 2.0, [0.25, 0.5, 0.75])),
         Case("u_near_one", (Z_SHORT, 1.0, np.array([0.5, ONE_MINUS])),
-             shown="z = [0.7, 2.6, 1.9, -1.4, -2.5], temperature = 1, "
-                   "u = [0.5, 0.9999999999999999] (1 - 2**-53)"),
+             shown=N_("z = [0.7, 2.6, 1.9, -1.4, -2.5], temperature = 1, "
+                      "u = [0.5, 0.9999999999999999] (1 - 2**-53)")),
         Case("int_array", (np.array([1, 2, 3]), 2, np.array([0.1, 0.3, 0.6, 0.9])),
-             shown="z = np.array([1, 2, 3]) (integers), temperature = 2, "
-                   "u = [0.1, 0.3, 0.6, 0.9]"),
+             shown=N_("z = np.array([1, 2, 3]) (integers), temperature = 2, "
+                      "u = [0.1, 0.3, 0.6, 0.9]")),
     ),
     hidden=_hidden_samples,
     mistakes=tuple(m for m in common("sample_with_temperature(z, temperature, u)")
                    if m.name not in ("integer input", "computes in float32")) + (
-        Mistake("integer input", _cannot_cast,
-                "for integer logits {input} your function {got}. An integer array keeps its "
-                "dtype through in-place operations: `z /= temperature` cannot store fractions "
-                "in it. Convert first: `z = np.asarray(z, dtype=float) / temperature`."),
-        Mistake("temperature multiplied", like(sample_temperature_multiplied),
-                "you multiply the logits by the temperature instead of dividing: for {input} "
-                "you get {got}. A higher temperature must flatten the distribution you sample "
-                "from: use softmax(z / temperature).",
+        Mistake(N_("integer input"), _cannot_cast,
+                N_("for integer logits {input} your function {got}. An integer array keeps its "
+                   "dtype through in-place operations: `z /= temperature` cannot store fractions "
+                   "in it. Convert first: `z = np.asarray(z, dtype=float) / temperature`.")),
+        Mistake(N_("temperature multiplied"), like(sample_temperature_multiplied),
+                N_("you multiply the logits by the temperature instead of dividing: for {input} "
+                   "you get {got}. A higher temperature must flatten the distribution you sample "
+                   "from: use softmax(z / temperature)."),
                 supersedes=("no max trick",)),
-        Mistake("temperature ignored", like(sample_temperature_ignored),
-                "your draws do not depend on the temperature: for {input} you get {got}, the "
-                "draws of the plain softmax. Sample from softmax(z / temperature)."),
-        Mistake("greedy", like(sample_greedy),
-                "you return the argmax for every u (greedy decoding): for {input} you get {got}. "
-                "Each u must pick the smallest token i with u < c[i], where c is the running sum "
-                "(np.cumsum) of the probabilities."),
-        Mistake("one-based indices", like(sample_one_based),
-                "your token indices start at 1: for {input} you get {got}. numpy indices start "
-                "at 0: the first token is 0, the last K - 1."),
-        Mistake("u <= c instead of u < c", like(sample_less_or_equal),
-                "at a boundary you pick the token below it: for {input} you get {got}, and "
-                "u = 0 picks token 0 even when its probability is 0. Token i owns the interval "
-                "from c[i-1] (included) to c[i] (excluded), token 0 from 0: count the c[i] with "
-                "c[i] <= u (np.searchsorted(c, u, side='right')), or loop while u >= c[i].",
+        Mistake(N_("temperature ignored"), like(sample_temperature_ignored),
+                N_("your draws do not depend on the temperature: for {input} you get {got}, the "
+                   "draws of the plain softmax. Sample from softmax(z / temperature).")),
+        Mistake(N_("greedy"), like(sample_greedy),
+                N_("you return the argmax for every u (greedy decoding): for {input} you get {got}. "
+                   "Each u must pick the smallest token i with u < c[i], where c is the running sum "
+                   "(np.cumsum) of the probabilities.")),
+        Mistake(N_("one-based indices"), like(sample_one_based),
+                N_("your token indices start at 1: for {input} you get {got}. numpy indices start "
+                   "at 0: the first token is 0, the last K - 1.")),
+        Mistake(N_("u <= c instead of u < c"), like(sample_less_or_equal),
+                N_("at a boundary you pick the token below it: for {input} you get {got}, and "
+                   "u = 0 picks token 0 even when its probability is 0. Token i owns the interval "
+                   "from c[i-1] (included) to c[i] (excluded), token 0 from 0: count the c[i] with "
+                   "c[i] <= u (np.searchsorted(c, u, side='right')), or loop while u >= c[i]."),
                 supersedes=("no max trick",)),
-        Mistake("index past the last token", _past_the_last_token,
-                "for {input} one of your draws is K, one past the last token (K - 1): the "
-                "running sum of rounded probabilities can end a hair below 1 "
-                "(0.9999999999999999), and a u above that end finds no token.",
-                more="Make sure every u lands on a token: clip the index to K - 1 "
-                     "(np.minimum), or divide the running sum by its last entry so that it ends "
-                     "at exactly 1."),
-        Mistake("not normalised", like(sample_not_normalised),
-                "your running sum does not end at 1: for {input} you get {got}. Divide exp(z / "
-                "temperature - max) by its sum before taking np.cumsum, so that c[-1] = 1."),
-        Mistake("no max trick", _wrong_only_where_exp_overflows,
-                "your draws are right for moderate logits but for {input} you get {got}: a "
-                "small temperature makes z / temperature huge, exp overflows to inf above about "
-                "709, inf/inf is nan and the running sum is nan. Subtract the largest scaled "
-                "logit first (lesson 03's max trick): x = z / temperature, e = exp(x - max(x))."),
+        Mistake(N_("index past the last token"), _past_the_last_token,
+                N_("for {input} one of your draws is K, one past the last token (K - 1): the "
+                   "running sum of rounded probabilities can end a hair below 1 "
+                   "(0.9999999999999999), and a u above that end finds no token."),
+                more=N_("Make sure every u lands on a token: clip the index to K - 1 "
+                        "(np.minimum), or divide the running sum by its last entry so that it ends "
+                        "at exactly 1.")),
+        Mistake(N_("not normalised"), like(sample_not_normalised),
+                N_("your running sum does not end at 1: for {input} you get {got}. Divide exp(z / "
+                   "temperature - max) by its sum before taking np.cumsum, so that c[-1] = 1.")),
+        Mistake(N_("no max trick"), _wrong_only_where_exp_overflows,
+                N_("your draws are right for moderate logits but for {input} you get {got}: a "
+                   "small temperature makes z / temperature huge, exp overflows to inf above about "
+                   "709, inf/inf is nan and the running sum is nan. Subtract the largest scaled "
+                   "logit first (lesson 03's max trick): x = z / temperature, e = exp(x - max(x)).")),
     ),
 ))
 
@@ -504,8 +508,8 @@ TOP_P_FILTER = register(Exercise(
     lesson="04",
     params=("p", "top_p"),
     reference=TOP_P_REFERENCE,
-    task="top_p_filter(p, top_p): keep each row's most likely tokens until their probabilities "
-         "reach top_p (ties kept together, top_p = 1 keeps all), zero the rest, renormalise",
+    task=N_("top_p_filter(p, top_p): keep each row's most likely tokens until their probabilities "
+            "reach top_p (ties kept together, top_p = 1 keeps all), zero the rest, renormalise"),
     points=2.0,
     rtol=1e-9,
     atol=1e-12,
@@ -521,54 +525,54 @@ TOP_P_FILTER = register(Exercise(
         Case("square_batch", (_SQUARE, 0.65)),
         Case("list", ([0.3, 0.7], 0.5)),
         Case("int_one_hot", (np.array([0, 0, 1, 0]), 0.9),
-             shown="p = np.array([0, 0, 1, 0]) (integers), top_p = 0.9"),
+             shown=N_("p = np.array([0, 0, 1, 0]) (integers), top_p = 0.9")),
     ),
     hidden=_hidden_top_p,
     mistakes=common("top_p_filter(p, top_p)") + (FLOAT32,) + (
-        Mistake("token past top_p kept", like(top_p_past_the_boundary),
-                hint="for {input} you get {got}: you keep a token whose more likely tokens "
-                     "already add up to exactly top_p. The nucleus is complete once their mass "
-                     "reaches top_p; a token belongs to it only while that mass is still below "
-                     "top_p.",
-                more="Compare the mass of the strictly more likely tokens with top_p by a "
-                     "strict comparison (less than), not less than or equal."),
-        Mistake("token that reaches top_p dropped", _crossing_dropped,
-                hint="you keep only the tokens whose running total stays at or below top_p, so "
-                     "the token that carries the total to top_p or past it is dropped: for "
-                     "{input} you get {got}. Keep a token when the tokens *before* it (strictly "
-                     "more likely) add up to less than top_p: the most likely token is always "
-                     "kept, and so is the one that crosses the threshold.",
+        Mistake(N_("token past top_p kept"), like(top_p_past_the_boundary),
+                hint=N_("for {input} you get {got}: you keep a token whose more likely tokens "
+                        "already add up to exactly top_p. The nucleus is complete once their mass "
+                        "reaches top_p; a token belongs to it only while that mass is still below "
+                        "top_p."),
+                more=N_("Compare the mass of the strictly more likely tokens with top_p by a "
+                        "strict comparison (less than), not less than or equal.")),
+        Mistake(N_("token that reaches top_p dropped"), _crossing_dropped,
+                hint=N_("you keep only the tokens whose running total stays at or below top_p, so "
+                        "the token that carries the total to top_p or past it is dropped: for "
+                        "{input} you get {got}. Keep a token when the tokens *before* it (strictly "
+                        "more likely) add up to less than top_p: the most likely token is always "
+                        "kept, and so is the one that crosses the threshold."),
                 supersedes=("not normalised",)),
-        Mistake("ties split", like(top_p_position_ties),
-                hint="at a tie on the boundary you keep some of the tied tokens and drop others, "
-                     "by their position: for {input} you get {got}. Tokens of equal probability "
-                     "must share one fate: compare with the mass of the tokens *strictly* more "
-                     "likely than the token (`p[p > p[i]].sum()`), not with a running sum in "
-                     "sorted order."),
-        Mistake("not sorted", like(top_p_unsorted),
-                hint="you add up the probabilities in the order they come, not from the most "
-                     "likely down: for {input} you get {got}. The nucleus is the set of the "
-                     "*most likely* tokens: the tokens before token i are those with a larger "
-                     "probability, wherever they sit."),
-        Mistake("returned in sorted order", like(top_p_sorted_order),
-                hint="your result is in sorted order, not in the tokens' own order: for {input} "
-                     "you get {got}. Entry i of the result must belong to token i: put the "
-                     "values back where they came from (or never move them)."),
-        Mistake("top_p = 1 drops a token", _drops_a_token_at_one,
-                hint="with top_p = 1 you drop a token of tiny probability: for {input} you get "
-                     "{got}. The mass above it is 1 - p_i, which rounds to exactly 1.0 when "
-                     "p_i is below about 1e-16, and 1.0 < 1 is False. top_p = 1 must keep every "
-                     "token: treat it as a case of its own.",
+        Mistake(N_("ties split"), like(top_p_position_ties),
+                hint=N_("at a tie on the boundary you keep some of the tied tokens and drop others, "
+                        "by their position: for {input} you get {got}. Tokens of equal probability "
+                        "must share one fate: compare with the mass of the tokens *strictly* more "
+                        "likely than the token (`p[p > p[i]].sum()`), not with a running sum in "
+                        "sorted order.")),
+        Mistake(N_("not sorted"), like(top_p_unsorted),
+                hint=N_("you add up the probabilities in the order they come, not from the most "
+                        "likely down: for {input} you get {got}. The nucleus is the set of the "
+                        "*most likely* tokens: the tokens before token i are those with a larger "
+                        "probability, wherever they sit.")),
+        Mistake(N_("returned in sorted order"), like(top_p_sorted_order),
+                hint=N_("your result is in sorted order, not in the tokens' own order: for {input} "
+                        "you get {got}. Entry i of the result must belong to token i: put the "
+                        "values back where they came from (or never move them).")),
+        Mistake(N_("top_p = 1 drops a token"), _drops_a_token_at_one,
+                hint=N_("with top_p = 1 you drop a token of tiny probability: for {input} you get "
+                        "{got}. The mass above it is 1 - p_i, which rounds to exactly 1.0 when "
+                        "p_i is below about 1e-16, and 1.0 < 1 is False. top_p = 1 must keep every "
+                        "token: treat it as a case of its own."),
                 supersedes=("not normalised",)),
-        Mistake("sum without keepdims", like(top_p_sum_without_keepdims),
-                hint="for a batch {input} your function gives {got}: q.sum(axis=-1) drops the "
-                     "axis, so dividing by it lines the sums up against the wrong entries (or "
-                     "fails to broadcast). Use q.sum(axis=-1, keepdims=True).",
+        Mistake(N_("sum without keepdims"), like(top_p_sum_without_keepdims),
+                hint=N_("for a batch {input} your function gives {got}: q.sum(axis=-1) drops the "
+                        "axis, so dividing by it lines the sums up against the wrong entries (or "
+                        "fails to broadcast). Use q.sum(axis=-1, keepdims=True)."),
                 supersedes=("not normalised",)),
-        Mistake("not normalised", _rows_not_normalised,
-                hint="for {input} you keep the right tokens but your row does not sum to 1: "
-                     "divide the kept probabilities by their sum, row by row (axis=-1, "
-                     "keepdims=True)."),
+        Mistake(N_("not normalised"), _rows_not_normalised,
+                hint=N_("for {input} you keep the right tokens but your row does not sum to 1: "
+                        "divide the kept probabilities by their sum, row by row (axis=-1, "
+                        "keepdims=True).")),
     ),
 ))
 __all__ += ["TOP_P_FILTER"]
