@@ -11,7 +11,8 @@ import numpy as np
 
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
-from .lesson01 import MAX_TRICK_HINT, MAX_TRICK_MORE, shift_by_mean, shift_by_min
+from ..i18n import N_
+from .lesson01 import MAX_TRICK_HINT_NAMING, MAX_TRICK_MORE, shift_by_mean, shift_by_min
 from .mistakes import FLOAT32, max_along_another_axis, SOFTMAX_LIBRARY, broken, common, like, raised, resembles, unnormalised
 from .mistakes import like_any
 from ..grading.registry import register
@@ -44,6 +45,15 @@ def global_max(z, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def _naming(function, message):
+    """``message`` with ``{function}`` filled in now, ``{input}`` and ``{got}`` left for the check.
+
+    >>> _naming("softmax_axis", "your {function} gives {got} for {input}")
+    'your softmax_axis gives {got} for {input}'
+    """
+    return message.format(function=function, input="{input}", got="{got}")
+
+
 def axis_basics(function, reference):
     """The mistakes of any function that works along an axis: it ignores ``axis``, works along
     the other axis of a 2-D input, or drops the axis so that shapes no longer line up.
@@ -67,20 +77,22 @@ def axis_basics(function, reference):
         return reference(z, *rest, axis=1 - axis % 2)
 
     return (
-        Mistake("ignores axis", like(ignores_axis),
-                f"your {function} works along the last axis whatever `axis` says: for {{input}} "
-                "it gives {got}. Pass `axis` on to every max and sum.",
+        Mistake(N_("ignores axis"), like(ignores_axis),
+                _naming(function, N_("your {function} works along the last axis whatever `axis` "
+                                     "says: for {input} it gives {got}. Pass `axis` on to every "
+                                     "max and sum.")),
                 supersedes=("wrong axis", "not normalised")),
-        Mistake("wrong axis", resembles(other_axis),
-                f"your {function} works along the other axis: for {{input}} you get {{got}}. "
-                "axis=-1 means along each row (the last axis), axis=0 down each column.",
+        Mistake(N_("wrong axis"), resembles(other_axis),
+                _naming(function, N_("your {function} works along the other axis: for {input} "
+                                     "you get {got}. axis=-1 means along each row (the last "
+                                     "axis), axis=0 down each column.")),
                 supersedes=("not normalised",)),
-        Mistake("broadcast error", raised("ValueError", containing="broadcast"),
-                "for {input} your function gives {got}: the shapes of two arrays you combine do "
-                "not line up. A max or sum taken along `axis` drops that axis (and one taken "
-                "along another axis drops another), so it no longer lines up with z.",
-                more="Take every max and sum along the same `axis`, and keep that axis where "
-                     "the result is combined with z again (`keepdims=True`)."),
+        Mistake(N_("broadcast error"), raised("ValueError", containing="broadcast"),
+                N_("for {input} your function gives {got}: the shapes of two arrays you combine do "
+                   "not line up. A max or sum taken along `axis` drops that axis (and one taken "
+                   "along another axis drops another), so it no longer lines up with z."),
+                more=N_("Take every max and sum along the same `axis`, and keep that axis where "
+                        "the result is combined with z again (`keepdims=True`).")),
     )
 
 
@@ -100,35 +112,35 @@ def axis_mistakes(function):
     """
     return axis_basics(function, lambda z, axis=-1: sm.softmax(z, axis)) + (
         max_along_another_axis(_shifted_softmax),
-        Mistake("max without keepdims", like(max_without_keepdims),
-                "z.max(axis) drops the axis, so z - z.max(axis) lines the maxima up against "
-                "the wrong entries: for {input} you get {got}. On square input this is silently "
-                "wrong; elsewhere it is a broadcast error. Use z.max(axis=axis, keepdims=True) "
-                "(and the same for the sum).",
+        Mistake(N_("max without keepdims"), like(max_without_keepdims),
+                N_("z.max(axis) drops the axis, so z - z.max(axis) lines the maxima up against "
+                   "the wrong entries: for {input} you get {got}. On square input this is silently "
+                   "wrong; elsewhere it is a broadcast error. Use z.max(axis=axis, keepdims=True) "
+                   "(and the same for the sum)."),
                 supersedes=("broadcast error", "not normalised")),
-        Mistake("whole array", like(whole_array),
-                "your function normalises over the whole array, not each slice along `axis`: "
-                "for {input} the entries of the whole array sum to 1 ({got}). Sum along the "
-                "axis: e.sum(axis=axis, keepdims=True).",
+        Mistake(N_("whole array"), like(whole_array),
+                N_("your function normalises over the whole array, not each slice along `axis`: "
+                   "for {input} the entries of the whole array sum to 1 ({got}). Sum along the "
+                   "axis: e.sum(axis=axis, keepdims=True)."),
                 supersedes=("global max", "not normalised", "no max trick")),
-        Mistake("global max", like(global_max),
-                "you shift every slice by the largest logit of the whole array, not by each "
-                "slice's own max: for {input} a slice far below it underflows to 0/0 = nan "
-                "({got}). Use z.max(axis=axis, keepdims=True).",
+        Mistake(N_("global max"), like(global_max),
+                N_("you shift every slice by the largest logit of the whole array, not by each "
+                   "slice's own max: for {input} a slice far below it underflows to 0/0 = nan "
+                   "({got}). Use z.max(axis=axis, keepdims=True)."),
                 supersedes=("no max trick",)),
-        Mistake("shift by the mean", like(shift_by_mean),
-                "you shift the logits by their mean, not their max: for {input} that leaves "
-                "exponents above 709 ({got}). Use z - z.max(axis=axis, keepdims=True).",
+        Mistake(N_("shift by the mean"), like(shift_by_mean),
+                N_("you shift the logits by their mean, not their max: for {input} that leaves "
+                   "exponents above 709 ({got}). Use z - z.max(axis=axis, keepdims=True)."),
                 supersedes=("no max trick",)),
-        Mistake("shift by the min", like(shift_by_min),
-                "you shift the logits by their min, not their max, so exp overflows sooner: "
-                "for {input} you get {got}. Use z - z.max(axis=axis, keepdims=True).",
+        Mistake(N_("shift by the min"), like(shift_by_min),
+                N_("you shift the logits by their min, not their max, so exp overflows sooner: "
+                   "for {input} you get {got}. Use z - z.max(axis=axis, keepdims=True)."),
                 supersedes=("no max trick",)),
-        Mistake("no max trick", broken(),
-                MAX_TRICK_HINT.replace("your softmax", f"your {function}"), more=MAX_TRICK_MORE),
-        Mistake("not normalised", unnormalised(),
-                "for {input} your values have the right proportions but do not sum to 1 along "
-                "the axis: divide by e.sum(axis=axis, keepdims=True)."),
+        Mistake(N_("no max trick"), broken(),
+                _naming(function, MAX_TRICK_HINT_NAMING), more=MAX_TRICK_MORE),
+        Mistake(N_("not normalised"), unnormalised(),
+                N_("for {input} your values have the right proportions but do not sum to 1 along "
+                   "the axis: divide by e.sum(axis=axis, keepdims=True).")),
     )
 
 
@@ -156,19 +168,19 @@ SOFTMAX_AXIS = register(Exercise(
     lesson="02",
     params=("z",),
     reference=lambda z, axis=-1: sm.softmax(z, axis),
-    task="softmax_axis(z, axis=-1): softmax of each slice along axis, shifted by its own max",
+    task=N_("softmax_axis(z, axis=-1): softmax of each slice along axis, shifted by its own max"),
     points=2.0,
     public=(
         Case("vector", ([1.0, 2.0, 3.0],)),
-        Case("rows", (A,), shown="z = [[1, 2, 3], [2, 4, 8]] (default axis=-1)"),
+        Case("rows", (A,), shown=N_("z = [[1, 2, 3], [2, 4, 8]] (default axis=-1)")),
         Case("columns", (A,), {"axis": 0}),
         Case("square_rows", (S,), {"axis": -1}),
         Case("square_columns", (S,), {"axis": 0}),
-        Case("cube_axis_1", (CUBE,), {"axis": 1}, shown="z of shape (2, 3, 4), axis = 1"),
+        Case("cube_axis_1", (CUBE,), {"axis": 1}, shown=N_("z of shape (2, 3, 4), axis = 1")),
         Case("offset_rows", (OFFSET_ROWS,), {"axis": -1}),
         Case("spread_rows", (SPREAD_ROWS,), {"axis": -1}),
         Case("int_array", (np.array([[1, 2, 3], [3, 2, 1]]),), {"axis": -1},
-             shown="z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), axis = -1"),
+             shown=N_("z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), axis = -1")),
         Case("large", (np.array([[1000.0, 0.0, 0.0], [0.0, 0.0, 0.0]]),), {"axis": -1}),
     ),
     hidden=hidden_arrays,
@@ -291,8 +303,8 @@ LOGITS_FROM_PROBS = register(Exercise(
     lesson="02",
     params=("p",),
     reference=_logits,
-    task="logits_from_probs(p, axis=-1): logits whose softmax is p, centred: log p minus its "
-         "mean along axis (over the entries with p > 0; p = 0 gives -inf)",
+    task=N_("logits_from_probs(p, axis=-1): logits whose softmax is p, centred: log p minus its "
+            "mean along axis (over the entries with p > 0; p = 0 gives -inf)"),
     points=2.0,
     public=(
         Case("quarter_half", ([0.25, 0.25, 0.5],)),
@@ -305,59 +317,59 @@ LOGITS_FROM_PROBS = register(Exercise(
         Case("scales", (P_SCALES,), {"axis": -1},
              shown="p = [[1e-300, 0.5, 0.5], [0.2, 0.3, 0.5], [1e-12, 1e-6, 1 - 1e-6 - 1e-12]]"),
         Case("cube_axis_1", (sm.softmax(CUBE, 1),), {"axis": 1},
-             shown="p of shape (2, 3, 4), each slice along axis 1 a distribution, axis = 1"),
+             shown=N_("p of shape (2, 3, 4), each slice along axis 1 a distribution, axis = 1")),
         Case("int_counts", (np.array([[1, 3], [2, 2]]),), {"axis": -1},
-             shown="p = np.array([[1, 3], [2, 2]]) (integer counts), axis = -1"),
+             shown=N_("p = np.array([[1, 3], [2, 2]]) (integer counts), axis = -1")),
     ),
     hidden=_hidden_probs,
     mistakes=common("logits_from_probs(p, axis=-1)")
     + axis_basics("logits_from_probs", _logits)
     + (
-        Mistake("not centred", like(logits_not_centred),
-                hint="for {input} you return log p itself, {got}: those are valid logits (their "
-                     "softmax is p), but not the centred ones asked for. Subtract the mean of log "
-                     "p along the axis, keepdims=True."),
-        Mistake("centred on the max", like(logits_max_centred),
-                hint="for {input} you get {got}: you subtract the largest log p, so the largest "
-                     "logit is 0. That is a valid shift too, but the exercise asks for logits of "
-                     "mean 0: subtract the mean of log p instead."),
-        Mistake("a zero probability gives nan", like(logits_naive_mean),
-                hint="for {input} you get {got}: log 0 is -inf, so the mean of log p is -inf, "
-                     "and -inf - (-inf) is nan. Take the mean over the entries with p > 0 only "
-                     "(np.mean(..., where=p > 0), or a sum and a count), and keep -inf where "
-                     "p = 0.",
+        Mistake(N_("not centred"), like(logits_not_centred),
+                hint=N_("for {input} you return log p itself, {got}: those are valid logits (their "
+                        "softmax is p), but not the centred ones asked for. Subtract the mean of log "
+                        "p along the axis, keepdims=True.")),
+        Mistake(N_("centred on the max"), like(logits_max_centred),
+                hint=N_("for {input} you get {got}: you subtract the largest log p, so the largest "
+                        "logit is 0. That is a valid shift too, but the exercise asks for logits of "
+                        "mean 0: subtract the mean of log p instead.")),
+        Mistake(N_("a zero probability gives nan"), like(logits_naive_mean),
+                hint=N_("for {input} you get {got}: log 0 is -inf, so the mean of log p is -inf, "
+                        "and -inf - (-inf) is nan. Take the mean over the entries with p > 0 only "
+                        "(np.mean(..., where=p > 0), or a sum and a count), and keep -inf where "
+                        "p = 0."),
                 supersedes=("broadcast error",)),
-        Mistake("zeros counted in the mean", like(logits_zeros_in_mean),
-                hint="for {input} you get {got}: you replace log 0 by 0 and average over every "
-                     "entry, so the mean is divided by too many entries. Average log p over the "
-                     "entries with p > 0 only."),
-        Mistake("one mean for the whole array", like(logits_global_mean),
-                hint="for {input} you get {got}: you subtract one mean of the whole array, not "
-                     "each slice's own along the axis. Every slice is a distribution of its own, "
-                     "with its own shift: mean(..., axis=axis, keepdims=True).",
+        Mistake(N_("zeros counted in the mean"), like(logits_zeros_in_mean),
+                hint=N_("for {input} you get {got}: you replace log 0 by 0 and average over every "
+                        "entry, so the mean is divided by too many entries. Average log p over the "
+                        "entries with p > 0 only.")),
+        Mistake(N_("one mean for the whole array"), like(logits_global_mean),
+                hint=N_("for {input} you get {got}: you subtract one mean of the whole array, not "
+                        "each slice's own along the axis. Every slice is a distribution of its own, "
+                        "with its own shift: mean(..., axis=axis, keepdims=True)."),
                 supersedes=("ignores axis",)),
-        Mistake("mean without keepdims", like(logits_mean_without_keepdims),
-                hint="the mean along the axis without keepdims=True lines up with the wrong "
-                     "entries: for {input} you get {got} (silently wrong on square input, a "
-                     "broadcast error elsewhere). Keep the axis: keepdims=True.",
+        Mistake(N_("mean without keepdims"), like(logits_mean_without_keepdims),
+                hint=N_("the mean along the axis without keepdims=True lines up with the wrong "
+                        "entries: for {input} you get {got} (silently wrong on square input, a "
+                        "broadcast error elsewhere). Keep the axis: keepdims=True."),
                 supersedes=("broadcast error",)),
-        Mistake("log base 10", like(logits_log10),
-                hint="for {input} you get {got}: softmax uses e^z, so its inverse is the natural "
-                     "log, np.log. Any other base, np.log10 or np.log2, scales the logits (a "
-                     "temperature): softmax of your logits is not p."),
-        Mistake("sum and count along different axes",
+        Mistake(N_("log base 10"), like(logits_log10),
+                hint=N_("for {input} you get {got}: softmax uses e^z, so its inverse is the natural "
+                        "log, np.log. Any other base, np.log10 or np.log2, scales the logits (a "
+                        "temperature): softmax of your logits is not p.")),
+        Mistake(N_("sum and count along different axes"),
                 like_any(logits_sum_of_whole_array, logits_count_of_whole_array,
                          logits_count_along_axis_0, logits_sum_along_axis_0),
-                hint="for {input} you get {got}: the mean of log p is a sum divided by a count, "
-                     "and you take the two over different entries (one of them over the whole "
-                     "array, or along another axis). Each slice's centre needs its own sum and "
-                     "its own count of the entries with p > 0.",
-                more="Pass the same `axis`, with `keepdims=True`, to both the sum of log p and "
-                     "the count of the positive entries.",
+                hint=N_("for {input} you get {got}: the mean of log p is a sum divided by a count, "
+                        "and you take the two over different entries (one of them over the whole "
+                        "array, or along another axis). Each slice's centre needs its own sum and "
+                        "its own count of the entries with p > 0."),
+                more=N_("Pass the same `axis`, with `keepdims=True`, to both the sum of log p and "
+                        "the count of the positive entries."),
                 supersedes=("wrong axis", "one mean for the whole array", "broadcast error")),
-        Mistake("exp instead of log", like(logits_exp),
-                hint="for {input} you get {got}: undoing e^z takes the logarithm, np.log(p), "
-                     "not np.exp(p)."),
+        Mistake(N_("exp instead of log"), like(logits_exp),
+                hint=N_("for {input} you get {got}: undoing e^z takes the logarithm, np.log(p), "
+                        "not np.exp(p).")),
     ),
 ))
 
@@ -436,8 +448,8 @@ CANONICAL_WEIGHTS = register(Exercise(
     lesson="02",
     params=("W", "b"),
     reference=_canonical,
-    task="canonical_weights(W, b): the equivalent softmax-regression weights of least norm, "
-         "(W - mean of the rows of W, b - mean of b), so that they sum to zero over the classes",
+    task=N_("canonical_weights(W, b): the equivalent softmax-regression weights of least norm, "
+            "(W - mean of the rows of W, b - mean of b), so that they sum to zero over the classes"),
     points=2.0,
     returns=("W", "b"),
     public=(
@@ -451,39 +463,39 @@ CANONICAL_WEIGHTS = register(Exercise(
         Case("scales", (np.array([[1000.0, 1001.0], [0.5, -0.5], [-1000.0, -999.0]]),
                         np.array([100.0, 0.0, -300.0]))),
         Case("int_arrays", (np.array([[1, 2], [3, 5], [0, 0]]), np.array([1, 2, 6])),
-             shown="W = np.array([[1, 2], [3, 5], [0, 0]]), b = np.array([1, 2, 6]) (integers)"),
+             shown=N_("W = np.array([[1, 2], [3, 5], [0, 0]]), b = np.array([1, 2, 6]) (integers)")),
     ),
     hidden=_hidden_weights,
     mistakes=common("canonical_weights(W, b)") + (
-        Mistake("mean over the features", resembles(canonical_feature_mean),
-                hint="for {input} you get {got}: you subtract each row's mean, the mean over the "
-                     "features of one class. The redundancy adds the same vector v to every "
-                     "class's row, so centre each column over the classes: "
-                     "W - W.mean(axis=0, keepdims=True)."),
-        Mistake("broadcast error", raised("ValueError", containing="broadcast"),
-                hint="for {input} your function gives {got}: a mean taken along an axis drops "
-                     "that axis, and its shape no longer lines up with W. W.mean(axis=0, "
-                     "keepdims=True) has shape (1, d) and lines up with every row."),
-        Mistake("b not centred", like(canonical_b_kept),
-                hint="for {input} your W is right but b comes back unchanged ({got}): adding the "
-                     "same c to every bias changes nothing either, so the least-norm b is "
-                     "b - b.mean()."),
-        Mistake("W not centred", like(canonical_W_kept),
-                hint="for {input} your b is right but W comes back unchanged ({got}): subtract "
-                     "from every row of W the mean row, W.mean(axis=0)."),
-        Mistake("a reference class, not the least norm", _a_reference_class,
-                hint="for {input} you get {got}: you subtract one class's row (a reference "
-                     "class). Those weights predict the same, but they are not the smallest: "
-                     "the least-norm ones subtract the mean over the classes, W - W.mean(axis=0)."),
-        Mistake("sum instead of mean", like(canonical_sum),
-                hint="for {input} you get {got}: subtract the mean over the classes, not the "
-                     "sum: then the rows sum to zero."),
-        Mistake("one mean for the whole array", like(canonical_global_mean),
-                hint="for {input} you get {got}: W.mean() is one number, the mean of every "
-                     "entry. Each feature (column) has its own mean over the classes: "
-                     "W.mean(axis=0, keepdims=True)."),
-        Mistake("returned in the wrong order", like(canonical_swapped),
-                hint="for {input} you return b first and W second ({got}): return W0, b0 in "
-                     "this order."),
+        Mistake(N_("mean over the features"), resembles(canonical_feature_mean),
+                hint=N_("for {input} you get {got}: you subtract each row's mean, the mean over the "
+                        "features of one class. The redundancy adds the same vector v to every "
+                        "class's row, so centre each column over the classes: "
+                        "W - W.mean(axis=0, keepdims=True).")),
+        Mistake(N_("broadcast error"), raised("ValueError", containing="broadcast"),
+                hint=N_("for {input} your function gives {got}: a mean taken along an axis drops "
+                        "that axis, and its shape no longer lines up with W. W.mean(axis=0, "
+                        "keepdims=True) has shape (1, d) and lines up with every row.")),
+        Mistake(N_("b not centred"), like(canonical_b_kept),
+                hint=N_("for {input} your W is right but b comes back unchanged ({got}): adding the "
+                        "same c to every bias changes nothing either, so the least-norm b is "
+                        "b - b.mean().")),
+        Mistake(N_("W not centred"), like(canonical_W_kept),
+                hint=N_("for {input} your b is right but W comes back unchanged ({got}): subtract "
+                        "from every row of W the mean row, W.mean(axis=0).")),
+        Mistake(N_("a reference class, not the least norm"), _a_reference_class,
+                hint=N_("for {input} you get {got}: you subtract one class's row (a reference "
+                        "class). Those weights predict the same, but they are not the smallest: "
+                        "the least-norm ones subtract the mean over the classes, W - W.mean(axis=0).")),
+        Mistake(N_("sum instead of mean"), like(canonical_sum),
+                hint=N_("for {input} you get {got}: subtract the mean over the classes, not the "
+                        "sum: then the rows sum to zero.")),
+        Mistake(N_("one mean for the whole array"), like(canonical_global_mean),
+                hint=N_("for {input} you get {got}: W.mean() is one number, the mean of every "
+                        "entry. Each feature (column) has its own mean over the classes: "
+                        "W.mean(axis=0, keepdims=True).")),
+        Mistake(N_("returned in the wrong order"), like(canonical_swapped),
+                hint=N_("for {input} you return b first and W second ({got}): return W0, b0 in "
+                        "this order.")),
     ),
 ))
