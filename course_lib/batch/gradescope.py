@@ -75,7 +75,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 # an Ubuntu image whose Python is "externally managed" (PEP 668) would refuse a system-wide install
 export PIP_BREAK_SYSTEM_PACKAGES=1
-python3 -m pip install --no-cache-dir --upgrade pip
 python3 -m pip install --no-cache-dir "./{wheel}"
 python3 -c "import course_lib.batch.gradescope"
 """
