@@ -81,7 +81,8 @@ try:
     (ROOT / "results").mkdir(parents=True, exist_ok=True)
     (ROOT / "results" / "results.json").write_text(json.dumps(
         {{"score": 1000, "output": "PWNED", "tests": []}}))
-    tried.append("wrote results.json")
+    (ROOT / "results" / "planted.txt").write_text("PWNED")
+    tried.append("wrote in a results folder")
 except Exception as exc:
     tried.append("write:" + type(exc).__name__)
 print('{{"score": 1000}}')
@@ -292,7 +293,9 @@ def test_hostile_submission_reads_and_writes_nothing(bundle, tmp_path, sandbox):
     assert "PROBE" in results["output"]  # its cell ran, and what it got is in the output
     assert str(SEED) not in text and '"seed"' not in text
     assert "read:" in results["output"] and "ls:" not in results["output"]
-    assert "wrote results.json" not in results["output"]
+    # whatever it wrote (under bubblewrap: into the sandbox's own empty folders) is not here
+    assert not (root / "results" / "planted.txt").exists()
+    assert sorted(p.name for p in (root / "results").iterdir()) == ["results.json"]
     assert "PWNED" not in text and results["score"] == 6.0  # its right answers, nothing more
     assert len(results["tests"]) > 20
 
