@@ -11,7 +11,6 @@ import pytest
 
 from course_lib import cli
 from course_lib.batch import export, gradebook
-from course_lib.grading.registry import EXERCISES
 
 NAMES = ["softmax", "softmax_jacobian", "two_class_softmax"]  # lesson 01, 2 points each
 
