@@ -245,3 +245,13 @@ def test_roster_with_bom_and_extra_columns_reads(grades, tmp_path):
     assert rows[0]["file_id"] == ids["alice"] and rows[0]["name"] == "김민준"
     out = export.export_grades(folder, "moodle", roster=path)
     assert len(out.unknown) == 4 and out.exported == 1
+
+
+def test_mixed_maximums_are_pointed_out(grades):
+    folder, ids = grades
+    text = (folder / "grades.csv").read_text(encoding="utf-8")
+    (folder / "grades.csv").write_text(text.replace(",6,6,graded", ",2,2,graded", 1),
+                                       encoding="utf-8")
+    out = export.export_grades(folder, "canvas")
+    assert any("--per-exercise" in line for line in out.report())
+    assert not export.export_grades(folder, "canvas", per_exercise=True).warnings

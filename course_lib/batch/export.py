@@ -225,6 +225,7 @@ class Export:
     missing: list = field(default_factory=list)   # roster rows without a submission
     not_graded: list = field(default_factory=list)  # (file id, status)
     left_out: list = field(default_factory=list)  # file ids not in the file
+    warnings: list = field(default_factory=list)
 
     def report(self) -> list:
         """The lines for stderr: every unknown, missing or ungraded student, then a summary."""
@@ -234,6 +235,7 @@ class Export:
         lines += [f"no submission: {r['student_id']}" + (f" ({r['name']})" if r["name"] else "")
                   for r in self.missing]
         lines += [f"not graded: {sid} ({status})" for sid, status in self.not_graded]
+        lines += [f"warning: {w}" for w in self.warnings]
         lines.append(f"exported {self.exported} row{'s' if self.exported != 1 else ''}; "
                      f"{len(self.unknown)} not in the roster, {len(self.missing)} without a "
                      f"submission, {len(self.not_graded)} not graded")
@@ -282,6 +284,12 @@ def export_grades(grades, fmt="csv", *, roster=None, assignment=None, per_exerci
     out.missing = [p for p in people or [] if p["file_id"] not in ids]
     out.not_graded = [(r.id, r.status) for r in book.rows if r.status != "graded"]
     name = (assignment or _lesson_name(book)).strip()
+    maxima_seen = sorted({row.max for row in book.rows})
+    if not per_exercise and fmt != "csv" and len(maxima_seen) > 1:
+        out.warnings.append(
+            "the submissions were graded on different exercises (maximums "
+            f"{', '.join(map(_fmt, maxima_seen))}), but the total column's Points Possible is "
+            f"{_fmt(sum(book.points.values()))}: --per-exercise gives each exercise its own column")
     columns = ([f"{name}: {n}" for n in book.exercises] if per_exercise else [name])
     maxima = ([book.points[n] for n in book.exercises] if per_exercise
               else [sum(book.points[n] for n in book.exercises)])
