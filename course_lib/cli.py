@@ -605,6 +605,8 @@ def _add_lms_commands(sub) -> None:
     gradescope.add_argument("--sandbox", choices=["auto", "bubblewrap", "fallback"],
                             default=None, help="how to confine the notebook in Gradescope's "
                             "container (default: bubblewrap where it works, else the fallback)")
+    gradescope.add_argument("--lang", choices=["en", "ko"], default=None,
+                            help="language of the students' feedback (default: English)")
     gradescope.set_defaults(func=_gradescope)
 
     export = sub.add_parser(
@@ -641,7 +643,8 @@ def _gradescope(args) -> int:
 
     try:
         config = build_bundle(args.lesson, args.out, seed=args.seed, timeout=args.timeout,
-                              notebook_timeout=args.notebook_timeout, sandbox=args.sandbox)
+                              notebook_timeout=args.notebook_timeout, sandbox=args.sandbox,
+                              lang=args.lang)
     except GradescopeError as err:
         print(f"softmax-course: error: {err}", file=sys.stderr)
         return 2

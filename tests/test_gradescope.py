@@ -330,3 +330,13 @@ def test_autograder_error_still_writes_results(bundle, tmp_path):
     results = _run(root)
     assert results["score"] == 0 and "error of the autograder" in results["output"]
     assert "Traceback" in results["_stdout"]  # the details: stdout, the instructor's
+
+
+def test_feedback_in_korean(bundle, tmp_path):
+    root = _layout(bundle, tmp_path, {})
+    config = json.loads((root / "source" / gradescope.CONFIG).read_text(encoding="utf-8"))
+    (root / "source" / gradescope.CONFIG).write_text(json.dumps(dict(config, lang="ko")))
+    results = _run(root)
+    assert "제출물에 노트북(.ipynb 파일)이 없습니다" in results["output"]
+    assert "레슨 01" in results["output"] and "there is no" not in results["output"]
+    assert "softmax: 숨은 테스트 1" in {t["name"] for t in results["tests"]}

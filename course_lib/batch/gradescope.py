@@ -46,6 +46,8 @@ import traceback
 import zipfile
 from pathlib import Path
 
+from ..i18n import _, ngettext
+
 __all__ = ["ROOT_ENV", "CONFIG", "GradescopeError", "build_bundle", "build_wheel", "run",
            "results_from_report", "setup_script", "run_script"]
 
@@ -162,7 +164,7 @@ def lesson_exercises(lesson) -> list:
 
 
 def build_bundle(lesson, out, *, seed=None, timeout=60.0, notebook_timeout=None, sandbox=None,
-                 root=None) -> dict:
+                 lang=None, root=None) -> dict:
     """Write Gradescope's autograder zip for ``lesson`` to ``out``.
 
     Parameters
@@ -178,6 +180,9 @@ def build_bundle(lesson, out, *, seed=None, timeout=60.0, notebook_timeout=None,
     sandbox : str, optional
         ``"auto"`` (default), ``"bubblewrap"`` or ``"fallback"``; ``SOFTMAX_COURSE_SANDBOX`` in
         the container still applies when this is not given.
+    lang : {"en", "ko"}, optional
+        The language of the students' feedback (default: English, or ``SOFTMAX_COURSE_LANG``
+        in the container).
     root : path-like, optional
         The course's source tree (default: this clone).
 
@@ -199,6 +204,11 @@ def build_bundle(lesson, out, *, seed=None, timeout=60.0, notebook_timeout=None,
         seed = int.from_bytes(os.urandom(4), "little")
     if sandbox not in (None, "auto", "bubblewrap", "fallback"):
         raise GradescopeError(f"--sandbox {sandbox!r}: auto, bubblewrap or fallback")
+    if lang is not None:
+        from ..i18n import LANGUAGES
+
+        if lang not in LANGUAGES:
+            raise GradescopeError(f"--lang {lang!r}: one of {', '.join(LANGUAGES)}")
     config = {
         "lesson": str(lesson).strip().zfill(2),
         "exercises": names,
@@ -207,6 +217,7 @@ def build_bundle(lesson, out, *, seed=None, timeout=60.0, notebook_timeout=None,
         "notebook_timeout": float(nb_module.NOTEBOOK_SECONDS if notebook_timeout is None
                                   else notebook_timeout),
         "sandbox": None if sandbox in (None, "auto") else sandbox,
+        "lang": lang,
         "course_version": _course_version(),
     }
     with tempfile.TemporaryDirectory(prefix="softmax-course-bundle-") as tmp:
@@ -241,6 +252,11 @@ def _notebooks(folder: Path) -> list:
                                              for part in p.relative_to(folder).parts))
 
 
+def _likely(failure) -> str:
+    return _("Likely mistake, {mistake}: {hint}").format(mistake=failure.mistake,
+                                                          hint=failure.hint)
+
+
 def _per_test(points, n) -> float:
     return round(points / n, 4) if n else 0.0
 
@@ -259,8 +275,8 @@ def results_from_report(report, config, *, sandbox_note="") -> dict:
     seed = config["seed"]
     tests, lines = [], []
     if report.status != "graded":
-        lines.append(f"Your notebook could not be graded: {plain_text(report.message) or report.status}."
-                     " Every exercise scores 0.")
+        lines.append(_("Your notebook could not be graded: {reason}. Every exercise scores 0.")
+                     .format(reason=plain_text(report.message) or report.status))
     for res in report.results:
         ex = EXERCISES[res.name]
         public, hidden = list(ex.public), ex.hidden_cases(seed)
@@ -269,10 +285,15 @@ def results_from_report(report, config, *, sandbox_note="") -> dict:
         ran = res.status in ("passed", "failed") and not res.delegated
         public_ok = sum(ran and c.name not in failed for c in public)
         if res.status == "error" or res.status == "not implemented" or res.delegated:
-            head = f"{res.name}: 0 / {ex.points:g} points."
+            head = _("{name}: 0 / {points} points.").format(name=res.name,
+                                                             points=f"{ex.points:g}")
         else:
-            head = (f"{res.name}: {public_ok} of {len(public)} public tests passed; the "
-                    f"{len(hidden)} hidden tests are shown when grades are published.")
+            head = ngettext("{name}: {passed} of {total} public tests passed; the {hidden} "
+                            "hidden test is shown when grades are published.",
+                            "{name}: {passed} of {total} public tests passed; the {hidden} "
+                            "hidden tests are shown when grades are published.",
+                            len(hidden)).format(name=res.name, passed=public_ok,
+                                                total=len(public), hidden=len(hidden))
         lines.append("")
         lines.append(head)
         if res.message:
@@ -281,16 +302,18 @@ def results_from_report(report, config, *, sandbox_note="") -> dict:
         for f in shown[:3]:
             lines.extend("  " + line for line in f.lines())
             if f.hint:
-                lines.append(f"  Likely mistake, {f.mistake}: {f.hint}")
+                lines.append("  " + _likely(f))
         if len(shown) > 3:
-            lines.append(f"  (and {len(shown) - 3} more public tests failed)")
+            lines.append("  " + ngettext("(and {n} more public test failed)",
+                                         "(and {n} more public tests failed)",
+                                         len(shown) - 3).format(n=len(shown) - 3))
         for number, case in enumerate(public, 1):
             f = failed.get(case.name)
             ok = ran and f is None
-            output = "" if ok else ("\n".join(f.lines()) + (f"\nLikely mistake, {f.mistake}: "
-                                                           f"{f.hint}" if f.hint else "")
+            output = "" if ok else ("\n".join(f.lines()) + ("\n" + _likely(f) if f.hint else "")
                                     if ran else plain_text(res.message or res.status))
-            tests.append({"name": f"{res.name}: public test {case.name}",
+            tests.append({"name": _("{name}: public test {test}").format(name=res.name,
+                                                                        test=case.name),
                           "number": f"{res.name}.{number}",
                           "score": per if ok else 0.0, "max_score": per,
                           "status": "passed" if ok else "failed",
@@ -302,11 +325,12 @@ def results_from_report(report, config, *, sandbox_note="") -> dict:
             if ok:
                 output = ""
             elif ran:
-                output = f"failed: {f.problem}" + (f"\nLikely mistake, {f.mistake}: {f.hint}"
-                                                  if f.hint else "")
+                output = (_("failed: {problem}").format(problem=f.problem)
+                          + ("\n" + _likely(f) if f.hint else ""))
             else:
-                output = "not run: " + plain_text(res.message or res.status)
-            tests.append({"name": f"{res.name}: hidden test {number}",
+                output = _("not run: {reason}").format(reason=plain_text(res.message or res.status))
+            tests.append({"name": _("{name}: hidden test {number}").format(name=res.name,
+                                                                          number=number),
                           "number": f"{res.name}.h{number}",
                           "score": per if ok else 0.0, "max_score": per,
                           "status": "passed" if ok else "failed",
@@ -314,15 +338,17 @@ def results_from_report(report, config, *, sandbox_note="") -> dict:
                           "tags": [res.name, "hidden"]})
     problems = [plain_text(e) for e in report.cell_errors] + [plain_text(n) for n in report.notes]
     if problems:
-        lines += ["", "While your notebook ran:"] + [f"  {p[:300]}" for p in problems]
+        lines += ["", _("While your notebook ran:")] + [f"  {p[:300]}" for p in problems]
     if sandbox_note:
         lines += ["", sandbox_note]
     total = sum(EXERCISES[r.name].points for r in report.results)
     return {
         "score": report.score if report.status == "graded" else 0.0,
-        "output": (f"softmax-course, lesson {config['lesson']}: {len(report.results)} exercises, "
-                   f"{total:g} points, graded by public tests (shown now) and hidden tests "
-                   "(shown when grades are published).\n" + "\n".join(lines)).rstrip() + "\n",
+        "output": (_("softmax-course, lesson {lesson}: {n} exercises, {points} points, graded by "
+                     "public tests (shown now) and hidden tests (shown when grades are "
+                     "published).").format(lesson=config["lesson"], n=len(report.results),
+                                           points=f"{total:g}")
+                   + "\n" + "\n".join(lines)).rstrip() + "\n",
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
@@ -343,13 +369,14 @@ def _grade(root: Path, config: dict) -> dict:
     lesson = config["lesson"]
     if len(found) != 1:
         if not found:
-            why = (f"there is no notebook (.ipynb file) in your submission: upload your lesson "
-                   f"{lesson} notebook")
+            why = _("there is no notebook (.ipynb file) in your submission: upload your lesson "
+                    "{lesson} notebook").format(lesson=lesson)
         else:
             listed = ", ".join(plain_text(p.relative_to(root / "submission")) for p in found[:5])
-            why = (f"there are {len(found)} notebooks in your submission ({listed}"
-                   f"{', ...' if len(found) > 5 else ''}): upload only your lesson {lesson} "
-                   "notebook")
+            why = _("there are {n} notebooks in your submission ({names}): upload only your "
+                    "lesson {lesson} notebook").format(
+                        n=len(found), names=listed + (", ..." if len(found) > 5 else ""),
+                        lesson=lesson)
         report = NotebookReport("", status="not graded", message=why)
         _fill(report, names)
         return results_from_report(report, config)
@@ -357,10 +384,11 @@ def _grade(root: Path, config: dict) -> dict:
     note = ""
     print(f"sandbox: {protection.describe()}")
     if protection.mode != "bubblewrap":
-        note = ("Sandbox: this container cannot run bubblewrap, so your notebook ran in the "
-                "course's fallback sandbox (" + ("with" if protection.landlock else "without")
-                + " Landlock).")
-        print("warning: " + note)
+        note = (_("Sandbox: this container cannot run bubblewrap, so your notebook ran in the "
+                  "course's fallback sandbox (with Landlock).") if protection.landlock else
+                _("Sandbox: this container cannot run bubblewrap, so your notebook ran in the "
+                  "course's fallback sandbox (without Landlock)."))
+        print(f"warning: fallback sandbox ({protection.describe()})")
     report = grade_notebook(found[0], timeout=config["timeout"], seed=config["seed"],
                             exercises=names, protect=[root], protection=protection,
                             notebook_timeout=config["notebook_timeout"])
@@ -382,11 +410,16 @@ def run(root=None) -> dict:
     root = Path(root or os.environ.get(ROOT_ENV) or "/autograder")
     try:
         config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
+        if config.get("lang"):  # the grader's messages, and the kernels it starts
+            from ..i18n import ENV
+
+            os.environ[ENV] = config["lang"]
         results = _grade(root, config)
     except Exception:
         traceback.print_exc(file=sys.stdout)
-        results = {"score": 0.0, "output": "The autograder could not grade this submission (an "
-                   "error of the autograder, not of your notebook). Please tell your instructor.",
+        results = {"score": 0.0, "output": _("The autograder could not grade this submission "
+                                             "(an error of the autograder, not of your "
+                                             "notebook). Please tell your instructor."),
                    "stdout_visibility": "hidden", "tests": []}
     results["execution_time"] = max(1, round(time.monotonic() - start))
     write_atomically(root / "results" / "results.json",
