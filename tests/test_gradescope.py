@@ -56,8 +56,8 @@ def softmax(z):
     return e / e.sum()
 ''', '''
 def softmax_jacobian(z):
-    p = softmax(z)
-    return np.outer(p, p) - np.diag(p)  # the sign flipped
+    # tries to smuggle its input out through its error message
+    raise ValueError("LEAK " + np.array2string(np.asarray(z), separator=", "))
 ''', '''
 def two_class_softmax(a, b):
     raise NotImplementedError("write two_class_softmax")
@@ -282,6 +282,11 @@ def test_wrong_submission_public_feedback_and_no_hidden_inputs(bundle, tmp_path)
     # the fallback sandbox worked, and the output says it ran there
     assert "fallback" in results["output"]
     assert str(SEED) not in text
+    # its own error message, which quotes its input, is shown for public tests only
+    jacobian = [t for t in results["tests"] if t["tags"][0] == "softmax_jacobian"]
+    assert jacobian and all(t["score"] == 0 for t in jacobian)
+    assert any("LEAK" in t["output"] for t in jacobian if t["tags"][1] == "public")
+    assert not any("LEAK" in t["output"] for t in jacobian if t["tags"][1] == "hidden")
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "fallback"])

@@ -265,7 +265,8 @@ def results_from_report(report, config, *, sandbox_note="") -> dict:
     """Gradescope's ``results.json`` for a :class:`~.notebook.NotebookReport`.
 
     One entry per test of each exercise: public tests ``visible``, with what failed and the hint;
-    hidden tests ``after_published``, without their input. The top-level ``output`` (always
+    hidden tests ``after_published``, with what went wrong and the likely mistake's name, never
+    their input nor any text the student's code wrote. The top-level ``output`` (always
     visible) is built from the public tests only, so that nothing about the hidden tests shows
     before grades are published; the top-level ``score`` is the grader's total.
     """
@@ -324,9 +325,11 @@ def results_from_report(report, config, *, sandbox_note="") -> dict:
             ok = ran and f is None
             if ok:
                 output = ""
-            elif ran:
+            elif ran:  # the mistake's name, not its hint: a hint may quote the student's own
+                # error message, which a function can fill with its (hidden) input
                 output = (_("failed: {problem}").format(problem=f.problem)
-                          + ("\n" + _likely(f) if f.hint else ""))
+                          + ("\n" + _("Likely mistake: {mistake}").format(mistake=f.mistake)
+                             if f.mistake else ""))
             else:
                 output = _("not run: {reason}").format(reason=plain_text(res.message or res.status))
             tests.append({"name": _("{name}: hidden test {number}").format(name=res.name,
