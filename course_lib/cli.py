@@ -548,6 +548,7 @@ def make_parser() -> argparse.ArgumentParser:
     present.add_argument("--dry-run", action="store_true",
                          help="print the Voila command instead of running it")
     present.set_defaults(func=_present)
+    _add_lms_commands(sub)
     return parser
 
 
@@ -577,3 +578,109 @@ def main(argv=None) -> int:
         parser.print_help(sys.stderr)
         return 2
     return args.func(args)
+
+
+# --- gradescope and export: the gradebook's way out to Gradescope and to an LMS -----------------
+def _add_lms_commands(sub) -> None:
+    """The ``gradescope`` and ``export`` subcommands (:mod:`course_lib.batch.gradescope`,
+    :mod:`course_lib.batch.export`)."""
+    gradescope = sub.add_parser(
+        "gradescope",
+        help="(instructors) build a Gradescope autograder for a lesson",
+        description="Write a Gradescope autograder zip for lesson NN: setup.sh (installs this "
+        "course from a wheel built from this tree), run_autograder (grades the submitted "
+        "notebook with the engine of `softmax-course grade`, in its sandbox, and writes "
+        "results.json: public tests visible, hidden tests after grades are published) and the "
+        "hidden tests' fixed seed. See docs/gradescope.md.",
+    )
+    gradescope.add_argument("lesson", metavar="NN", help="the lesson whose exercises are graded")
+    gradescope.add_argument("--out", required=True, type=Path, metavar="ZIP",
+                            help="the autograder zip to write (e.g. autograder.zip)")
+    gradescope.add_argument("--seed", type=int, default=None,
+                            help="seed of the hidden tests, fixed in the bundle (default: random)")
+    gradescope.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS",
+                            help="seconds each cell may run (default: 60)")
+    gradescope.add_argument("--notebook-timeout", type=_seconds, default=None, metavar="SECONDS",
+                            help="seconds the whole notebook may run (default: 600)")
+    gradescope.add_argument("--sandbox", choices=["auto", "bubblewrap", "fallback"],
+                            default=None, help="how to confine the notebook in Gradescope's "
+                            "container (default: bubblewrap where it works, else the fallback)")
+    gradescope.add_argument("--lang", choices=["en", "ko"], default=None,
+                            help="language of the students' feedback (default: English)")
+    gradescope.set_defaults(func=_gradescope)
+
+    export = sub.add_parser(
+        "export",
+        help="(instructors) write a gradebook in Canvas's, Moodle's or a plain CSV format",
+        description="Read the gradebook `softmax-course grade --out GRADES` wrote and write it "
+        "as a file an LMS imports. Submissions not in the roster and roster students without a "
+        "submission are listed on stderr, never dropped silently. Exit status 0, or 2 for bad "
+        "input. See docs/lms-export.md.",
+    )
+    export.add_argument("grades", type=Path, metavar="GRADES",
+                        help="the gradebook folder (the --out of softmax-course grade)")
+    export.add_argument("--format", required=True, choices=["canvas", "moodle", "csv"],
+                        help="canvas: Canvas's gradebook CSV; moodle: Moodle's CSV grade import; "
+                        "csv: a plain spreadsheet")
+    export.add_argument("--roster", type=Path, default=None, metavar="CSV",
+                        help="CSV with the columns file_id and student_id (and name, email, "
+                        "username, section, sis_user_id, sis_login_id)")
+    export.add_argument("--out", type=Path, default=None, metavar="FILE",
+                        help="the file to write (default: stdout)")
+    export.add_argument("--assignment", default=None, metavar="NAME",
+                        help="the grade column's name (default: 'softmax-course lesson NN'); for "
+                        "Canvas, the column of an existing assignment as a Canvas export names it, "
+                        "'Name (id)'")
+    export.add_argument("--per-exercise", action="store_true",
+                        help="one grade column per exercise instead of the total")
+    export.add_argument("--missing-zero", action="store_true",
+                        help="give 0 to roster students without a submission (default: empty)")
+    export.set_defaults(func=_export)
+
+
+def _gradescope(args) -> int:
+    from course_lib.batch.gradescope import GradescopeError, build_bundle
+
+    try:
+        config = build_bundle(args.lesson, args.out, seed=args.seed, timeout=args.timeout,
+                              notebook_timeout=args.notebook_timeout, sandbox=args.sandbox,
+                              lang=args.lang)
+    except GradescopeError as err:
+        print(f"softmax-course: error: {err}", file=sys.stderr)
+        return 2
+    except (OSError, RuntimeError) as err:
+        print(f"softmax-course: error: could not write --out {args.out}: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out}: lesson {config['lesson']} ({', '.join(config['exercises'])}), "
+          f"hidden tests' seed {config['seed']}, {config['wheel']}\n"
+          "Upload it as the autograder of a Gradescope programming assignment "
+          "(docs/gradescope.md).")
+    return 0
+
+
+def _export(args) -> int:
+    from course_lib.batch.export import ExportError, export_grades
+    from course_lib.batch.gradebook import plain_text
+
+    try:
+        result = export_grades(args.grades, args.format, roster=args.roster,
+                               assignment=args.assignment, per_exercise=args.per_exercise,
+                               missing_zero=args.missing_zero)
+    except ExportError as err:
+        print(f"softmax-course: error: {err}", file=sys.stderr)
+        return 2
+    if args.out is None:
+        sys.stdout.write(result.text)
+        sys.stdout.flush()
+    else:
+        from course_lib.build import write_atomically
+
+        try:
+            write_atomically(args.out, result.text.encode("utf-8"))
+        except OSError as exc:
+            print(f"softmax-course: error: cannot write --out {args.out} "
+                  f"({exc.strerror or type(exc).__name__})", file=sys.stderr)
+            return 2
+    for line in result.report():
+        print(plain_text(line), file=sys.stderr)
+    return 0

@@ -80,7 +80,8 @@ def test_help_lists_only_existing_subcommands(capsys):
     for now in ["start", "build", "check", "present"]:
         assert now in out
     listed = re.findall(r"^    (\w+)\s", out, re.M)
-    assert set(listed) == {"start", "build", "check", "execute", "grade", "present"}
+    assert set(listed) == {"start", "build", "check", "execute", "grade", "present",
+                           "gradescope", "export"}
     assert cli.main([]) == 2
 
 
