@@ -17,7 +17,7 @@ from .. import softmax as sm
 from ..policies import boltzmann_policy as _policy
 from ..policies import gradient_bandit_step as _step
 from ..grading.exercise import Case, Exercise, Mistake
-from .lesson01 import MAX_TRICK_HINT
+from ..i18n import N_
 from .mistakes import FLOAT32, MAX_AXIS_HINT, MAX_AXIS_MORE, SOFTMAX_LIBRARY, global_max, raised, broken, common, like, resembles, unnormalised
 from ..grading.registry import register
 
@@ -25,9 +25,9 @@ __all__ = ["BOLTZMANN_POLICY", "GRADIENT_BANDIT_STEP", "GRADIENT_BANDIT_RUN"]
 
 
 INTEGER_HINT = (
-    "for integer preferences {input} your function gives {got}. An integer array keeps its "
-    "dtype through in-place operations (`x /= tau`, `new -= ...`): it cannot store fractions. "
-    "Convert first, before any arithmetic: `h = np.asarray(h, dtype=float)` (a new array)."
+    N_("for integer preferences {input} your function gives {got}. An integer array keeps its "
+       "dtype through in-place operations (`x /= tau`, `new -= ...`): it cannot store fractions. "
+       "Convert first, before any arithmetic: `h = np.asarray(h, dtype=float)` (a new array).")
 )
 
 
@@ -107,7 +107,7 @@ BOLTZMANN_POLICY = register(Exercise(
     lesson="07",
     params=("h", "temperature"),
     reference=POLICY_REFERENCE,
-    task="boltzmann_policy(h, temperature=1.0): softmax(h / temperature) along the last axis",
+    task=N_("boltzmann_policy(h, temperature=1.0): softmax(h / temperature) along the last axis"),
     points=2.0,
     rtol=1e-6,
     atol=1e-12,
@@ -123,55 +123,60 @@ BOLTZMANN_POLICY = register(Exercise(
         Case("states", (np.array([[1.0, 2.0, 3.0], [-900.0, -899.0, -897.0]]), 1.0)),
         Case("states_hot", (H2, 4.0)),
         Case("int_array", (np.array([1, 2, 3]), 2),
-             shown="h = np.array([1, 2, 3]) (integers), temperature = 2"),
+             shown=N_("h = np.array([1, 2, 3]) (integers), temperature = 2")),
     ),
     hidden=_hidden_policy,
     mistakes=_with_hints(
         (common("boltzmann_policy(h, temperature=1.0)") + (FLOAT32,)), integer_input=INTEGER_HINT,
-        modifies_its_input="your function changed the preferences it was given, for {input}: "
-        "`h -= h.max()` or `h /= temperature` writes into the caller's array, and an agent "
-        "would lose what it learned. Make new arrays: `h = h / temperature`, `d = h - h.max(...)`.",
+        modifies_its_input=N_("your function changed the preferences it was given, for {input}: "
+           "`h -= h.max()` or `h /= temperature` writes into the caller's array, and an agent "
+           "would lose what it learned. Make new arrays: `h = h / temperature`, `d = h - h.max(...)`."),
     ) + (
         global_max(policy_global_max),
-        Mistake("max along another axis", like(policy_max_first_axis), MAX_AXIS_HINT,
+        Mistake(N_("max along another axis"), like(policy_max_first_axis), MAX_AXIS_HINT,
                 supersedes=("no max trick", "global max"), more=MAX_AXIS_MORE),
-        Mistake("broadcast error", raised("ValueError", containing="broadcast"),
-                "for {input} your function gives {got}: the shapes of two arrays you combine do "
-                "not line up. A max or sum along the last axis drops that axis, so for a 2-D h "
-                "(one row per state) it no longer lines up with h.",
-                more="Keep the reduced axis where you combine it with h again: "
-                     "`keepdims=True` on the max and on the sum."),
-        Mistake("greedy one-hot policy", like(greedy_policy),
-                "your policy puts all its probability on the best arm: for {input} you get {got}. "
-                "That is the limit tau -> 0, a policy that never explores. Return the softmax "
-                "of h / temperature: every arm gets a positive probability, and acting means "
-                "sampling from it, not taking the argmax.",
+        Mistake(N_("broadcast error"), raised("ValueError", containing="broadcast"),
+                N_("for {input} your function gives {got}: the shapes of two arrays you combine do "
+                   "not line up. A max or sum along the last axis drops that axis, so for a 2-D h "
+                   "(one row per state) it no longer lines up with h."),
+                more=N_("Keep the reduced axis where you combine it with h again: "
+                        "`keepdims=True` on the max and on the sum.")),
+        Mistake(N_("greedy one-hot policy"), like(greedy_policy),
+                N_("your policy puts all its probability on the best arm: for {input} you get {got}. "
+                   "That is the limit tau -> 0, a policy that never explores. Return the softmax "
+                   "of h / temperature: every arm gets a positive probability, and acting means "
+                   "sampling from it, not taking the argmax."),
                 supersedes=("not normalised",)),
-        Mistake("temperature multiplied", like(policy_temperature_multiplied),
-                "you multiply the preferences by the temperature instead of dividing: for "
-                "{input} you get {got}. A higher temperature must explore more (flatter), so "
-                "use h / temperature.",
+        Mistake(N_("temperature multiplied"), like(policy_temperature_multiplied),
+                N_("you multiply the preferences by the temperature instead of dividing: for "
+                   "{input} you get {got}. A higher temperature must explore more (flatter), so "
+                   "use h / temperature."),
                 supersedes=("no max trick",)),
-        Mistake("temperature ignored", like(policy_temperature_ignored),
-                "your policy does not depend on the temperature: for {input} you get the plain "
-                "softmax {got}. Divide the preferences by it: softmax(h / temperature)."),
-        Mistake("normalised over the whole array", resembles(policy_whole_array),
-                "for a 2-D h (one row of preferences per state) your probabilities sum to 1 "
-                "over the whole array: for {input} you get {got}. Each row is its own policy: "
-                "take the max and the sum along the last axis, with keepdims=True.",
+        Mistake(N_("temperature ignored"), like(policy_temperature_ignored),
+                N_("your policy does not depend on the temperature: for {input} you get the plain "
+                   "softmax {got}. Divide the preferences by it: softmax(h / temperature).")),
+        Mistake(N_("normalised over the whole array"), resembles(policy_whole_array),
+                N_("for a 2-D h (one row of preferences per state) your probabilities sum to 1 "
+                   "over the whole array: for {input} you get {got}. Each row is its own policy: "
+                   "take the max and the sum along the last axis, with keepdims=True."),
                 supersedes=("not normalised",)),
-        Mistake("wrong axis", resembles(policy_first_axis),
-                "your policy is normalised down each column: for {input} you get {got}. The "
-                "actions are the last axis (each row is one state's policy): use axis=-1, "
-                "keepdims=True for the max and the sum.",
+        Mistake(N_("wrong axis"), resembles(policy_first_axis),
+                N_("your policy is normalised down each column: for {input} you get {got}. The "
+                   "actions are the last axis (each row is one state's policy): use axis=-1, "
+                   "keepdims=True for the max and the sum."),
                 supersedes=("not normalised",)),
-        Mistake("no max trick", broken(),
-                MAX_TRICK_HINT.replace("your softmax", "your policy")
-                + " Preferences grow as an agent learns, and a small temperature makes "
-                "h / tau huge: subtract the max of h / tau along the last axis."),
-        Mistake("not normalised", unnormalised(lambda case: -1),
-                "for {input} your values have the right proportions but do not sum to 1 along "
-                "the last axis: divide by their sum there."),
+        Mistake(N_("no max trick"), broken(),
+                # lesson 01's MAX_TRICK_HINT for a policy, one message to translate whole
+                N_("your policy gives {got} for {input}: exp overflows to inf above about 709 "
+                   "(89 in float32) and underflows to 0 below about -745, and then inf/inf or "
+                   "0/0 is nan. Subtract the largest logit first: softmax(z) = softmax(z - "
+                   "max(z)), so every exponent is at most 0 and the largest term is exactly 1 "
+                   "(lesson 03, the max trick). Preferences grow as an agent learns, and a small"
+                   " temperature makes h / tau huge: subtract the max of h / tau along the last "
+                   "axis.")),
+        Mistake(N_("not normalised"), unnormalised(lambda case: -1),
+                N_("for {input} your values have the right proportions but do not sum to 1 along "
+                   "the last axis: divide by their sum there.")),
     ),
 ))
 
@@ -202,15 +207,15 @@ def step_policy_added(h, action, reward, baseline, alpha):
 
 
 BASELINE_ADDED_HINT = (
-    "for {input} you get {got}: your update uses reward + baseline. The baseline is what the "
-    "reward is compared with: only a reward above it should raise the chosen arm, so the "
-    "update is proportional to reward - baseline.")
-BASELINE_ADDED_MORE = ("Check a step with reward equal to the baseline: nothing may change.")
+    N_("for {input} you get {got}: your update uses reward + baseline. The baseline is what the "
+       "reward is compared with: only a reward above it should raise the chosen arm, so the "
+       "update is proportional to reward - baseline."))
+BASELINE_ADDED_MORE = N_("Check a step with reward equal to the baseline: nothing may change.")
 POLICY_ADDED_HINT = (
-    "for {input} you get {got}: your update adds the policy to the one-hot vector. The "
-    "gradient of log pi(A) is onehot(A) - pi: the chosen arm moves by (1 - pi(A)), every "
-    "other arm by -pi(a), so the preferences keep their sum.")
-POLICY_ADDED_MORE = ("Check that the sum of your update over the arms is 0.")
+    N_("for {input} you get {got}: your update adds the policy to the one-hot vector. The "
+       "gradient of log pi(A) is onehot(A) - pi: the chosen arm moves by (1 - pi(A)), every "
+       "other arm by -pi(a), so the preferences keep their sum."))
+POLICY_ADDED_MORE = N_("Check that the sum of your update over the arms is 0.")
 
 
 def step_greedy_policy(h, action, reward, baseline, alpha):
@@ -287,8 +292,8 @@ GRADIENT_BANDIT_STEP = register(Exercise(
     lesson="07",
     params=("h", "action", "reward", "baseline", "alpha"),
     reference=STEP_REFERENCE,
-    task="gradient_bandit_step(h, action, reward, baseline, alpha): the new preferences "
-         "h + alpha (reward - baseline) (onehot(action) - softmax(h)), h left unchanged",
+    task=N_("gradient_bandit_step(h, action, reward, baseline, alpha): the new preferences "
+            "h + alpha (reward - baseline) (onehot(action) - softmax(h)), h left unchanged"),
     points=2.0,
     rtol=1e-9,
     atol=1e-12,
@@ -302,58 +307,58 @@ GRADIENT_BANDIT_STEP = register(Exercise(
         Case("large_preferences", (np.array([1000.0, 0.0, -1000.0]), 1, 1.0, 0.5, 0.1)),
         Case("ten_arms", (np.linspace(-1.0, 1.0, 10), 7, 5.2, 4.1, 0.1)),
         Case("int_array", (np.array([1, 0, -1]), 2, 2.5, 1.0, 0.5),
-             shown="h = np.array([1, 0, -1]) (integers), action = 2, reward = 2.5, "
-                   "baseline = 1, alpha = 0.5"),
+             shown=N_("h = np.array([1, 0, -1]) (integers), action = 2, reward = 2.5, "
+                      "baseline = 1, alpha = 0.5")),
     ),
     hidden=_hidden_step,
     mistakes=_with_hints(
         (common("gradient_bandit_step(h, action, reward, baseline, alpha)") + (FLOAT32,)),
         integer_input=INTEGER_HINT,
-        modifies_its_input="your function changed the preferences it was given, for {input}: "
-        "`h += ...` or `h[action] += ...` writes into the caller's array. Return a new array: "
-        "`new_h = h + alpha * (reward - baseline) * (onehot - pi)`.",
+        modifies_its_input=N_("your function changed the preferences it was given, for {input}: "
+           "`h += ...` or `h[action] += ...` writes into the caller's array. Return a new array: "
+           "`new_h = h + alpha * (reward - baseline) * (onehot - pi)`."),
     ) + (
-        Mistake("sign error", like(step_sign_flipped),
-                "your update goes the wrong way: for {input} you get {got}. A reward above the "
-                "baseline must raise the chosen arm's preference (and lower the others): "
-                "h + alpha * (reward - baseline) * (onehot - pi), with a plus. With the sign "
-                "flipped the agent learns to avoid its best arm."),
-        Mistake("baseline added", like(step_baseline_added), BASELINE_ADDED_HINT,
+        Mistake(N_("sign error"), like(step_sign_flipped),
+                N_("your update goes the wrong way: for {input} you get {got}. A reward above the "
+                   "baseline must raise the chosen arm's preference (and lower the others): "
+                   "h + alpha * (reward - baseline) * (onehot - pi), with a plus. With the sign "
+                   "flipped the agent learns to avoid its best arm.")),
+        Mistake(N_("baseline added"), like(step_baseline_added), BASELINE_ADDED_HINT,
                 more=BASELINE_ADDED_MORE),
-        Mistake("policy added", like(step_policy_added), POLICY_ADDED_HINT, more=POLICY_ADDED_MORE),
-        Mistake("baseline ignored", like(step_baseline_ignored),
-                "your update does not use the baseline: for {input} you get {got}, the update "
-                "for baseline 0. Use (reward - baseline): an arm is reinforced only when it "
-                "does better than the average so far."),
-        Mistake("greedy policy in the update", like(step_greedy_policy),
-                "your update uses a one-hot vector at the argmax of h where the policy pi "
-                "belongs: for {input} you get {got}. Use pi = softmax(h), the probabilities "
-                "the action was drawn with: every arm moves by -alpha (R - b) pi(a), the "
-                "chosen one by +alpha (R - b) (1 - pi(A))."),
-        Mistake("reads values it already updated", like(step_reads_updated),
-                "for {input} you get {got}: you update the arms one by one, and each arm's "
-                "probability is computed from preferences some of which you have already "
-                "changed. The gradient uses one policy, softmax of the preferences before the "
-                "step, for every arm.",
-                more="Compute pi = softmax(h) once, before any change, then update every arm "
-                     "from that same pi (a whole-vector expression does this by itself)."),
-        Mistake("policy not normalised",
+        Mistake(N_("policy added"), like(step_policy_added), POLICY_ADDED_HINT, more=POLICY_ADDED_MORE),
+        Mistake(N_("baseline ignored"), like(step_baseline_ignored),
+                N_("your update does not use the baseline: for {input} you get {got}, the update "
+                   "for baseline 0. Use (reward - baseline): an arm is reinforced only when it "
+                   "does better than the average so far.")),
+        Mistake(N_("greedy policy in the update"), like(step_greedy_policy),
+                N_("your update uses a one-hot vector at the argmax of h where the policy pi "
+                   "belongs: for {input} you get {got}. Use pi = softmax(h), the probabilities "
+                   "the action was drawn with: every arm moves by -alpha (R - b) pi(a), the "
+                   "chosen one by +alpha (R - b) (1 - pi(A)).")),
+        Mistake(N_("reads values it already updated"), like(step_reads_updated),
+                N_("for {input} you get {got}: you update the arms one by one, and each arm's "
+                   "probability is computed from preferences some of which you have already "
+                   "changed. The gradient uses one policy, softmax of the preferences before the "
+                   "step, for every arm."),
+                more=N_("Compute pi = softmax(h) once, before any change, then update every arm "
+                        "from that same pi (a whole-vector expression does this by itself).")),
+        Mistake(N_("policy not normalised"),
                 lambda ev: like(step_unnormalised_policy)(ev) or like(step_policy_over_mean)(ev),
-                "for {input} you get {got}: the policy in your update does not sum to 1. The "
-                "exponentials exp(h - max) are only proportional to the probabilities; the "
-                "update needs pi itself.",
-                more="Divide the exponentials by their sum (not their max or mean) before "
-                     "using them as pi in onehot - pi."),
-        Mistake("only the chosen arm updated", _only_chosen_arm,
-                "your update changes only the chosen arm's preference: for {input} you get "
-                "{got}. Every arm moves: the others by -alpha (reward - baseline) pi(a). "
-                "(Such an agent still learns, but it is not the gradient, and the "
-                "preferences no longer keep their sum.) Use onehot(action) - softmax(h) for "
-                "the whole vector."),
-        Mistake("no max trick", broken(),
-                "your update gives {got} for {input}: exp(h) overflows to inf above about 709, "
-                "and inf / inf is nan. Compute pi = softmax(h) with the max trick "
-                "(exp(h - max(h)) / sum), as in exercises 03."),
+                N_("for {input} you get {got}: the policy in your update does not sum to 1. The "
+                   "exponentials exp(h - max) are only proportional to the probabilities; the "
+                   "update needs pi itself."),
+                more=N_("Divide the exponentials by their sum (not their max or mean) before "
+                        "using them as pi in onehot - pi.")),
+        Mistake(N_("only the chosen arm updated"), _only_chosen_arm,
+                N_("your update changes only the chosen arm's preference: for {input} you get "
+                   "{got}. Every arm moves: the others by -alpha (reward - baseline) pi(a). "
+                   "(Such an agent still learns, but it is not the gradient, and the "
+                   "preferences no longer keep their sum.) Use onehot(action) - softmax(h) for "
+                   "the whole vector.")),
+        Mistake(N_("no max trick"), broken(),
+                N_("your update gives {got} for {input}: exp(h) overflows to inf above about 709, "
+                   "and inf / inf is nan. Compute pi = softmax(h) with the max trick "
+                   "(exp(h - max(h)) / sum), as in exercises 03.")),
     ),
 ))
 
@@ -498,8 +503,8 @@ GRADIENT_BANDIT_RUN = register(Exercise(
     lesson="07",
     params=("actions", "rewards", "k", "alpha"),
     reference=RUN_REFERENCE,
-    task="gradient_bandit_run(actions, rewards, k, alpha): the preferences after replaying the "
-         "log from H = 0, the average reward (including R_t) updated before each step",
+    task=N_("gradient_bandit_run(actions, rewards, k, alpha): the preferences after replaying the "
+            "log from H = 0, the average reward (including R_t) updated before each step"),
     points=2.0,
     rtol=1e-9,
     atol=1e-12,
@@ -519,48 +524,48 @@ GRADIENT_BANDIT_RUN = register(Exercise(
     mistakes=_with_hints(
         tuple(m for m in common("gradient_bandit_run(actions, rewards, k, alpha)")
               if m.name != "integer input"),    # the actions are integers by nature
-        modifies_its_input="your function changed the log it was given, for {input}: "
-        "`rewards.pop()`, `rewards.sort()` or writing into `actions` changes the caller's "
-        "record. Read the lists; build the preferences in a new array, `h = np.zeros(k)`.",
+        modifies_its_input=N_("your function changed the log it was given, for {input}: "
+           "`rewards.pop()`, `rewards.sort()` or writing into `actions` changes the caller's "
+           "record. Read the lists; build the preferences in a new array, `h = np.zeros(k)`."),
     ) + (
-        Mistake("baseline before the reward", like(run_baseline_before_reward),
-                hint="your baseline leaves out the reward of the step it is used in: for {input} "
-                "you get {got}. Here the average is updated first, R̄_t = R̄_(t-1) + (R_t - "
-                "R̄_(t-1)) / t, and the step then uses R_t - R̄_t (so the first step does "
-                "nothing)."),
-        Mistake("no baseline", like(run_no_baseline),
-                hint="your run ignores the average reward: for {input} you get {got}, the "
-                "preferences of a run with baseline 0. Keep the running average of the rewards "
-                "and use R_t minus it in every step."),
-        Mistake("average over the wrong count", like(run_count_off_by_one),
-                hint="your average reward divides by the wrong count: for {input} you get "
-                "{got}. At step t (counted from 1) the average of t rewards is R̄_(t-1) + "
-                "(R_t - R̄_(t-1)) / t; `enumerate` counts from 0 unless you pass start=1."),
-        Mistake("running average miscomputed",
+        Mistake(N_("baseline before the reward"), like(run_baseline_before_reward),
+                hint=N_("your baseline leaves out the reward of the step it is used in: for {input} "
+                   "you get {got}. Here the average is updated first, R̄_t = R̄_(t-1) + (R_t - "
+                   "R̄_(t-1)) / t, and the step then uses R_t - R̄_t (so the first step does "
+                   "nothing).")),
+        Mistake(N_("no baseline"), like(run_no_baseline),
+                hint=N_("your run ignores the average reward: for {input} you get {got}, the "
+                   "preferences of a run with baseline 0. Keep the running average of the rewards "
+                   "and use R_t minus it in every step.")),
+        Mistake(N_("average over the wrong count"), like(run_count_off_by_one),
+                hint=N_("your average reward divides by the wrong count: for {input} you get "
+                   "{got}. At step t (counted from 1) the average of t rewards is R̄_(t-1) + "
+                   "(R_t - R̄_(t-1)) / t; `enumerate` counts from 0 unless you pass start=1.")),
+        Mistake(N_("running average miscomputed"),
                 _either(like(run_average_away_from_reward), like(run_average_plus)),
-                hint="for {input} you get {got}: your running average is not the mean of the "
-                "rewards so far. The incremental mean moves from R̄_(t-1) towards the new "
-                "reward by a 1/t share of the gap: R̄_t = R̄_(t-1) + (R_t - R̄_(t-1)) / t.",
-                more="Check it on rewards [2, 4]: the averages must be 2, then 3."),
-        Mistake("baseline added", like(run_baseline_added), hint=BASELINE_ADDED_HINT,
+                hint=N_("for {input} you get {got}: your running average is not the mean of the "
+                   "rewards so far. The incremental mean moves from R̄_(t-1) towards the new "
+                   "reward by a 1/t share of the gap: R̄_t = R̄_(t-1) + (R_t - R̄_(t-1)) / t."),
+                more=N_("Check it on rewards [2, 4]: the averages must be 2, then 3.")),
+        Mistake(N_("baseline added"), like(run_baseline_added), hint=BASELINE_ADDED_HINT,
                 more=BASELINE_ADDED_MORE),
-        Mistake("policy added", like(run_policy_added), hint=POLICY_ADDED_HINT,
+        Mistake(N_("policy added"), like(run_policy_added), hint=POLICY_ADDED_HINT,
                 more=POLICY_ADDED_MORE),
-        Mistake("policy never updated", like(run_frozen_policy),
-                hint="your policy stays the uniform one it started as: for {input} you get "
-                "{got}. pi must be recomputed from the current preferences at every step, "
-                "pi = softmax(H_t), before the update."),
-        Mistake("sign error", like(run_sign_flipped),
-                hint="your preferences move the wrong way: for {input} you get {got}. A reward "
-                "above the average must raise the chosen arm: H + alpha (R - R̄)(onehot - pi)."),
-        Mistake("only the chosen arm updated", _either(like(run_chosen_arm_only),
+        Mistake(N_("policy never updated"), like(run_frozen_policy),
+                hint=N_("your policy stays the uniform one it started as: for {input} you get "
+                   "{got}. pi must be recomputed from the current preferences at every step, "
+                   "pi = softmax(H_t), before the update.")),
+        Mistake(N_("sign error"), like(run_sign_flipped),
+                hint=N_("your preferences move the wrong way: for {input} you get {got}. A reward "
+                   "above the average must raise the chosen arm: H + alpha (R - R̄)(onehot - pi).")),
+        Mistake(N_("only the chosen arm updated"), _either(like(run_chosen_arm_only),
                                                         like(run_chosen_arm_only_no_pi)),
-                hint="only the chosen arm's preference changes in your run: for {input} you get "
-                "{got}. Every arm moves at every step, the others by -alpha (R - R̄) pi(a): "
-                "use the whole vector onehot(A_t) - pi."),
-        Mistake("no max trick", broken(),
-                hint="your run gives {got} for {input}: with rewards in the thousands the "
-                "preferences pass 709 and exp(H) overflows to inf, and inf / inf is nan. "
-                "Compute pi with the max trick, exp(H - max H) / sum."),
+                hint=N_("only the chosen arm's preference changes in your run: for {input} you get "
+                   "{got}. Every arm moves at every step, the others by -alpha (R - R̄) pi(a): "
+                   "use the whole vector onehot(A_t) - pi.")),
+        Mistake(N_("no max trick"), broken(),
+                hint=N_("your run gives {got} for {input}: with rewards in the thousands the "
+                   "preferences pass 709 and exp(H) overflows to inf, and inf / inf is nan. "
+                   "Compute pi with the max trick, exp(H - max H) / sum.")),
     ),
 ))

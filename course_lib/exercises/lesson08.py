@@ -25,6 +25,7 @@ from .. import classification as cls
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
 from ..grading.registry import register
+from ..i18n import N_
 from .mistakes import _agrees, _differs, _value, broken, common, like, resembles
 
 __all__ = ["TORCH_SOFTMAX_DIM", "TORCH_CROSS_ENTROPY_LOGITS", "TORCH_MASKED_ATTENTION"]
@@ -48,10 +49,10 @@ def _float32(ev):
 
 
 FLOAT32_HINT = (
-    "for {input} your result is float32, and it differs from the float64 answer in its last "
-    "digits. The tests give float64 arrays, and torch.as_tensor keeps float64; a dtype=torch.float32, "
-    ".float() or torch.tensor(..., dtype=...) on the way narrows it (float32 is PyTorch's default "
-    "for new tensors, not for these). Keep the input's dtype."
+    N_("for {input} your result is float32, and it differs from the float64 answer in its last "
+       "digits. The tests give float64 arrays, and torch.as_tensor keeps float64; a dtype=torch.float32, "
+       ".float() or torch.tensor(..., dtype=...) on the way narrows it (float32 is PyTorch's default "
+       "for new tensors, not for these). Keep the input's dtype.")
 )
 
 
@@ -126,62 +127,62 @@ TORCH_SOFTMAX_DIM = register(Exercise(
     lesson="08",
     params=("z",),
     reference=softmax_dim_reference,
-    task="torch_softmax_dim(z): with F.softmax, the probabilities over the classes (the last "
-         "dim) of a batch of logits of shape (..., K), as a tensor",
+    task=N_("torch_softmax_dim(z): with F.softmax, the probabilities over the classes (the last "
+            "dim) of a batch of logits of shape (..., K), as a tensor"),
     points=2.0,
     public=(
-        Case("vector", (np.array([1.0, 2.0, 3.0]),), shown="z = [1, 2, 3] (one example, K = 3)"),
+        Case("vector", (np.array([1.0, 2.0, 3.0]),), shown=N_("z = [1, 2, 3] (one example, K = 3)")),
         Case("batch", (np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]]),),
-             shown="z = [[1, 2, 3], [1, 1, 1]] (2 examples, K = 3)"),
+             shown=N_("z = [[1, 2, 3], [1, 1, 1]] (2 examples, K = 3)")),
         Case("square_batch", (_rows,),
-             shown="z = [[0.5, -0.5, 2], [40, -10, 25], [0.01, 0.03, 0.02]] (3 examples, K = 3)"),
+             shown=N_("z = [[0.5, -0.5, 2], [40, -10, 25], [0.01, 0.03, 0.02]] (3 examples, K = 3)")),
         Case("tall_batch", (np.arange(8.0).reshape(4, 2) - 3.0,),
-             shown="z = np.arange(8.0).reshape(4, 2) - 3 (4 examples, K = 2)"),
+             shown=N_("z = np.arange(8.0).reshape(4, 2) - 3 (4 examples, K = 2)")),
         Case("sequence_batch", (_batch3,),
-             shown="z of shape (2, 3, 4): 2 sequences of 3 tokens, K = 4 (random, seeded; the "
-                   "second sequence 20 times larger)"),
+             shown=N_("z of shape (2, 3, 4): 2 sequences of 3 tokens, K = 4 (random, seeded; the "
+                      "second sequence 20 times larger)")),
         Case("large", (np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 999.0]]),),
              shown="z = [[1000, 0, -1000], [0, 1000, 999]]"),
         Case("one_class", (np.array([[3.0], [-2.0]]),), shown="z = [[3], [-2]] (K = 1)"),
         Case("single_example", (np.array([[2.0, -1.0, 0.0, 5.0]]),),
-             shown="z = [[2, -1, 0, 5]] (a batch of 1)"),
+             shown=N_("z = [[2, -1, 0, 5]] (a batch of 1)")),
     ),
     hidden=lambda rng: _hidden_softmax_dim(rng),
     mistakes=common("torch_softmax_dim(z)")[:4] + (
-        Mistake("no dim", like(softmax_implicit_dim),
-                "for {input} you get {got}: F.softmax(z) without `dim` guesses one (dim 0 for a "
-                "1-D or 3-D tensor, dim 1 for a 2-D one; newer PyTorch warns that this is "
-                "deprecated), and for a batch of sequences it guesses the batch. Always pass the "
-                "dim of the classes: the last one, which dim=-1 names whatever the shape.",
+        Mistake(N_("no dim"), like(softmax_implicit_dim),
+                N_("for {input} you get {got}: F.softmax(z) without `dim` guesses one (dim 0 for a "
+                   "1-D or 3-D tensor, dim 1 for a 2-D one; newer PyTorch warns that this is "
+                   "deprecated), and for a batch of sequences it guesses the batch. Always pass the "
+                   "dim of the classes: the last one, which dim=-1 names whatever the shape."),
                 supersedes=("wrong dim",)),
-        Mistake("wrong dim", _wrong_dim,
-                "for {input} you get {got}: your probabilities sum to 1 along another dim "
-                "(over the batch, or over the tokens), not over the K classes. PyTorch raises no "
-                "error: every dim of a square batch has a valid softmax. Each example's "
-                "probabilities run along the last dim (dim=-1 for (N, K) and (N, T, K) alike)."),
-        Mistake("computed in float32", _float32, FLOAT32_HINT),
-        Mistake("log-probabilities", like(softmax_log_probabilities),
-                "for {input} you get {got}: negative numbers, the logarithms of the "
-                "probabilities. F.log_softmax is what a loss wants (it is exact where log of a "
-                "softmax underflows); the exercise asks for the probabilities themselves, "
-                "which are between 0 and 1 and sum to 1 over the classes.",
-                more="Keep the same dim, and use the softmax itself rather than its log."),
-        Mistake("sigmoid instead of softmax", like(softmax_sigmoid),
-                "for {input} you get {got}: each logit went through a sigmoid on its own, so "
-                "a row does not sum to 1 and each value ignores the other classes. A sigmoid "
-                "answers K separate yes/no questions; a softmax shares one unit of probability "
-                "among the K classes.",
-                more="Use the softmax over the classes' dim: every value of a row is then "
-                     "divided by the same sum of exponentials."),
-        Mistake("not normalised", _either(like(softmax_exp_only), like(softmax_exp_only_no_shift)),
-                "for {input} you get {got}: the exponentials of the logits, not divided by "
-                "their sum, so a row does not sum to 1.",
-                more="Divide each row by its sum over the classes' dim (keep that dim so the "
-                     "division broadcasts), or let F.softmax do both steps."),
-        Mistake("no max trick", broken(),
-                "for {input} you get {got}: exp of a logit above about 709 (89 in float32) is "
-                "inf, and inf/inf is nan. F.softmax subtracts the max for you; an exp-and-divide "
-                "written by hand must subtract z.amax(dim=-1, keepdim=True) first (lesson 03)."),
+        Mistake(N_("wrong dim"), _wrong_dim,
+                N_("for {input} you get {got}: your probabilities sum to 1 along another dim "
+                   "(over the batch, or over the tokens), not over the K classes. PyTorch raises no "
+                   "error: every dim of a square batch has a valid softmax. Each example's "
+                   "probabilities run along the last dim (dim=-1 for (N, K) and (N, T, K) alike).")),
+        Mistake(N_("computed in float32"), _float32, FLOAT32_HINT),
+        Mistake(N_("log-probabilities"), like(softmax_log_probabilities),
+                N_("for {input} you get {got}: negative numbers, the logarithms of the "
+                   "probabilities. F.log_softmax is what a loss wants (it is exact where log of a "
+                   "softmax underflows); the exercise asks for the probabilities themselves, "
+                   "which are between 0 and 1 and sum to 1 over the classes."),
+                more=N_("Keep the same dim, and use the softmax itself rather than its log.")),
+        Mistake(N_("sigmoid instead of softmax"), like(softmax_sigmoid),
+                N_("for {input} you get {got}: each logit went through a sigmoid on its own, so "
+                   "a row does not sum to 1 and each value ignores the other classes. A sigmoid "
+                   "answers K separate yes/no questions; a softmax shares one unit of probability "
+                   "among the K classes."),
+                more=N_("Use the softmax over the classes' dim: every value of a row is then "
+                        "divided by the same sum of exponentials.")),
+        Mistake(N_("not normalised"), _either(like(softmax_exp_only), like(softmax_exp_only_no_shift)),
+                N_("for {input} you get {got}: the exponentials of the logits, not divided by "
+                   "their sum, so a row does not sum to 1."),
+                more=N_("Divide each row by its sum over the classes' dim (keep that dim so the "
+                        "division broadcasts), or let F.softmax do both steps.")),
+        Mistake(N_("no max trick"), broken(),
+                N_("for {input} you get {got}: exp of a logit above about 709 (89 in float32) is "
+                   "inf, and inf/inf is nan. F.softmax subtracts the max for you; an exp-and-divide "
+                   "written by hand must subtract z.amax(dim=-1, keepdim=True) first (lesson 03).")),
     ),
 ))
 
@@ -268,8 +269,8 @@ TORCH_CROSS_ENTROPY_LOGITS = register(Exercise(
     lesson="08",
     params=("z", "y"),
     reference=cross_entropy_reference,
-    task="torch_cross_entropy_logits(z, y, label_smoothing=0.0): with F.cross_entropy (or "
-         "nn.CrossEntropyLoss), the mean loss of logits z (N, K) for labels y (N,), as a 0-d tensor",
+    task=N_("torch_cross_entropy_logits(z, y, label_smoothing=0.0): with F.cross_entropy (or "
+            "nn.CrossEntropyLoss), the mean loss of logits z (N, K) for labels y (N,), as a 0-d tensor"),
     points=2.0,
     rtol=1e-10,                 # float64 routes agree to ~1e-15; a float32 loss is ~6e-8 off
     atol=1e-12,
@@ -281,55 +282,55 @@ TORCH_CROSS_ENTROPY_LOGITS = register(Exercise(
         Case("confident_right", (np.array([[10.0, 0.0, 0.0], [0.0, 12.0, 0.0]]), np.array([0, 1])),
              shown="z = [[10, 0, 0], [0, 12, 0]], y = [0, 1]"),
         Case("confidently_wrong", (_ZBIG, _YBIG),
-             shown="z = [[0, 800, -5], [1000, 0, 0], [1, 2, 3]], y = [0, 1, 2] (the first two "
-                   "are confidently wrong)"),
+             shown=N_("z = [[0, 800, -5], [1000, 0, 0], [1, 2, 3]], y = [0, 1, 2] (the first two "
+                      "are confidently wrong)")),
         Case("square", (np.array([[4.0, 0.0, 1.0], [0.0, 0.0, 0.0], [1.0, -3.0, 2.0]]),
                         np.array([1, 1, 1])),
              shown="z = [[4, 0, 1], [0, 0, 0], [1, -3, 2]], y = [1, 1, 1]"),
         Case("smoothing", (_Z5, _Y5), {"label_smoothing": 0.1},
-             shown="z and y of the test 'batch', label_smoothing = 0.1"),
+             shown=N_("z and y of the test 'batch', label_smoothing = 0.1")),
         Case("smoothing_wrong", (_ZBIG, _YBIG), {"label_smoothing": 0.2},
-             shown="z and y of the test 'confidently_wrong', label_smoothing = 0.2"),
+             shown=N_("z and y of the test 'confidently_wrong', label_smoothing = 0.2")),
         Case("ten_classes", (np.linspace(-3.0, 3.0, 40).reshape(4, 10), np.array([9, 0, 5, 3])),
              shown="z = np.linspace(-3, 3, 40).reshape(4, 10), y = [9, 0, 5, 3]"),
     ),
     hidden=lambda rng: _hidden_cross_entropy(rng),
     mistakes=common("torch_cross_entropy_logits(z, y, label_smoothing=0.0)")[:4] + (
-        Mistake("softmax before the loss", like(ce_after_softmax),
-                "for {input} you get {got}: F.cross_entropy and nn.CrossEntropyLoss take "
-                "logits and apply log_softmax themselves; giving them F.softmax(z) applies "
-                "softmax twice. The loss then cannot fall below log(1 + (K-1)/e) and its "
-                "gradient fades on confident mistakes (lesson 05). Pass the logits."),
-        Mistake("log(softmax)", like(ce_log_of_softmax),
-                "for {input} you get {got}: torch.log(F.softmax(z)) is -inf once a "
-                "probability underflows to 0 (a logit gap above about 745 in float64, 104 in "
-                "float32), and the loss becomes inf (its gradient nan). log_softmax computes "
-                "z - logsumexp(z) and stays finite: use F.log_softmax with F.nll_loss, or "
-                "F.cross_entropy on the logits."),
-        Mistake("label smoothing ignored", like(ce_no_smoothing),
-                "for {input} you get {got}: the loss is the one without label smoothing. "
-                "Pass label_smoothing on: F.cross_entropy(z, y, label_smoothing=...) "
-                "(nn.CrossEntropyLoss(label_smoothing=...))."),
-        Mistake("summed, not averaged", like(ce_summed),
-                "for {input} you get {got}, N times the mean: the loss is averaged over the "
-                "batch (reduction='mean', the default), so that the learning rate does not "
-                "depend on the batch size."),
-        Mistake("computed in float32", _float32, FLOAT32_HINT),
-        Mistake("nll_loss on logits", like(ce_nll_of_logits),
-                "for {input} you get {got}: minus the mean logit of the true class. F.nll_loss "
-                "expects log-probabilities and only picks -log p[n, y_n]; given logits it skips "
-                "the log_softmax, so the loss can be negative and never sees the other classes.",
-                more="Either apply F.log_softmax over the classes before F.nll_loss, or give "
-                     "the logits to F.cross_entropy, which does both."),
-        Mistake("no reduction", like(ce_per_example),
-                "for {input} you get {got}: one loss per example. The exercise asks for the "
-                "mean over the batch, a single number (a 0-d tensor).",
-                more="Leave reduction at its default, 'mean' (or average the per-example "
-                     "losses yourself)."),
-        Mistake("wrong dim", _either(like(ce_over_batch), like(ce_of_log_softmax_over_batch)),
-                "for {input} you get {got}: your log-probabilities are normalised over the "
-                "batch (dim 0), not over the classes. For logits of shape (N, K) use "
-                "F.log_softmax(z, dim=1), or let F.cross_entropy do it."),
+        Mistake(N_("softmax before the loss"), like(ce_after_softmax),
+                N_("for {input} you get {got}: F.cross_entropy and nn.CrossEntropyLoss take "
+                   "logits and apply log_softmax themselves; giving them F.softmax(z) applies "
+                   "softmax twice. The loss then cannot fall below log(1 + (K-1)/e) and its "
+                   "gradient fades on confident mistakes (lesson 05). Pass the logits.")),
+        Mistake(N_("log(softmax)"), like(ce_log_of_softmax),
+                N_("for {input} you get {got}: torch.log(F.softmax(z)) is -inf once a "
+                   "probability underflows to 0 (a logit gap above about 745 in float64, 104 in "
+                   "float32), and the loss becomes inf (its gradient nan). log_softmax computes "
+                   "z - logsumexp(z) and stays finite: use F.log_softmax with F.nll_loss, or "
+                   "F.cross_entropy on the logits.")),
+        Mistake(N_("label smoothing ignored"), like(ce_no_smoothing),
+                N_("for {input} you get {got}: the loss is the one without label smoothing. "
+                   "Pass label_smoothing on: F.cross_entropy(z, y, label_smoothing=...) "
+                   "(nn.CrossEntropyLoss(label_smoothing=...)).")),
+        Mistake(N_("summed, not averaged"), like(ce_summed),
+                N_("for {input} you get {got}, N times the mean: the loss is averaged over the "
+                   "batch (reduction='mean', the default), so that the learning rate does not "
+                   "depend on the batch size.")),
+        Mistake(N_("computed in float32"), _float32, FLOAT32_HINT),
+        Mistake(N_("nll_loss on logits"), like(ce_nll_of_logits),
+                N_("for {input} you get {got}: minus the mean logit of the true class. F.nll_loss "
+                   "expects log-probabilities and only picks -log p[n, y_n]; given logits it skips "
+                   "the log_softmax, so the loss can be negative and never sees the other classes."),
+                more=N_("Either apply F.log_softmax over the classes before F.nll_loss, or give "
+                        "the logits to F.cross_entropy, which does both.")),
+        Mistake(N_("no reduction"), like(ce_per_example),
+                N_("for {input} you get {got}: one loss per example. The exercise asks for the "
+                   "mean over the batch, a single number (a 0-d tensor)."),
+                more=N_("Leave reduction at its default, 'mean' (or average the per-example "
+                        "losses yourself).")),
+        Mistake(N_("wrong dim"), _either(like(ce_over_batch), like(ce_of_log_softmax_over_batch)),
+                N_("for {input} you get {got}: your log-probabilities are normalised over the "
+                   "batch (dim 0), not over the classes. For logits of shape (N, K) use "
+                   "F.log_softmax(z, dim=1), or let F.cross_entropy do it.")),
     ),
 ))
 
@@ -477,9 +478,9 @@ TORCH_MASKED_ATTENTION = register(Exercise(
     lesson="08",
     params=("q", "k", "v", "pad"),
     reference=masked_attention_reference,
-    task="torch_masked_attention(q, k, v, pad): F.scaled_dot_product_attention of q (B, n_q, d) "
-         "over the keys k (B, n_k, d), values v (B, n_k, d_v), where pad (B, n_k) is True for "
-         "a padding key that must get no weight; the output (B, n_q, d_v) as a tensor",
+    task=N_("torch_masked_attention(q, k, v, pad): F.scaled_dot_product_attention of q (B, n_q, d) "
+            "over the keys k (B, n_k, d), values v (B, n_k, d_v), where pad (B, n_k) is True for "
+            "a padding key that must get no weight; the output (B, n_q, d_v) as a tensor"),
     points=3.0,
     rtol=1e-7,
     atol=1e-12,
@@ -494,64 +495,64 @@ TORCH_MASKED_ATTENTION = register(Exercise(
         Case("large_scores", (100.0 * QA, KA, VA, PAD_A),
              shown=_shown(QA, KA, VA, PAD_A) + ", q multiplied by 100"),
         Case("one_key", (QA[:, :, :2], KA[:, :1, :2], VA[:, :1], np.array([[F], [T]])),
-             shown="q of shape (2, 4, 2), one key per batch item, pad = [[F], [T]]"),
+             shown=N_("q of shape (2, 4, 2), one key per batch item, pad = [[F], [T]]")),
     ),
     hidden=lambda rng: _hidden_attention(rng),
     mistakes=common("torch_masked_attention(q, k, v, pad)")[:4] + (
-        Mistake("mask of the wrong polarity", resembles(attention_wrong_polarity),
-                "for {input} you get {got}: only the padding keys got weight. A boolean "
-                "attn_mask in F.scaled_dot_product_attention is True where a key TAKES PART; "
-                "a padding mask is True where a key must be ignored. Invert it (~pad) and "
-                "give it a query axis: shape (B, 1, n_k) broadcasts over the queries."),
+        Mistake(N_("mask of the wrong polarity"), resembles(attention_wrong_polarity),
+                N_("for {input} you get {got}: only the padding keys got weight. A boolean "
+                   "attn_mask in F.scaled_dot_product_attention is True where a key TAKES PART; "
+                   "a padding mask is True where a key must be ignored. Invert it (~pad) and "
+                   "give it a query axis: shape (B, 1, n_k) broadcasts over the queries.")),
         # a batch item whose keys are all padding comes out uniform here too: not the -1e9 fill
-        Mistake("float 0/1 mask", only(attention_float_mask, attention_unmasked),
-                "for {input} you get {got}: the padding keys still get weight. A float attn_mask "
-                "is ADDED to the scores, so a 0/1 mask only shifts them by 1. Pass a boolean "
-                "mask (True where a key takes part), or an additive one of 0 and -inf.",
+        Mistake(N_("float 0/1 mask"), only(attention_float_mask, attention_unmasked),
+                N_("for {input} you get {got}: the padding keys still get weight. A float attn_mask "
+                   "is ADDED to the scores, so a 0/1 mask only shifts them by 1. Pass a boolean "
+                   "mask (True where a key takes part), or an additive one of 0 and -inf."),
                 supersedes=("fully masked row is uniform",)),
-        Mistake("mask not used", only(attention_unmasked, attention_float_mask,
+        Mistake(N_("mask not used"), only(attention_unmasked, attention_float_mask,
                                       attention_uniform_rows),
-                "for {input} you get {got}: every key got weight, the padding too, as if no "
-                "mask reached the attention. Pass attn_mask= to F.scaled_dot_product_attention: "
-                "a boolean mask that is True where a key takes part.",
+                N_("for {input} you get {got}: every key got weight, the padding too, as if no "
+                   "mask reached the attention. Pass attn_mask= to F.scaled_dot_product_attention: "
+                   "a boolean mask that is True where a key takes part."),
                 supersedes=("fully masked row is uniform",)),
-        Mistake("computed in float32", _float32, FLOAT32_HINT),
-        Mistake("mask over the queries", resembles(attention_mask_over_queries),
-                "for {input} you get {got}: the padding mask is laid along the queries (shape "
-                "(B, n, 1)), so whole queries are masked instead of padding keys; on square "
-                "scores nothing raises. Give it the keys' axis: shape (B, 1, n_k)."),
-        Mistake("fully masked row gives nan", like(attention_nan_rows),
-                "for {input} you get {got}: a batch item whose keys are all padding has only "
-                "-inf scores, and a plain softmax gives 0/0 = nan. F.scaled_dot_product_attention "
-                "with a boolean mask gives zeros there; by hand, set the weights of such a row "
-                "to 0 (lesson 06)."),
-        Mistake("fully masked row is uniform", like(attention_uniform_rows),
-                "for {input} you get {got}: filling padding scores with a large finite number "
-                "(-1e9) makes a row with every key padded uniform, so that query averages the "
-                "padding. Use a boolean mask (or -inf): such a query gets zeros."),
-        Mistake("mask filled with 0", like(attention_zero_fill),
-                "for {input} you get {got}: the padding keys still get weight. Setting a "
-                "padding score to 0 gives it e^0 = 1, like any score of 0, and a batch item "
-                "whose keys are all padding averages them uniformly.",
+        Mistake(N_("computed in float32"), _float32, FLOAT32_HINT),
+        Mistake(N_("mask over the queries"), resembles(attention_mask_over_queries),
+                N_("for {input} you get {got}: the padding mask is laid along the queries (shape "
+                   "(B, n, 1)), so whole queries are masked instead of padding keys; on square "
+                   "scores nothing raises. Give it the keys' axis: shape (B, 1, n_k).")),
+        Mistake(N_("fully masked row gives nan"), like(attention_nan_rows),
+                N_("for {input} you get {got}: a batch item whose keys are all padding has only "
+                   "-inf scores, and a plain softmax gives 0/0 = nan. F.scaled_dot_product_attention "
+                   "with a boolean mask gives zeros there; by hand, set the weights of such a row "
+                   "to 0 (lesson 06).")),
+        Mistake(N_("fully masked row is uniform"), like(attention_uniform_rows),
+                N_("for {input} you get {got}: filling padding scores with a large finite number "
+                   "(-1e9) makes a row with every key padded uniform, so that query averages the "
+                   "padding. Use a boolean mask (or -inf): such a query gets zeros.")),
+        Mistake(N_("mask filled with 0"), like(attention_zero_fill),
+                N_("for {input} you get {got}: the padding keys still get weight. Setting a "
+                   "padding score to 0 gives it e^0 = 1, like any score of 0, and a batch item "
+                   "whose keys are all padding averages them uniformly."),
                 supersedes=("fully masked row is uniform",),
-                more="Fill the padding scores with -inf before the softmax (e^-inf = 0), and "
-                     "give a query that sees no key zero weights; or pass a boolean attn_mask."),
-        Mistake("scale multiplied", like(attention_scale_multiplied),
-                "for {input} you get {got}: the scores are multiplied by sqrt(d) instead of "
-                "divided. The scale brings the variance of q·k, which grows like d, back to 1; "
-                "multiplying makes it d squared, and the softmax saturates.",
-                more="scale=None lets F.scaled_dot_product_attention use 1/sqrt(q.size(-1)); "
-                     "by hand, divide the scores by math.sqrt(d)."),
-        Mistake("scale by d", like(attention_scale_by_d),
-                "for {input} you get {got}: the scores are divided by d, not by sqrt(d). q·k "
-                "has variance d, so its standard deviation is sqrt(d): dividing by d flattens "
-                "the weights towards uniform as d grows.",
-                more="The scale is 1/sqrt(d) with d = q.size(-1): leave scale=None, or divide "
-                     "by math.sqrt(d) by hand."),
-        Mistake("no scale", resembles(attention_no_scale),
-                "for {input} you get {got}: the scores are not divided by sqrt(d). "
-                "F.scaled_dot_product_attention scales by 1/sqrt(q.size(-1)) itself (scale=None); "
-                "by hand, divide q @ k.transpose(-2, -1) by math.sqrt(d)."),
+                more=N_("Fill the padding scores with -inf before the softmax (e^-inf = 0), and "
+                        "give a query that sees no key zero weights; or pass a boolean attn_mask.")),
+        Mistake(N_("scale multiplied"), like(attention_scale_multiplied),
+                N_("for {input} you get {got}: the scores are multiplied by sqrt(d) instead of "
+                   "divided. The scale brings the variance of q·k, which grows like d, back to 1; "
+                   "multiplying makes it d squared, and the softmax saturates."),
+                more=N_("scale=None lets F.scaled_dot_product_attention use 1/sqrt(q.size(-1)); "
+                        "by hand, divide the scores by math.sqrt(d).")),
+        Mistake(N_("scale by d"), like(attention_scale_by_d),
+                N_("for {input} you get {got}: the scores are divided by d, not by sqrt(d). q·k "
+                   "has variance d, so its standard deviation is sqrt(d): dividing by d flattens "
+                   "the weights towards uniform as d grows."),
+                more=N_("The scale is 1/sqrt(d) with d = q.size(-1): leave scale=None, or divide "
+                        "by math.sqrt(d) by hand.")),
+        Mistake(N_("no scale"), resembles(attention_no_scale),
+                N_("for {input} you get {got}: the scores are not divided by sqrt(d). "
+                   "F.scaled_dot_product_attention scales by 1/sqrt(q.size(-1)) itself (scale=None); "
+                   "by hand, divide q @ k.transpose(-2, -1) by math.sqrt(d).")),
     ),
 ))
 
