@@ -186,8 +186,9 @@ def notebook_language(nb=None, path=None) -> str:
     Examples
     --------
     >>> import nbformat
-    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-    ...     'from course_lib.i18n import set_language\nset_language(lang)\nset_language("ko")')])
+    >>> cells = ["import course_lib", "set_language(lang)  # not a literal: ignored",
+    ...          'set_language("ko")', 'set_language("en")']
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     >>> notebook_language(nb)
     'ko'
     >>> notebook_language(None, "submissions/ko/alice.ipynb")
