@@ -474,6 +474,12 @@ def _write(book: Gradebook) -> None:
     book.files = [book.out / f for f in FILES]
 
 
+#: Words of the notes that go into ``grades.csv``, in English and in Korean (a note is in its
+#: submission's language): a restarted kernel, a time limit, stopped processes, a repaired file.
+_NOTEWORTHY = ("restarted", "longer than", "stopped", "nbformat",
+               "다시 시작", "넘게 실행", "중단했습니다")
+
+
 def _notes(entry) -> list:
     """What the row's notes say: why it was not graded, what went wrong, flagged exercises."""
     notes = [entry["message"]] if entry.get("message") else []
@@ -481,8 +487,7 @@ def _notes(entry) -> list:
     if errors:
         notes.append(f"{len(errors)} cell error{'s' if len(errors) > 1 else ''}, first "
                      f"{errors[0][:160]}")
-    notes += [n for n in entry.get("notes", [])
-              if any(w in n for w in ("restarted", "longer than", "stopped", "nbformat"))]
+    notes += [n for n in entry.get("notes", []) if any(w in n for w in _NOTEWORTHY)]
     for name, res in entry.get("exercises", {}).items():
         if res.get("delegated"):
             notes.append(f"{name}: delegated to {res['delegated']} (0 points)")

@@ -273,23 +273,26 @@ def read_submission(data: bytes):
     import nbformat
 
     if len(data) > MAX_NOTEBOOK_BYTES:
-        return None, f"{len(data) / 2**20:.0f} MB, larger than {MAX_NOTEBOOK_BYTES // 2**20} MB"
+        return None, _("{size} MB, larger than {limit} MB").format(
+            size=f"{len(data) / 2**20:.0f}", limit=MAX_NOTEBOOK_BYTES // 2**20)
     try:
         raw = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        return None, "not text (a notebook is a JSON file)"
+        return None, _("not text (a notebook is a JSON file)")
     except ValueError as exc:
-        return None, f"not JSON (a notebook is a JSON file): {str(exc).split(':')[0]}"
+        return None, _("not JSON (a notebook is a JSON file): {error}").format(
+            error=str(exc).split(":")[0])
     except RecursionError:
-        return None, "JSON nested too deeply to be a notebook"
+        return None, _("JSON nested too deeply to be a notebook")
     if not isinstance(raw, dict) or "nbformat" not in raw:
-        return None, "JSON, but not a notebook (no nbformat version)"
+        return None, _("JSON, but not a notebook (no nbformat version)")
     notes = []
     version = raw.get("nbformat")
     if not isinstance(version, int) or not 3 <= version <= 4:
-        return None, f"nbformat version {version!r}, which cannot be read (3 and 4 can)"
+        return None, _("nbformat version {version}, which cannot be read (3 and 4 can)").format(
+            version=repr(version))
     if version == 3:
-        notes.append("nbformat 3, upgraded to 4")
+        notes.append(_("nbformat 3, upgraded to 4"))
     try:  # no validation: what is broken is repaired below, or reported
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -297,7 +300,8 @@ def read_submission(data: bytes):
             if version == 3:
                 nb = nbformat.convert(nb, 4)
     except Exception as exc:
-        return None, f"a damaged notebook ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
+        return None, _("a damaged notebook ({error})").format(
+            error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
     cells, seen, renamed, dropped = [], set(), 0, 0
     if not isinstance(nb.get("metadata"), dict):
         nb["metadata"] = {}
@@ -326,9 +330,11 @@ def read_submission(data: bytes):
         cells.append(cell)
     nb["cells"] = cells
     if renamed:
-        notes.append(f"{renamed} duplicate or missing cell id{'s' if renamed > 1 else ''} renamed")
+        notes.append(ngettext("{n} duplicate or missing cell id renamed",
+                              "{n} duplicate or missing cell ids renamed", renamed).format(n=renamed))
     if dropped:
-        notes.append(f"{dropped} cell{'s' if dropped > 1 else ''} of unknown type ignored")
+        notes.append(ngettext("{n} cell of unknown type ignored",
+                              "{n} cells of unknown type ignored", dropped).format(n=dropped))
     return nb, notes
 
 
@@ -392,6 +398,9 @@ def grade_notebook(path, *, timeout=60.0, seed=None, exercises=None, protect=(),
         report.seconds = time.perf_counter() - start
         return report
     report.lang = lang or notebook_language(nb, path)
+    if notes and lang is None and report.lang != notebook_language(None, path):
+        with language(report.lang):  # the repairs, said in the notebook's own language
+            notes = read_submission(data)[1]
     report.notes.extend(notes)
     names = list(exercises) if exercises is not None else exercises_for(path, nb)
     if seed is None:
