@@ -126,6 +126,7 @@ def batch(tmp_path_factory):
     folder = tmp_path_factory.mktemp("submissions")
     english = _softmax_only(_broken(_solution()))
     korean = _korean(english)
+    korean.cells.append(nbformat.v4.new_code_cell("1 / 0"))  # a cell error, said in Korean
     hostile = _softmax_only(_broken(_solution()), extra=[
         # it says English where the grader reads it, then tries to turn every kernel Korean
         "import os\n"
@@ -157,6 +158,8 @@ def test_each_submission_gets_feedback_in_its_own_language(batch):
     assert f"✗ softmax: 테스트 {n}개 중 {passed}개를 통과했습니다 ({score:g} / 2점)" in korean
     assert html.escape(translate("no max trick", "ko")) in korean
     assert "숨은 테스트" in korean and "Each exercise" not in korean
+    assert "<h2>노트북을 실행하는 동안</h2>" in korean
+    assert "<li>셀 [4]: ZeroDivisionError: division by zero</li>" in korean
     for name in ("01_english", "01_hostile"):
         page = pages[name]
         assert '<html lang="en">' in page and not HANGUL.search(page), name
