@@ -105,6 +105,8 @@ def test_a_korean_notebook_gets_korean_check_output_out_of_the_box(tmp_path):
     (["set_language('fr')", "%matplotlib inline\n!ls\nset_language('ko')"], "a.ipynb", "ko"),
     (["def f(:\n  set_language('ko')"], "a.ipynb", "en"),  # not Python: ignored
     (["x = 1"], "class/ko/alice.ipynb", "ko"),
+    (["set_language(lang='ko')", "set_language('en')"], "a.ipynb", "ko"),
+    (["set_language(**{'lang': 'ko'})"], "a.ipynb", "en"),
     (["x = 1"], "ko.ipynb", "en"),
     (["# set_language('ko') in a comment", "s = \"set_language('ko')\""], "a.ipynb", "en"),
 ])

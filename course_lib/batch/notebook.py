@@ -224,9 +224,10 @@ def _literal_language(source) -> str | None:
                 continue
             f = node.func
             name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
-            if name != "set_language" or len(node.args) != 1 or node.keywords:
+            given = list(node.args) + [k.value for k in node.keywords if k.arg == "lang"]
+            if name != "set_language" or len(given) != 1 or len(node.keywords) > 1:
                 continue
-            arg = node.args[0]
+            arg = given[0]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 code = arg.value.strip().lower().replace("_", "-").split("-")[0]
                 if code in LANGUAGES:
