@@ -264,6 +264,13 @@ def _serve_quietly(cmd, *, target, wait=120.0) -> int:
                     proc.kill()
 
 
+def _error(message) -> None:
+    """Print ``message`` (already in the command's language) as the command's error."""
+    from course_lib.i18n import gettext as _
+
+    print(_("softmax-course: error: {message}").format(message=message), file=sys.stderr)
+
+
 def _build(args) -> int:
     from course_lib.build import BuildError, build  # nbformat only when building
 
@@ -271,7 +278,7 @@ def _build(args) -> int:
     try:
         report = build(root, check=args.check, force=args.force)
     except BuildError as err:
-        print(f"softmax-course: error: {err}", file=sys.stderr)
+        _error(err)
         return 2
     for line in report.lines():
         print(line)
@@ -303,22 +310,32 @@ def _count(text) -> int:
 
 
 def _check(args) -> int:
+    from course_lib.i18n import language
+
+    with language(args.lang):
+        return _check_in_language(args)
+
+
+def _check_in_language(args) -> int:
     from course_lib.batch.notebook import grade_notebook  # nbclient only when grading
     from course_lib.batch import isolation
+    from course_lib.i18n import gettext as _
 
     try:
         protection = isolation.protection(args.sandbox)
     except (RuntimeError, ValueError) as err:
-        print(f"softmax-course: error: {err}", file=sys.stderr)
+        _error(err)
         return 2
     status = 0
     for path in args.notebooks:
         if not Path(path).is_file():
-            print(f"softmax-course: error: no such file: {path}", file=sys.stderr)
+            _error(_("no such file: {path}").format(path=path))
             status = 2
             continue
+        # without --lang, each notebook's report speaks the notebook's own language
         report = grade_notebook(path, timeout=args.timeout, seed=args.seed,
-                                notebook_timeout=args.notebook_timeout, protection=protection)
+                                notebook_timeout=args.notebook_timeout, protection=protection,
+                                lang=args.lang)
         print(report.summary(verbose=args.verbose))
         if report.status != "graded":
             status = 2
@@ -329,52 +346,62 @@ def _check(args) -> int:
 
 def _usable_out(out: Path) -> str | None:
     """Why ``out`` cannot hold a gradebook, or None."""
+    from course_lib.i18n import gettext as _
+
     if out.exists() and not out.is_dir():
-        return f"--out {out} is a file, not a folder"
+        return _("--out {out} is a file, not a folder").format(out=out)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".softmax-course-probe-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        return f"cannot write in --out {out} ({exc.strerror or type(exc).__name__})"
+        return _("cannot write in --out {out} ({reason})").format(
+            out=out, reason=exc.strerror or type(exc).__name__)
     return None
 
 
 def _grade(args) -> int:
+    from course_lib.i18n import language
+
+    with language(args.lang):
+        return _grade_in_language(args)
+
+
+def _grade_in_language(args) -> int:
     from course_lib.grading import EXERCISES
     from course_lib.batch.gradebook import _expand, grade_submissions, progress_printer
     from course_lib.batch import isolation
+    from course_lib.i18n import get_language, gettext as _
 
     names = list(args.exercise or [])
     for lesson in args.lesson or []:
         names += [n for n, ex in EXERCISES.items() if ex.lesson == lesson.zfill(2)]
         if not any(ex.lesson == lesson.zfill(2) for ex in EXERCISES.values()):
-            print(f"softmax-course: error: lesson {lesson} has no exercises", file=sys.stderr)
+            _error(_("lesson {lesson} has no exercises").format(lesson=lesson))
             return 2
     unknown = [n for n in names if n not in EXERCISES]
     if unknown:
-        print(f"softmax-course: error: no exercise named {', '.join(unknown)} "
-              f"(the exercises: {', '.join(EXERCISES)})", file=sys.stderr)
+        _error(_("no exercise named {names} (the exercises: {exercises})").format(
+            names=", ".join(unknown), exercises=", ".join(EXERCISES)))
         return 2
     files = _expand(args.submissions)
     if not files:
-        print("softmax-course: error: no submissions found in " + " ".join(args.submissions),
-              file=sys.stderr)
+        _error(_("no submissions found in {paths}").format(paths=" ".join(args.submissions)))
         return 2
     why = _usable_out(args.out)
     if why:
-        print(f"softmax-course: error: {why}", file=sys.stderr)
+        _error(why)
         return 2
     try:
         isolation.protection(args.sandbox)
         book = grade_submissions(files, args.out, jobs=args.jobs, timeout=args.timeout,
                                  seed=args.seed, exercises=list(dict.fromkeys(names)) or None,
-                                 progress=progress_printer(),
+                                 progress=progress_printer(lang=get_language()),
                                  notebook_timeout=args.notebook_timeout, resume=args.resume,
-                                 sandbox=args.sandbox)
+                                 sandbox=args.sandbox, lang=args.lang)
     except (ValueError, RuntimeError) as err:
-        print(f"softmax-course: error: {err}", file=sys.stderr)
+        _error(err)
         return 2
     print(book.summary())
     return 0 if all(s.entry is not None for s in book.submissions) else 1
@@ -384,18 +411,19 @@ def _execute(args) -> int:
     from nbclient.exceptions import CellExecutionError
 
     from course_lib.execute import execute_notebook
+    from course_lib.i18n import gettext as _
 
     for path in args.notebooks:
         try:
             execute_notebook(path, timeout=args.timeout)
         except CellExecutionError as err:
-            print(f"softmax-course: error: {path} did not run (nothing written):\n{err}",
-                  file=sys.stderr)
+            _error(_("{path} did not run (nothing written):\n{error}").format(path=path,
+                                                                              error=err))
             return 1
         except (OSError, ValueError) as err:
-            print(f"softmax-course: error: {path}: {err}", file=sys.stderr)
+            _error(f"{path}: {err}")
             return 2
-        print(f"executed {path}")
+        print(_("executed {path}").format(path=path))
     return 0
 
 
@@ -482,6 +510,9 @@ def make_parser() -> argparse.ArgumentParser:
                        help="seed of the hidden tests (default: random)")
     check.add_argument("-v", "--verbose", action="store_true",
                        help="show the failed tests and hints of each exercise")
+    check.add_argument("--lang", choices=["en", "ko"], default=None,
+                       help="language of the verdicts and messages (default: each notebook's "
+                       "own, from its set_language(...) call or a ko/ folder)")
     check.set_defaults(func=_check)
 
     grade = sub.add_parser(
@@ -521,6 +552,10 @@ def make_parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, default=None,
                        help="seed of the hidden tests (default: the previous run's in DIR, or "
                        "random)")
+    grade.add_argument("--lang", choices=["en", "ko"], default=None,
+                       help="language of every feedback page, of the kernels "
+                       "(SOFTMAX_COURSE_LANG) and of the summary (default: each submission's "
+                       "feedback in its notebook's own language)")
     grade.set_defaults(func=_grade)
 
     execute = sub.add_parser(

@@ -3,7 +3,8 @@
 The course speaks English (``"en"``) and Korean (``"ko"``). The language of a message is, in
 this order of precedence:
 
-1. an explicit ``lang=`` argument (``check(..., lang="ko")``);
+1. an explicit ``lang=`` argument (``check(..., lang="ko")``), or the language of the
+   enclosing ``with language(...)`` block (a check makes its whole verdict in one language);
 2. the environment variable ``SOFTMAX_COURSE_LANG`` (``softmax-course grade --lang ko`` sets it
    for the kernels it starts);
 3. the notebook's own language: each lesson, exercise and solution notebook starts with
@@ -25,8 +26,10 @@ managed with Babel (``pybabel extract``, ``update``, ``compile``; see ``babel.cf
 
 from __future__ import annotations
 
+import contextvars
 import gettext as _gettext
 import os
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path, PurePath
 
@@ -37,6 +40,7 @@ DOMAIN = "course_lib"
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 _notebook_language: str | None = None
+_in_effect: contextvars.ContextVar = contextvars.ContextVar("softmax_course_lang", default=None)
 
 
 def _validated(lang, name: str = "lang") -> str:
@@ -70,6 +74,9 @@ def get_language(lang: str | None = None) -> str:
     """The language to speak now: ``lang`` if given, else the environment, the notebook, English."""
     if lang is not None:
         return _validated(lang)
+    chosen = _in_effect.get()
+    if chosen is not None:
+        return chosen
     env = os.environ.get(ENV)
     if env:
         try:
@@ -77,6 +84,28 @@ def get_language(lang: str | None = None) -> str:
         except ValueError:
             pass  # an unknown language in the environment falls back, never breaks a check
     return _notebook_language or _session_language() or DEFAULT
+
+
+@contextmanager
+def language(lang: str | None):
+    """Speak ``lang`` inside the ``with`` block (``None``: the language in effect now).
+
+    A check resolves its language once and makes its whole verdict in it, whatever the
+    environment or the notebook say meanwhile; the block's language takes precedence over
+    everything but an explicit ``lang=`` argument. It holds for the current thread (or asyncio
+    task) only.
+
+    >>> with language("ko"):
+    ...     get_language()
+    'ko'
+    >>> get_language()
+    'en'
+    """
+    token = _in_effect.set(get_language(lang))
+    try:
+        yield _in_effect.get()
+    finally:
+        _in_effect.reset(token)
 
 
 @lru_cache(maxsize=None)

@@ -13,6 +13,10 @@
    submission (same bytes, exercises, seed, limits and course version) keeps its result;
 5. ``grades.csv`` and ``results.json`` are written atomically from the journal at the end.
 
+Each feedback page speaks its submission's language: ``--lang`` for the whole batch, or else the
+notebook's own (:func:`~.notebook.notebook_language`, read without running it); ``results.json``
+records it per submission (``"lang"``). The gradebook's columns, keys and ids stay English.
+
 The hidden tests are drawn from a seed kept in ``results.json``: grading the same folder into the
 same ``--out`` again draws the same tests, and gives the same grades.
 """
@@ -37,8 +41,10 @@ from pathlib import Path
 
 from ..build import write_atomically
 from . import isolation
-from .notebook import NotebookReport, grade_notebook, make_base
+from .notebook import NotebookReport, grade_notebook, make_base, notebook_language, status_text, \
+    verdict_text
 from ..grading.registry import EXERCISES
+from ..i18n import get_language, gettext as _, language, ngettext
 
 __all__ = ["Submission", "Gradebook", "grade_submissions", "submission_ids", "lesson_of",
            "plain_text"]
@@ -72,6 +78,7 @@ class Submission:
     entry: dict | None = None  # its ``results.json`` entry, once graded (without failure details)
     reused: bool = False
     offset: int = -1           # where its full entry is in the journal
+    lang: str = "en"           # the language of its feedback
 
     @property
     def status(self) -> str:
@@ -105,32 +112,41 @@ class Gradebook:
             means[name] = sum(scores) / len(scores) if scores else 0.0
         return means
 
-    def summary(self) -> str:
-        """What the instructor reads at the end of a run (nothing a notebook wrote verbatim)."""
+    def summary(self, lang=None) -> str:
+        """What the instructor reads at the end of a run (nothing a notebook wrote verbatim), in
+        ``lang`` (default: the language in effect)."""
+        with language(lang):
+            return self._summary()
+
+    def _summary(self) -> str:
         n, ok = len(self.submissions), len(self.graded)
         reused = sum(s.reused for s in self.submissions)
-        lines = [f"graded {ok} of {n} submission{'s' if n != 1 else ''} in {self.seconds:.1f} s"
-                 + (f" ({reused} reused from the journal)" if reused else "")
-                 + (f"; {n - ok} could not be graded:" if ok < n else "")]
+        head = ngettext("graded {ok} of {n} submission in {seconds} s",
+                        "graded {ok} of {n} submissions in {seconds} s", n)
+        lines = [head.format(ok=ok, n=n, seconds=f"{self.seconds:.1f}")
+                 + (" " + _("({n} reused from the journal)").format(n=reused) if reused else "")
+                 + ("; " + _("{n} could not be graded:").format(n=n - ok) if ok < n else "")]
         for s in self.submissions:
             if s.status != "graded":
                 message = plain_text(s.entry.get("message", "")) if s.entry else ""
-                lines.append(f"  {s.id}: {s.status}" + (f" ({message[:200]})" if message else ""))
+                lines.append(f"  {s.id}: {status_text(s.status)}"
+                             + (f" ({message[:200]})" if message else ""))
         if ok:
             width = max(len(n) for n in self.exercises + ["total"])
-            lines.append("mean score per exercise:")
+            lines.append(_("mean score per exercise:"))
             for name, mean in self.mean_scores().items():
                 lines.append(f"  {name:<{width}}  {mean:5.2f} / {EXERCISES[name].points:g}")
         if self.protection is not None:
             lines.append(f"sandbox: {self.protection.describe()}")
             if self.protection.mode != "bubblewrap":
-                lines.append("warning: without bubblewrap a submission can see the grader's "
-                             "processes and, as your own user, signal them; see "
-                             "docs/grading-threat-model.md")
+                lines.append(_("warning: without bubblewrap a submission can see the grader's "
+                               "processes and, as your own user, signal them; see "
+                               "docs/grading-threat-model.md"))
             if not self.protection.landlock and self.protection.mode != "bubblewrap":
-                lines.append("warning: this system has no Landlock (Linux 5.13+) either, so the "
-                             "notebooks ran unconfined: they could read and write your files")
-        lines.append(f"wrote {', '.join(str(self.out / f) for f in FILES)}")
+                lines.append(_("warning: this system has no Landlock (Linux 5.13+) either, so "
+                               "the notebooks ran unconfined: they could read and write your "
+                               "files"))
+        lines.append(_("wrote {files}").format(files=", ".join(str(self.out / f) for f in FILES)))
         return "\n".join(lines)
 
 
@@ -254,7 +270,7 @@ def _compact(entry: dict) -> dict:
 
 def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercises=None,
                       progress=None, notebook_timeout=None, resume=False,
-                      sandbox=None) -> Gradebook:
+                      sandbox=None, lang=None) -> Gradebook:
     """Grade every submitted notebook and write the gradebook and the feedback into ``out``.
 
     Parameters
@@ -282,6 +298,9 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
         Keep the journal's rows for unchanged submissions (a killed batch, or grading again).
     sandbox : str, optional
         ``"auto"``, ``"bubblewrap"`` or ``"fallback"`` (:func:`.isolation.protection`).
+    lang : {"en", "ko"}, optional
+        The language of every feedback page (and every kernel's ``SOFTMAX_COURSE_LANG``).
+        Default: per submission, its notebook's own (:func:`.notebook.notebook_language`).
 
     Returns
     -------
@@ -289,6 +308,7 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
     """
     from . import notebook as nb_module
 
+    lang = None if lang is None else get_language(lang)
     start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -326,7 +346,7 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
 
     def key_of(s):
         return hashlib.sha256(json.dumps(
-            [s.exercises, seed, version, timeout, notebook_timeout]).encode()).hexdigest()
+            [s.exercises, seed, version, timeout, notebook_timeout, lang]).encode()).hexdigest()
 
     def grade(s):
         try:
@@ -343,28 +363,33 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
                 if not (out / "feedback" / f"{s.id}.html").exists():
                     _write_page(out, s, None)
                 return
+            s.lang = lang or notebook_language(None, s.path)
             if data is None:
-                report = NotebookReport(str(s.path), status="not a notebook", message=why)
+                with language(s.lang):
+                    report = NotebookReport(str(s.path), status="not a notebook", message=why,
+                                            lang=s.lang)
             elif not s.exercises:
-                report = NotebookReport(str(s.path), status="not graded", message=(
-                    "its name does not say which lesson it answers (NN_*.ipynb); grade it "
-                    "with --lesson NN"))
+                with language(s.lang):
+                    report = NotebookReport(str(s.path), status="not graded", lang=s.lang, message=_(
+                        "its name does not say which lesson it answers (NN_*.ipynb); grade it "
+                        "with --lesson NN"))
             else:
                 slot = slots.get()
                 try:
                     report = grade_notebook(
                         s.path, timeout=timeout, seed=seed, exercises=s.exercises,
                         protect=protected, data=data, notebook_timeout=notebook_timeout,
-                        protection=protection, slot=slot, base=base)
+                        protection=protection, slot=slot, base=base, lang=lang)
                 finally:
                     slots.put(slot)
             del data
+            s.lang = report.lang
             _fill(report, s.exercises)
             s.entry = _entry(s, report)
             _write_page(out, s, report)
         except Exception as exc:  # the grader's own failure: a row that says so, never a crash
             report = NotebookReport(str(s.path), status="could not run",
-                                    message=f"{type(exc).__name__}: {exc}")
+                                    message=f"{type(exc).__name__}: {exc}", lang=s.lang)
             _fill(report, s.exercises)
             s.entry = _entry(s, report)
             try:
@@ -409,10 +434,11 @@ def _fill(report, names) -> None:
     from ..grading.result import CheckResult
 
     have = {r.name for r in report.results}
-    for n in names:
-        if n not in have:
-            report.results.append(CheckResult.error(
-                n, EXERCISES[n].points, report.message or report.status))
+    with language(report.lang):
+        for n in names:
+            if n not in have:
+                report.results.append(CheckResult.error(
+                    n, EXERCISES[n].points, report.message or status_text(report.status)))
 
 
 def _entry(s: Submission, r: NotebookReport) -> dict:
@@ -432,6 +458,7 @@ def _entry(s: Submission, r: NotebookReport) -> dict:
         "seconds": round(r.seconds, 2),
         "peak_memory_bytes": r.peak_bytes,
         "sandbox_id": r.sandbox_id,
+        "lang": r.lang,
         "exercises": {res.name: _result_dict(res) for res in r.results},
     }
 
@@ -447,6 +474,12 @@ def _write(book: Gradebook) -> None:
     book.files = [book.out / f for f in FILES]
 
 
+#: Words of the notes that go into ``grades.csv``, in English and in Korean (a note is in its
+#: submission's language): a restarted kernel, a time limit, stopped processes, a repaired file.
+_NOTEWORTHY = ("restarted", "longer than", "stopped", "nbformat",
+               "다시 시작", "넘게 실행", "중단했습니다")
+
+
 def _notes(entry) -> list:
     """What the row's notes say: why it was not graded, what went wrong, flagged exercises."""
     notes = [entry["message"]] if entry.get("message") else []
@@ -454,8 +487,7 @@ def _notes(entry) -> list:
     if errors:
         notes.append(f"{len(errors)} cell error{'s' if len(errors) > 1 else ''}, first "
                      f"{errors[0][:160]}")
-    notes += [n for n in entry.get("notes", [])
-              if any(w in n for w in ("restarted", "longer than", "stopped", "nbformat"))]
+    notes += [n for n in entry.get("notes", []) if any(w in n for w in _NOTEWORTHY)]
     for name, res in entry.get("exercises", {}).items():
         if res.get("delegated"):
             notes.append(f"{name}: delegated to {res['delegated']} (0 points)")
@@ -540,8 +572,8 @@ def _result_dict(r) -> dict:
 
 
 _PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Feedback: {id}</title>
+<html lang="{lang}"><head><meta charset="utf-8">
+<title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 52em; margin: 2em auto; padding: 0 1em;
        color: #24292f; }}
@@ -552,18 +584,16 @@ pre {{ white-space: pre-wrap; }}
 .small {{ color: #57606a; font-size: 0.9em; }}
 </style></head>
 <body>
-<h1>Feedback: {id}</h1>
-<p><b>{score:g} / {max_score:g} points</b> &middot; {file}</p>
+<h1>{title}</h1>
+<p><b>{points}</b> &middot; {file}</p>
 {status}
-<table><tr><th>exercise</th><th>points</th><th>result</th></tr>
+<table><tr><th>{exercise}</th><th>{points_head}</th><th>{result}</th></tr>
 {rows}
 </table>
 {problems}
-<h2>Each exercise</h2>
+<h2>{each}</h2>
 {details}
-<p class="small">Your functions were called with the public tests you can run yourself with
-<code>check</code>, and with hidden tests: inputs you have not seen, drawn at random, so that
-only a function that works in general passes them. Their inputs are not shown here.</p>
+<p class="small">{about}</p>
 </body></html>
 """
 
@@ -571,19 +601,26 @@ only a function that works in general passes them. Their inputs are not shown he
 def feedback_html(s: Submission, report: NotebookReport | None) -> str:
     """The student's page: points, what passed, what failed on which public input, hints;
     never a hidden test's input or expected value. ``report`` None: rebuilt from the journal's
-    entry (points and messages, without the detailed failures)."""
+    entry (points and messages, without the detailed failures). In the submission's language
+    (its entry's ``"lang"``)."""
+    lang = get_language(s.entry.get("lang") or "en")
+    with language(lang):
+        return _feedback_html(s, report, lang)
+
+
+def _feedback_html(s: Submission, report, lang) -> str:
     e = html.escape
     entry = s.entry
     status = "" if entry["status"] == "graded" else (
-        f"<p><b>This file could not be graded: {e(entry['status'])}</b>"
+        "<p><b>" + e(_("This file could not be graded: {status}").format(
+            status=status_text(entry["status"]))) + "</b>"
         + (f" ({e(entry['message'])})" if entry["message"] else "") + ".</p>")
     rows = []
     for name, res in entry["exercises"].items():
-        verdict = {"passed": "passed", "not implemented": "not implemented yet",
-                   "error": "not graded"}.get(res["status"],
-                                              f"{res['n_passed']} of {res['n_tests']} tests passed")
+        verdict = verdict_text(res["status"], res["n_passed"], res["n_tests"])
         if res.get("delegated"):
-            verdict += f" (your answer calls {res['delegated']}: 0 points)"
+            verdict += " " + _("(your answer calls {function}: 0 points)").format(
+                function=res["delegated"])
         rows.append(f"<tr><td><code>{e(name)}</code></td>"
                     f'<td class="pts">{res["score"]:g} / {res["max_score"]:g}</td>'
                     f"<td>{e(verdict)}</td></tr>")
@@ -591,29 +628,43 @@ def feedback_html(s: Submission, report: NotebookReport | None) -> str:
     if entry["cell_errors"] or entry["notes"]:
         items = [f"<li>{e(c)}</li>" for c in entry["cell_errors"]]
         items += [f"<li>{e(n)}</li>" for n in entry["notes"]]
-        problems = ("<h2>While your notebook ran</h2><ul>" + "".join(items) + "</ul>"
-                    "<p class='small'>Code cells are numbered as JupyterLab numbers them after "
-                    "<i>Kernel &gt; Restart Kernel and Run All Cells</i>: [1] is the first code "
-                    "cell that is not empty, [2] the next one, and so on.</p>")
+        numbering = e(_("Code cells are numbered as JupyterLab numbers them after {menu}: [1] "
+                        "is the first code cell that is not empty, [2] the next one, and so on."))
+        menu = "<i>" + e(_("Kernel > Restart Kernel and Run All Cells")) + "</i>"
+        problems = ("<h2>" + e(_("While your notebook ran")) + "</h2><ul>" + "".join(items)
+                    + "</ul><p class='small'>" + numbering.replace("{menu}", menu) + "</p>")
     if report is not None:
         details = "\n".join(res._repr_html_() for res in report.results)
     else:
-        details = "\n".join(f"<p><code>{e(n)}</code>: {e(r.get('message') or r['status'])}</p>"
+        details = "\n".join(f"<p><code>{e(n)}</code>: "
+                            f"{e(r.get('message') or status_text(r['status']))}</p>"
                             for n, r in entry["exercises"].items())
-    return _PAGE.format(id=e(s.id), score=entry["score"], max_score=entry["max_score"],
-                        file=e(s.path.name), status=status, rows="\n".join(rows),
-                        problems=problems, details=details)
+    about = e(_("Your functions were called with the public tests you can run yourself with "
+                "{check}, and with hidden tests: inputs you have not seen, drawn at random, so "
+                "that only a function that works in general passes them. Their inputs are not "
+                "shown here.")).replace("{check}", "<code>check</code>")
+    return _PAGE.format(
+        lang=lang, title=e(_("Feedback: {id}").format(id=s.id)),
+        points=e(_("{score} / {max_score} points").format(score=f"{entry['score']:g}",
+                                                          max_score=f"{entry['max_score']:g}")),
+        file=e(s.path.name), status=status, rows="\n".join(rows), exercise=e(_("exercise")),
+        points_head=e(_("points")), result=e(_("result")), problems=problems,
+        each=e(_("Each exercise")), details=details, about=about)
 
 
 # --- the command line's progress bar ------------------------------------------------------------
-def progress_printer(stream=None):
-    """A ``progress`` callback: a bar on a terminal, one line per submission otherwise."""
+def progress_printer(stream=None, lang=None):
+    """A ``progress`` callback: a bar on a terminal, one line per submission otherwise (its
+    words in ``lang``, default: the language in effect)."""
     stream = stream or sys.stderr
     tty = hasattr(stream, "isatty") and stream.isatty()
+    lang = get_language(lang)
 
     def show(done, total, s):
         e = s.entry or {"status": "not graded"}
-        what = f"{e['score']:g}/{e['max_score']:g}" if e["status"] == "graded" else e["status"]
+        with language(lang):
+            what = (f"{e['score']:g}/{e['max_score']:g}" if e["status"] == "graded"
+                    else status_text(e["status"]))
         if tty:
             width = 24
             bar = "#" * (width * done // total) + "-" * (width - width * done // total)

@@ -471,9 +471,11 @@ class Sandbox:
     slot : int
         The parallel slot (0 .. jobs-1): the user the sandbox runs as when the grader is root.
     protection : Protection
+    lang : str, optional
+        The submission's language, given to its worker and kernel as ``SOFTMAX_COURSE_LANG``.
     """
 
-    def __init__(self, base: Path, slot: int, protection: Protection):
+    def __init__(self, base: Path, slot: int, protection: Protection, lang: str | None = None):
         import tempfile
 
         self.protection, self.slot = protection, slot
@@ -485,6 +487,7 @@ class Sandbox:
         self.proc = None
         self.peak_bytes = 0
         self.token = os.urandom(8).hex()
+        self.lang = lang
 
     @property
     def home(self) -> str:
@@ -505,6 +508,7 @@ class Sandbox:
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "SOFTMAX_COURSE_SANDBOX_ID": self.token,
+            **({"SOFTMAX_COURSE_LANG": self.lang} if self.lang else {}),
         }
 
     def prepare(self, protected=()) -> list:

@@ -27,10 +27,16 @@ What a hostile or broken notebook cannot do is in ``docs/grading-threat-model.md
 
 ``softmax-course check NOTEBOOK`` prints the report for one notebook; ``softmax-course grade``
 runs many (:mod:`.gradebook`).
+
+Each submission is graded in a language (:func:`notebook_language`): the one chosen
+(``--lang``), else its own notebook's, read from its source without running it. Its kernel gets
+it in ``SOFTMAX_COURSE_LANG``, and its verdicts are made in it here, in the grader's process: what
+a notebook does to its own kernel's language cannot reach another submission's.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hmac
 import json
@@ -42,7 +48,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 
@@ -50,8 +56,10 @@ from . import isolation, worker
 from ..grading.exercise import Outcome, judge
 from ..grading.registry import EXERCISES
 from ..grading.result import CheckResult
+from ..i18n import LANGUAGES, DEFAULT, get_language, gettext as _, language, ngettext
 
-__all__ = ["NotebookReport", "grade_notebook", "exercises_for", "read_submission"]
+__all__ = ["NotebookReport", "grade_notebook", "exercises_for", "read_submission",
+           "notebook_language"]
 
 _CHECK_CALL = re.compile(r"""check\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
 MAX_NOTEBOOK_BYTES = 100 * 2**20     # a submission larger than this is not run
@@ -86,6 +94,8 @@ class NotebookReport:
         ``"+landlock-N"`` when Landlock (ABI N) held too.
     seconds : float
         Wall time of the run.
+    lang : str
+        The language the notebook was graded in (its verdicts and messages).
     """
 
     path: str
@@ -98,6 +108,7 @@ class NotebookReport:
     seconds: float = 0.0
     peak_bytes: int = 0
     sandbox_id: str = ""
+    lang: str = DEFAULT
 
     @property
     def score(self) -> float:
@@ -107,32 +118,123 @@ class NotebookReport:
     def max_score(self) -> float:
         return round(sum(r.max_score for r in self.results), 2)
 
-    def summary(self, *, verbose=False) -> str:
-        """The report as text: one line per exercise, then the total."""
-        lines = [f"{self.path}: {self.status}" + (f" ({self.message})" if self.message else "")
-                 + f", {self.seconds:.1f} s"]
+    def summary(self, *, verbose=False, lang=None) -> str:
+        """The report as text: one line per exercise, then the total; in ``lang`` (default: the
+        language the notebook was graded in)."""
+        with language(lang or self.lang):
+            return self._summary(verbose)
+
+    def _summary(self, verbose) -> str:
+        status = status_text(self.status)
+        head = (_("{path}: {status} ({message}), {seconds} s") if self.message
+                else _("{path}: {status}, {seconds} s"))
+        lines = [head.format(path=self.path, status=status, message=self.message,
+                             seconds=f"{self.seconds:.1f}")]
         for e in self.cell_errors:
             lines.append(f"  ! {e}")
         for n in self.notes:
             lines.append(f"  - {n}")
-        width = max([len(r.name) for r in self.results] + [5])
+        total = _("total")
+        width = max([len(r.name) for r in self.results] + [len(total), 5])
         for r in self.results:
-            verdict = {"passed": "passed", "not implemented": "not implemented yet"}.get(
-                r.status, f"{r.n_passed} of {r.n_tests} tests passed")
+            verdict = verdict_text(r.status, r.n_passed, r.n_tests)
             if r.status == "error":
                 verdict = r.message
             lines.append(f"  {r.name:<{width}}  {_pts(r.score):>5} / {_pts(r.max_score):<4} "
                          f"{verdict}")
             if r.mistakes:
-                lines.append(f"  {'':<{width}}  likely mistake: {', '.join(n for n, _ in r.mistakes)}")
+                named = _(", ").join(_(n) for n, _hint in r.mistakes)
+                lines.append(f"  {'':<{width}}  " + _("likely mistake: {names}").format(names=named))
             if verbose and r.status == "failed":
-                lines.extend("      " + ln for ln in str(r).splitlines()[1:])
-        lines.append(f"  {'total':<{width}}  {_pts(self.score):>5} / {_pts(self.max_score)}")
+                with language(r.lang):
+                    lines.extend("      " + ln for ln in r.text().splitlines()[1:])
+        lines.append(f"  {total:<{width}}  {_pts(self.score):>5} / {_pts(self.max_score)}")
         return "\n".join(lines)
 
 
 def _pts(x) -> str:
     return f"{x:g}"
+
+
+def status_text(status: str) -> str:
+    """A report's status (``"graded"``, ``"not a notebook"``, ...: machine values, kept in the
+    gradebook as they are) in the language in effect."""
+    return {"graded": _("graded"), "not a notebook": _("not a notebook"),
+            "kernel died": _("kernel died"), "could not run": _("could not run"),
+            "not graded": _("not graded")}.get(status, status)
+
+
+def verdict_text(status: str, n_passed: int, n_tests: int) -> str:
+    """One exercise's verdict in a few words, in the language in effect."""
+    if status == "passed":
+        return _("passed")
+    if status == "not implemented":
+        return _("not implemented yet")
+    if status == "error":
+        return _("not graded")
+    return ngettext("{n_passed} of {n_tests} test passed", "{n_passed} of {n_tests} tests passed",
+                    n_tests).format(n_passed=n_passed, n_tests=n_tests)
+
+
+def notebook_language(nb=None, path=None) -> str:
+    """The language of a submission, read from it without running it.
+
+    The first ``set_language("..")`` call in a code cell whose argument is a literal naming a
+    course language (anything else is ignored: a notebook is never run to find out); else
+    ``"ko"`` when a folder of its path is named ``ko``; else English.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> cells = ["import course_lib", "set_language(lang)  # not a literal: ignored",
+    ...          'set_language("ko")', 'set_language("en")']
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    >>> notebook_language(nb)
+    'ko'
+    >>> notebook_language(None, "submissions/ko/alice.ipynb")
+    'ko'
+    >>> notebook_language(nbformat.v4.new_notebook(), "alice.ipynb")
+    'en'
+    """
+    for cell in getattr(nb, "cells", None) or ():
+        if cell.get("cell_type") != "code":
+            continue
+        found = _literal_language(cell.get("source", ""))
+        if found is not None:
+            return found
+    if path is not None and "ko" in PurePath(str(path).replace("\\", "/")).parts[:-1]:
+        return "ko"
+    return DEFAULT
+
+
+def _literal_language(source) -> str | None:
+    """The language of the first ``set_language("xx")`` in one cell's source, or None."""
+    if not isinstance(source, str) or "set_language" not in source:
+        return None
+    # IPython's magics and shell escapes are not Python: blank them out, keep the line numbers
+    lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    calls = []
+    try:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+            given = list(node.args) + [k.value for k in node.keywords if k.arg == "lang"]
+            if name != "set_language" or len(given) != 1 or len(node.keywords) > 1:
+                continue
+            arg = given[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                code = arg.value.strip().lower().replace("_", "-").split("-")[0]
+                if code in LANGUAGES:
+                    calls.append((node.lineno, node.col_offset, code))
+    except RecursionError:
+        return None
+    return min(calls)[2] if calls else None
 
 
 def exercises_for(path, nb=None) -> list:
@@ -172,23 +274,26 @@ def read_submission(data: bytes):
     import nbformat
 
     if len(data) > MAX_NOTEBOOK_BYTES:
-        return None, f"{len(data) / 2**20:.0f} MB, larger than {MAX_NOTEBOOK_BYTES // 2**20} MB"
+        return None, _("{size} MB, larger than {limit} MB").format(
+            size=f"{len(data) / 2**20:.0f}", limit=MAX_NOTEBOOK_BYTES // 2**20)
     try:
         raw = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        return None, "not text (a notebook is a JSON file)"
+        return None, _("not text (a notebook is a JSON file)")
     except ValueError as exc:
-        return None, f"not JSON (a notebook is a JSON file): {str(exc).split(':')[0]}"
+        return None, _("not JSON (a notebook is a JSON file): {error}").format(
+            error=str(exc).split(":")[0])
     except RecursionError:
-        return None, "JSON nested too deeply to be a notebook"
+        return None, _("JSON nested too deeply to be a notebook")
     if not isinstance(raw, dict) or "nbformat" not in raw:
-        return None, "JSON, but not a notebook (no nbformat version)"
+        return None, _("JSON, but not a notebook (no nbformat version)")
     notes = []
     version = raw.get("nbformat")
     if not isinstance(version, int) or not 3 <= version <= 4:
-        return None, f"nbformat version {version!r}, which cannot be read (3 and 4 can)"
+        return None, _("nbformat version {version}, which cannot be read (3 and 4 can)").format(
+            version=repr(version))
     if version == 3:
-        notes.append("nbformat 3, upgraded to 4")
+        notes.append(_("nbformat 3, upgraded to 4"))
     try:  # no validation: what is broken is repaired below, or reported
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -196,7 +301,8 @@ def read_submission(data: bytes):
             if version == 3:
                 nb = nbformat.convert(nb, 4)
     except Exception as exc:
-        return None, f"a damaged notebook ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
+        return None, _("a damaged notebook ({error})").format(
+            error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
     cells, seen, renamed, dropped = [], set(), 0, 0
     if not isinstance(nb.get("metadata"), dict):
         nb["metadata"] = {}
@@ -225,9 +331,11 @@ def read_submission(data: bytes):
         cells.append(cell)
     nb["cells"] = cells
     if renamed:
-        notes.append(f"{renamed} duplicate or missing cell id{'s' if renamed > 1 else ''} renamed")
+        notes.append(ngettext("{n} duplicate or missing cell id renamed",
+                              "{n} duplicate or missing cell ids renamed", renamed).format(n=renamed))
     if dropped:
-        notes.append(f"{dropped} cell{'s' if dropped > 1 else ''} of unknown type ignored")
+        notes.append(ngettext("{n} cell of unknown type ignored",
+                              "{n} cells of unknown type ignored", dropped).format(n=dropped))
     return nb, notes
 
 
@@ -238,7 +346,7 @@ _LIVE_LOCK = threading.Lock()
 
 def grade_notebook(path, *, timeout=60.0, seed=None, exercises=None, protect=(),
                    data: bytes | None = None, notebook_timeout=None, protection=None,
-                   slot: int = 0, base=None) -> NotebookReport:
+                   slot: int = 0, base=None, lang=None) -> NotebookReport:
     """Run a notebook in a disposable sandbox and grade its exercises with public and hidden tests.
 
     Parameters
@@ -264,26 +372,36 @@ def grade_notebook(path, *, timeout=60.0, seed=None, exercises=None, protect=(),
         The batch's; default: :func:`isolation.protection` (bubblewrap when it works here).
     slot, base :
         The batch's parallel slot and folder of sandboxes (set by :mod:`.gradebook`).
+    lang : {"en", "ko"}, optional
+        The language of the verdicts and of the kernel (``SOFTMAX_COURSE_LANG``). Default: the
+        notebook's own (:func:`notebook_language`).
 
     Returns
     -------
     NotebookReport
     """
+    lang = None if lang is None else get_language(lang)
     start = time.perf_counter()
-    report = NotebookReport(str(path))
-    try:
-        data = Path(path).read_bytes() if data is None else data
-    except OSError as exc:
-        report.status, report.message = "not a notebook", f"cannot be read ({exc.strerror})"
-        return report
-    try:
-        nb, notes = read_submission(data)
-    except Exception as exc:  # nothing in a file may crash the grader
-        nb, notes = None, f"cannot be read ({type(exc).__name__})"
+    report = NotebookReport(str(path), lang=lang or notebook_language(None, path))
+    with language(report.lang):
+        try:
+            data = Path(path).read_bytes() if data is None else data
+        except OSError as exc:
+            report.status = "not a notebook"
+            report.message = _("cannot be read ({reason})").format(reason=exc.strerror)
+            return report
+        try:
+            nb, notes = read_submission(data)
+        except Exception as exc:  # nothing in a file may crash the grader
+            nb, notes = None, _("cannot be read ({reason})").format(reason=type(exc).__name__)
     if nb is None:
         report.status, report.message = "not a notebook", notes
         report.seconds = time.perf_counter() - start
         return report
+    report.lang = lang or notebook_language(nb, path)
+    if notes and lang is None and report.lang != notebook_language(None, path):
+        with language(report.lang):  # the repairs, said in the notebook's own language
+            notes = read_submission(data)[1]
     report.notes.extend(notes)
     names = list(exercises) if exercises is not None else exercises_for(path, nb)
     if seed is None:
@@ -309,7 +427,8 @@ def grade_notebook(path, *, timeout=60.0, seed=None, exercises=None, protect=(),
     if reply.get("landlock"):
         report.sandbox += f"+landlock-{reply['landlock']}"
     got = reply.get("exercises", {})
-    report.results = [_judge(name, seed, got.get(name), nb) for name in names]
+    with language(report.lang):
+        report.results = [_judge(name, seed, got.get(name), nb) for name in names]
     report.seconds = time.perf_counter() - start
     return report
 
@@ -342,7 +461,7 @@ def _run_in_sandbox(nb, names, seed, timeout, notebook_timeout, protection, slot
     import base64
 
     key = os.urandom(32)
-    box = isolation.Sandbox(base, slot, protection)
+    box = isolation.Sandbox(base, slot, protection, lang=report.lang)
     report.sandbox_id = box.token
     try:
         command = box.prepare(protected=protected)
@@ -401,13 +520,17 @@ def _run_in_sandbox(nb, names, seed, timeout, notebook_timeout, protection, slot
             _reap_orphans()
         report.peak_bytes = box.peak_bytes
     if expired.is_set():
-        return {"status": "could not run",
-                "message": f"stopped after {limit:g} s (the notebook's time limit)"}
+        with language(report.lang):
+            return {"status": "could not run", "message": _(
+                "stopped after {seconds} s (the notebook's time limit)").format(
+                    seconds=f"{limit:g}")}
     reply = _verify(key, b"".join(chunks))
     if killed and reply.get("status") == "graded":
-        reply.setdefault("notes", []).append(
-            f"{killed} process{'es' if killed > 1 else ''} still running when the notebook was "
-            "done were stopped")
+        with language(report.lang):
+            reply.setdefault("notes", []).append(ngettext(
+                "{n} process still running when the notebook was done was stopped",
+                "{n} processes still running when the notebook was done were stopped",
+                killed).format(n=killed))
     return reply
 
 
@@ -464,7 +587,8 @@ def _outcomes(got) -> dict | None:
             elif isinstance(stored, list):
                 value = tuple(worker.from_npy_bytes(s) for s in stored)
         except (ValueError, TypeError) as exc:
-            data["error"] = f"NotNumbers: the result could not be read back ({exc})"
+            data["error"] = "NotNumbers: " + _("the result could not be read back ({error})").format(
+                error=exc)
         error = data.get("error")
         fields = {k: v for k, v in data.items() if k in known and k not in ("value", "error")}
         fields.update(value=None if error else value, error=str(error) if error else None,
@@ -490,27 +614,30 @@ def _in_markdown(nb, name) -> int | None:
 def _judge(name, seed, got, nb) -> CheckResult:
     """Judge one exercise from the worker's plain data, in this process."""
     ex = EXERCISES[name]
-    got = got or {"outcomes": [], "missing": False, "lost": "the notebook could not be run"}
+    got = got or {"outcomes": [], "missing": False, "lost": _("the notebook could not be run")}
     if got.get("tampered"):
-        return CheckResult.error(name, ex.points, "Tampered: the grader's outcome channel was "
-                                 f"interfered with ({got['tampered']}), so this exercise scores 0.")
+        # "Tampered" starts the message in every language: the gradebook's notes look for it
+        return CheckResult.error(name, ex.points, "Tampered: " + _(
+            "the grader's outcome channel was interfered with ({why}), so this exercise "
+            "scores 0.").format(why=got["tampered"]))
     outcomes, lost = _outcomes(got), got.get("lost")
     if lost and not outcomes:
         return CheckResult.error(name, ex.points, lost[0].upper() + lost[1:] + ".")
     if not outcomes:
-        message = f"no function named {name} was defined"
         where = _in_markdown(nb, name)
-        if where is not None:
-            message += (f": the {nb.cells[where].cell_type} cell number {where + 1} from the top "
-                        "defines it, but it is a "
-                        f"{nb.cells[where].cell_type} cell, which does not run. Change it back to "
-                        "a code cell.")
+        if where is None:
+            message = _("no function named {name} was defined").format(name=name)
+        else:
+            message = _("no function named {name} was defined: the {kind} cell number {number} "
+                        "from the top defines it, but it is a {kind} cell, which does not run. "
+                        "Change it back to a code cell.").format(
+                            name=name, kind=nb.cells[where].cell_type, number=where + 1)
         return CheckResult.error(name, ex.points, message)
     public, hidden = _cases(name, seed)
     result = judge(ex, public + hidden, outcomes, hidden=frozenset(c.name for c in hidden))
     if lost:
         result.message = lost
     if result.status == "not implemented":  # the page is not a notebook: no "run this again"
-        result.message = (f"{name} is not implemented yet: the line `raise "
-                          "NotImplementedError(...)` is still in its cell.")
+        result.message = _("{name} is not implemented yet: the line `raise "
+                           "NotImplementedError(...)` is still in its cell.").format(name=name)
     return result

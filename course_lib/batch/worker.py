@@ -42,6 +42,13 @@ MAX_RESULT_BYTES = 64 * 2**20        # one value sent back by the kernel
 _PR_SET_DUMPABLE = 4
 
 
+def _(message: str) -> str:
+    """``message`` in the submission's language (the sandbox's ``SOFTMAX_COURSE_LANG``)."""
+    from course_lib.i18n import gettext
+
+    return gettext(message)
+
+
 def _no_dumps() -> None:
     if sys.platform.startswith("linux"):
         import ctypes
@@ -247,7 +254,7 @@ def _error_text(cell, clean) -> str:
 def cell_label(position: int) -> str:
     """A code cell as JupyterLab numbers it after *Restart Kernel and Run All Cells*: ``[k]``
     for the k-th non-empty code cell (empty cells get no number there either)."""
-    return f"cell [{position}]"
+    return _("cell [{number}]").format(number=position)
 
 
 # --- a whole run ---------------------------------------------------------------------------------
@@ -282,8 +289,9 @@ def run(request: dict) -> dict:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     out_of_time = True
-                    reply["notes"].append(f"the notebook ran longer than {limit:g} s: its cells "
-                                          f"from {label[index]} on were not run")
+                    reply["notes"].append(_(
+                        "the notebook ran longer than {seconds} s: its cells from {cell} on "
+                        "were not run").format(seconds=f"{limit:g}", cell=label[index]))
                     continue
                 state = kernel.run(nb.cells[index], index, timeout=min(timeout, max(left, 0.5)))
                 if state == "dead":
@@ -291,45 +299,53 @@ def run(request: dict) -> dict:
                     break
                 if state == "timeout" and left < timeout:
                     out_of_time = True
-                    reply["notes"].append(f"the notebook ran longer than {limit:g} s: "
-                                          f"{label[index]} was interrupted and the cells after "
-                                          "it were not run")
+                    reply["notes"].append(_(
+                        "the notebook ran longer than {seconds} s: {cell} was interrupted and "
+                        "the cells after it were not run").format(seconds=f"{limit:g}",
+                                                                  cell=label[index]))
                     continue
                 if index in reported:
                     continue
                 reported.add(index)
                 if state == "timeout":
-                    reply["cell_errors"].append(f"{label[index]}: ran longer than {timeout:g} s "
-                                                "and was interrupted")
+                    reply["cell_errors"].append(_(
+                        "{cell}: ran longer than {seconds} s and was interrupted").format(
+                            cell=label[index], seconds=f"{timeout:g}"))
                 elif state == "error":
                     reply["cell_errors"].append(f"{label[index]}: "
                                                 f"{_error_text(nb.cells[index], clean)}")
             if died is not None:
                 skip.add(died)
-                reply["cell_errors"].append(f"{label[died]}: the kernel died or stopped "
-                                            "answering while it ran")
+                reply["cell_errors"].append(_(
+                    "{cell}: the kernel died or stopped answering while it ran").format(
+                        cell=label[died]))
             else:
                 while pending:
                     exercise = pending.pop(0)
                     result, state = _call_in_kernel(kernel, exercise, work, timeout)
                     reply["exercises"][exercise["name"]] = result
                     if state == "dead":
-                        result["lost"] = f"calling {exercise['name']} killed the kernel"
+                        result["lost"] = _("calling {name} killed the kernel").format(
+                            name=exercise["name"])
                         died = "call"
                         break
         if died is None:
             break
         if attempt == 1:
-            why = (f"calling {exercise['name']} killed the kernel" if died == "call"
-                   else f"the kernel died in {label[died]}")
-            reply["notes"].append(f"{why}; it was restarted once and the notebook run again"
-                                  + (f" without {label[died]}" if died != "call" else ""))
+            if died == "call":
+                reply["notes"].append(_(
+                    "calling {name} killed the kernel; it was restarted once and the notebook "
+                    "run again").format(name=exercise["name"]))
+            else:
+                reply["notes"].append(_(
+                    "the kernel died in {cell}; it was restarted once and the notebook run "
+                    "again without {cell}").format(cell=label[died]))
     else:
         for exercise in pending:
-            reply["exercises"].setdefault(exercise["name"], {"outcomes": [], "lost": (
+            reply["exercises"].setdefault(exercise["name"], {"outcomes": [], "lost": _(
                 "the kernel died twice, so it could not be graded")})
         if not any(e.get("outcomes") for e in reply["exercises"].values()):
-            reply["status"], reply["message"] = "kernel died", "twice; nothing could be graded"
+            reply["status"], reply["message"] = "kernel died", _("twice; nothing could be graded")
     return reply
 
 
@@ -385,8 +401,8 @@ def _call_in_kernel(kernel, exercise, work, timeout):
     finally:
         _thaw(stopped)
     if state == "timeout":
-        result["lost"] = (f"the grader's calls of {exercise['name']} ran longer than "
-                          f"{timeout:g} s and were interrupted")
+        result["lost"] = _("the grader's calls of {name} ran longer than {seconds} s and were "
+                           "interrupted").format(name=exercise["name"], seconds=f"{timeout:g}")
     return result, state
 
 
@@ -522,7 +538,8 @@ def read_outcomes(folder, expected, *, interrupted=False) -> dict:
                 outcome["value"] = None
         except (OSError, ValueError) as exc:
             outcome["value"] = None
-            outcome["error"] = f"NotNumbers: the result could not be read back ({exc})"
+            outcome["error"] = "NotNumbers: " + _("the result could not be read back ({error})").format(
+                error=exc)
         result["outcomes"].append({"test": test, "outcome": outcome})
     if missing and all(missing):
         result["missing"] = True

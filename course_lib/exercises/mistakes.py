@@ -21,6 +21,7 @@ import copy
 import numpy as np
 
 from ..grading.exercise import Mistake, _remember
+from ..i18n import N_
 
 __all__ = ["SOFTMAX_LIBRARY", "FLOAT32", "global_max", "max_along_another_axis", "broken", "mutated", "raised", "like", "resembles", "unnormalised", "common"]
 
@@ -119,14 +120,14 @@ def computes_in_float32(ev):
 
 
 FLOAT32 = Mistake(
-    "computes in float32", computes_in_float32,
-    "for {input} your result is in float32: {got}. float32 keeps about 7 significant digits "
-    "(float64 about 16), so your values are off in the 7th digit, and exp already overflows "
-    "above about 88.7 instead of 709.8.",
+    N_("computes in float32"), computes_in_float32,
+    N_("for {input} your result is in float32: {got}. float32 keeps about 7 significant digits "
+       "(float64 about 16), so your values are off in the 7th digit, and exp already overflows "
+       "above about 88.7 instead of 709.8."),
     supersedes=("not normalised", "no max trick", "integer input", "log of softmax",
                 "divided by the wrong sum"),
-    more="Convert the input once, at the start, to float64 (`dtype=float`), and do not cast "
-         "to `np.float32` along the way: numpy then keeps float64 all through.")
+    more=N_("Convert the input once, at the start, to float64 (`dtype=float`), and do not cast "
+            "to `np.float32` along the way: numpy then keeps float64 all through."))
 
 
 def mutated():
@@ -306,36 +307,37 @@ def common(function):
         return None
 
     return (
-        Mistake("wrong signature", raised("SignatureError"),
-                f"check calls your function as {function}, and Python says: {{got}}. "
-                f"Define it with exactly these parameters: def {function}:"),
-        Mistake("no return", raised("ReturnedNone"),
-                "your function returned None for {input}: a function that ends without "
-                "`return` gives None. End it with `return p` (your result)."),
-        Mistake("result is not numbers", raised("NotNumbers"),
-                "for {input} your function {got}. Return a numpy array (or a list of floats)."),
-        Mistake("modifies its input", mutated(),
-                "your function changed the array it was given, for {input}: an in-place "
-                "operation (`-=`, `/=`, or an assignment into `z[...]`) writes into the "
-                "caller's own array, so whoever calls it loses their logits. (`np.asarray` "
-                "does not copy an array that is already float.)",
-                more="Compute new arrays instead: a plain `-` or `/` makes a new array and "
-                     "leaves the input alone; or start from a copy of the input."),
-        Mistake("integer input", integer,
-                "for integer logits {input} your function gives {got}. An integer array keeps "
-                "its dtype: an in-place `/=` or `-=` with fractions cannot store them in it "
-                "(numpy refuses), and a result built in an integer array is truncated.",
-                more="Convert the input to a float array once, at the start, before any "
-                     "arithmetic (`dtype=float`)."),
+        Mistake(N_("wrong signature"), raised("SignatureError"),
+                N_("check calls your function as {function}, and Python says: {got}. "
+                   "Define it with exactly these parameters: def {function}:"),
+                values={"function": function}),
+        Mistake(N_("no return"), raised("ReturnedNone"),
+                N_("your function returned None for {input}: a function that ends without "
+                   "`return` gives None. End it with `return p` (your result).")),
+        Mistake(N_("result is not numbers"), raised("NotNumbers"),
+                N_("for {input} your function {got}. Return a numpy array (or a list of floats).")),
+        Mistake(N_("modifies its input"), mutated(),
+                N_("your function changed the array it was given, for {input}: an in-place "
+                   "operation (`-=`, `/=`, or an assignment into `z[...]`) writes into the "
+                   "caller's own array, so whoever calls it loses their logits. (`np.asarray` "
+                   "does not copy an array that is already float.)"),
+                more=N_("Compute new arrays instead: a plain `-` or `/` makes a new array and "
+                        "leaves the input alone; or start from a copy of the input.")),
+        Mistake(N_("integer input"), integer,
+                N_("for integer logits {input} your function gives {got}. An integer array keeps "
+                   "its dtype: an in-place `/=` or `-=` with fractions cannot store them in it "
+                   "(numpy refuses), and a result built in an integer array is truncated."),
+                more=N_("Convert the input to a float array once, at the start, before any "
+                        "arithmetic (`dtype=float`).")),
     )
 
 
-GLOBAL_MAX_HINT = (
+GLOBAL_MAX_HINT = N_(
     "you shift every row by the largest value of the whole array, not by each row's own max: "
     "for {input} a row far below that max underflows, exp gives 0 everywhere in it, and you "
     "get {got}. On paper any shift is allowed; in floating point only a row's own max keeps "
     "its largest term at exactly 1.")
-GLOBAL_MAX_MORE = (
+GLOBAL_MAX_MORE = N_(
     "Take the max along the same axis as the sum, keeping that axis (`keepdims=True`), so "
     "that each row is shifted by its own largest entry.")
 
@@ -344,15 +346,15 @@ def global_max(wrong, *, supersedes=("no max trick", "not normalised")):
     """The mistake "global max": the outcomes agree with ``wrong``, a version of the exercise
     that shifts by the max of the whole array (told apart by a batch whose rows sit at very
     different scales)."""
-    return Mistake("global max", like(wrong), GLOBAL_MAX_HINT, supersedes=supersedes,
+    return Mistake(N_("global max"), like(wrong), GLOBAL_MAX_HINT, supersedes=supersedes,
                    more=GLOBAL_MAX_MORE)
 
 
-MAX_AXIS_HINT = (
+MAX_AXIS_HINT = N_(
     "for {input} you get {got}: your max and your sum are taken along different axes. Each "
     "slice must be shifted by a constant of its own, its own max; a max along another axis "
     "subtracts a different number from each entry of the slice, which changes the softmax.")
-MAX_AXIS_MORE = ("Pass the same `axis` to the max and to the sum, both with `keepdims=True`.")
+MAX_AXIS_MORE = N_("Pass the same `axis` to the max and to the sum, both with `keepdims=True`.")
 
 
 def max_along_another_axis(softmax_of_shifted):
@@ -369,7 +371,7 @@ def max_along_another_axis(softmax_of_shifted):
     def detect(ev):
         return along(0)(ev) or along(-1)(ev)
 
-    return Mistake("max along another axis", detect, MAX_AXIS_HINT,
+    return Mistake(N_("max along another axis"), detect, MAX_AXIS_HINT,
                    supersedes=("wrong axis", "no max trick", "global max"), more=MAX_AXIS_MORE)
 
 

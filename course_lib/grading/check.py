@@ -4,6 +4,7 @@ shows what passed, what failed on which input, and which known mistake the sympt
 
 from __future__ import annotations
 
+from ..i18n import get_language, gettext as _, language
 from .exercise import judge
 from .registry import EXERCISES, unknown_name_message
 from .result import CheckResult
@@ -12,7 +13,7 @@ from .run import run_case
 __all__ = ["check"]
 
 
-def check(name, obj, *, show=True, hints=1) -> CheckResult:
+def check(name, obj, *, show=True, hints=1, lang=None) -> CheckResult:
     """Check a function against the public tests of the exercise ``name``.
 
     It never raises for a wrong or unfinished answer, so "Run all" keeps going: errors raised by
@@ -29,6 +30,10 @@ def check(name, obj, *, show=True, hints=1) -> CheckResult:
     hints : int, default 1
         How much help to show for a known mistake: 1, the idea; 2, also the "more help" step
         (in the HTML it is always there, folded under "More help").
+    lang : {"en", "ko"}, optional
+        The language of the verdict. Default: the language in effect
+        (``SOFTMAX_COURSE_LANG``, else the notebook's ``set_language(...)``, else English; see
+        :mod:`course_lib.i18n`). The result remembers it.
 
     Returns
     -------
@@ -47,17 +52,22 @@ def check(name, obj, *, show=True, hints=1) -> CheckResult:
     (False, 'no max trick')
     >>> print(result.failures[0].input, "->", result.failures[0].got)
     z = [1000, 0, 0] -> [nan, 0, 0]
+    >>> print(check("softmax", softmax, show=False, lang="ko").failures[0].problem)
+    숫자가 나와야 할 자리에 nan이 나왔습니다
     """
-    try:
-        result = _check(name, obj)
-    except Exception as exc:  # a bug of the checker's must not stop "Run all"
-        from . import exercise
+    lang = get_language(lang)  # an unknown language is the caller's error: it raises here
+    with language(lang):
+        try:
+            result = _check(name, obj)
+        except Exception as exc:  # a bug of the checker's must not stop "Run all"
+            from . import exercise
 
-        if exercise.STRICT:
-            raise
-        result = CheckResult.error(str(name), 0.0, (
-            f"The checker itself failed ({type(exc).__name__}: {exc}). This is a bug in the "
-            "course, not in your code: please report it."))
+            if exercise.STRICT:
+                raise
+            result = CheckResult.error(str(name), 0.0, _(
+                "The checker itself failed ({error}). This is a bug in the course, not in your "
+                "code: please report it.").format(error=f"{type(exc).__name__}: {exc}"))
+    result.lang = lang
     if show:
         result.show(hints)
         result.mark_shown()  # if it is also the cell's value, the display hook skips it
@@ -69,9 +79,10 @@ def _check(name, obj) -> CheckResult:
     if exercise is None:
         return CheckResult.error(str(name), 0.0, unknown_name_message(name))
     if not callable(obj):
-        return CheckResult.error(name, exercise.points, (
-            f"check needs the function itself, but got a {type(obj).__name__}. "
-            f"Write check({name!r}, {exercise.name}) -- the name, without parentheses."))
+        return CheckResult.error(name, exercise.points, _(
+            "check needs the function itself, but got a {type}. "
+            "Write {call} -- the name, without parentheses.").format(
+                type=type(obj).__name__, call=f"check({name!r}, {exercise.name})"))
     cases = list(exercise.public)
     outcomes = {}
     for case in cases:

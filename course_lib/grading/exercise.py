@@ -24,6 +24,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..i18n import get_language, gettext as _, language
 from .result import CheckResult, Failure, show_array, show_value
 
 __all__ = ["Case", "Outcome", "Mistake", "Exercise", "compare", "judge"]
@@ -43,7 +44,8 @@ class Case:
         Keyword arguments.
     shown : str, optional
         How the call's input is shown to the student, e.g. ``"z = [1000, 0, 0]"``.
-        Default: built from ``args`` and ``kwargs``.
+        Default: built from ``args`` and ``kwargs``. Words in it are marked ``N_()`` and
+        translated where shown.
     rtol, atol : float, optional
         Tolerances for this test; default: the exercise's.
     """
@@ -58,7 +60,7 @@ class Case:
     def describe(self, params: Sequence[str]) -> str:
         """The input as the student sees it: ``shown``, or ``z = [...], axis = 0``."""
         if self.shown is not None:
-            return self.shown
+            return _(self.shown)
         parts = [f"{p} = {show_array(a, one_line=True)}" for p, a in zip(params, self.args)]
         parts += [f"{k} = {show_array(v, one_line=True)}" for k, v in self.kwargs.items()]
         return ", ".join(parts)
@@ -121,19 +123,22 @@ class Outcome:
             return self.shown()
         if self.error is None:
             return show_value(self.value, names, one_line=True)
-        kind, _, message = self.error.partition(": ")
+        kind, _sep, message = self.error.partition(": ")
         if kind in ("SignatureError", "ReturnedNone", "NotNumbers"):
             return message
-        text = f"an error, {kind}" + (f": {message}" if message else "")
+        text = (_("an error, {kind}: {message}").format(kind=kind, message=message) if message
+                else _("an error, {kind}").format(kind=kind))
         return text if len(text) <= 120 else text[:117] + "..."
 
     def shown(self, names=()) -> str:
         """What came back, as the student sees it (``names`` name a tuple result's values)."""
         if self.not_implemented:
-            return "NotImplementedError (the exercise stub)"
+            return _("NotImplementedError (the exercise stub)")
         if self.error is not None:
             text = self.error if len(self.error) <= 160 else self.error[:157] + "..."
-            return text + (f"\n(raised in {self.where})" if self.where else "")
+            if not self.where:
+                return text
+            return text + "\n" + _("(raised in {where})").format(where=self.where)
         return show_value(self.value, names)
 
 
@@ -144,20 +149,25 @@ class Mistake:
     Parameters
     ----------
     name : str
-        Short, stable name shown to the student and recorded by graders ("no max trick").
+        Short, stable name shown to the student and recorded by graders ("no max trick"),
+        marked ``N_()``: graders record it in English, the student sees it translated.
     detect : callable
         ``detect(view) -> str or None``: given a :class:`Evidence` view of the tests, return the
         name of a test whose outcome shows the mistake, or None.
     hint : str
         The first step of help: names the idea (why it is wrong, on which input). May use
         ``{input}`` (the revealing test's input, or "one of the hidden tests") and ``{got}``
-        (what came back there). Inline code goes between backticks: `z.max()`.
+        (what came back there), and the names in ``values``. Inline code goes between
+        backticks: `z.max()`. Marked ``N_()``; translated when the mistake is diagnosed.
     supersedes : tuple of str
         Names of mistakes this one explains; they are not reported when this one is.
     more : str, optional
         A second, more specific step ("more help"): what to do, still without the finished
         code. Shown on request (``check(..., hints=2)``; a collapsible part in the HTML).
         Same placeholders as ``hint``.
+    values : mapping, optional
+        More placeholders of ``hint`` and ``more``, filled after translation
+        (``{"function": "softmax(z)"}`` for ``"check calls your function as {function}"``).
     """
 
     name: str
@@ -165,6 +175,12 @@ class Mistake:
     hint: str
     supersedes: tuple = ()
     more: str = ""
+    values: Mapping = field(default_factory=dict, compare=False, hash=False)
+
+    def text(self, step: str, **values) -> str:
+        """The ``"hint"`` or the ``"more"`` step, translated, its placeholders filled."""
+        message = self.hint if step == "hint" else self.more
+        return _(message).format(**{**self.values, **values}) if message else ""
 
 
 @dataclass(frozen=True)
@@ -192,7 +208,7 @@ class Exercise:
     rtol, atol : float
         Default tolerances of the comparison.
     task : str
-        One line saying what the student writes.
+        One line saying what the student writes (marked ``N_()``, translated where shown).
     returns : tuple of str
         For a function that returns a tuple, the names of its values (``("output",
         "weights")``): each is compared on its own, and failures name the value that is wrong.
@@ -301,13 +317,13 @@ def compare(got: Outcome, expected, *, rtol: float, atol: float, names=()) -> st
     'weights: the values differ (by up to 1, at index (0,))'
     """
     if got.not_implemented:
-        return "not implemented yet"
+        return _("not implemented yet")
     if got.error is not None:
-        return "it raised an error" if got.error_type not in _NOT_NUMBERS else "it did not return numbers"
+        return _("it raised an error") if got.error_type not in _NOT_NUMBERS else _("it did not return numbers")
     if isinstance(expected, tuple):
-        names = tuple(names) or tuple(f"value {i}" for i in range(1, len(expected) + 1))
+        names = tuple(names) or tuple(_("value {i}").format(i=i) for i in range(1, len(expected) + 1))
         if not isinstance(got.value, tuple) or len(got.value) != len(expected):
-            return f"it did not return a tuple ({', '.join(names)})"
+            return _("it did not return a tuple ({names})").format(names=", ".join(names))
         for name, value, part in zip(names, got.value, expected):
             problem = compare(Outcome(value=value), part, rtol=rtol, atol=atol)
             if problem is not None:
@@ -315,18 +331,20 @@ def compare(got: Outcome, expected, *, rtol: float, atol: float, names=()) -> st
         return None
     value, expected = got.value, np.asarray(expected)
     if value.shape != expected.shape:
-        return f"the shape is {value.shape}; expected {expected.shape}"
+        return _("the shape is {shape}; expected {expected}").format(shape=value.shape,
+                                                                     expected=expected.shape)
     if value.dtype.kind == "c":
-        return "complex numbers were returned"
+        return _("complex numbers were returned")
     value = value.astype(np.float64)
     expected = expected.astype(np.float64)
     nan = np.isnan(value) & ~np.isnan(expected)
     if nan.any():
-        return "nan where a number was expected"
+        return _("nan where a number was expected")
     inf = np.isinf(value) & ~np.isinf(expected)
     if inf.any():
-        sign = "" if (value[inf] > 0).all() else "-"
-        return f"{sign}inf where a finite number was expected"
+        if (value[inf] > 0).all():
+            return _("inf where a finite number was expected")
+        return _("-inf where a finite number was expected")
     try:
         np.testing.assert_allclose(value, expected, rtol=rtol, atol=atol, equal_nan=True)
     except AssertionError:
@@ -334,9 +352,10 @@ def compare(got: Outcome, expected, *, rtol: float, atol: float, names=()) -> st
             diff = np.abs(value - expected)
         diff = np.where(np.isnan(diff), 0.0, diff)  # inf - inf: the infinities agree
         if diff.ndim == 0:
-            return f"the value differs by {float(diff):.3g}"
+            return _("the value differs by {diff}").format(diff=f"{float(diff):.3g}")
         i = np.unravel_index(np.argmax(diff), diff.shape)
-        return f"the values differ (by up to {float(diff[i]):.3g}, at index {tuple(int(k) for k in i)})"
+        return _("the values differ (by up to {diff}, at index {index})").format(
+            diff=f"{float(diff[i]):.3g}", index=tuple(int(k) for k in i))
     return None
 
 
@@ -381,7 +400,7 @@ def _tol(case_tol, default):
 
 
 def judge(exercise: Exercise, cases: Sequence[Case], outcomes: Mapping[str, Outcome], *,
-          hidden: frozenset = frozenset()) -> CheckResult:
+          hidden: frozenset = frozenset(), lang: str | None = None) -> CheckResult:
     """Turn the outcomes of an exercise's tests into a :class:`CheckResult`.
 
     Parameters
@@ -394,11 +413,21 @@ def judge(exercise: Exercise, cases: Sequence[Case], outcomes: Mapping[str, Outc
     hidden : frozenset of str
         Names of tests whose inputs must not be shown: their failures say only that a hidden
         test failed, and hints name "one of the hidden tests" instead of the input.
+    lang : str, optional
+        The language of the verdict (``"en"``, ``"ko"``); default: the language in effect
+        (:func:`course_lib.i18n.get_language`). The result remembers it.
 
     Returns
     -------
     CheckResult
     """
+    with language(get_language(lang)) as lang:
+        result = _judge(exercise, cases, outcomes, hidden)
+    result.lang = lang
+    return result
+
+
+def _judge(exercise, cases, outcomes, hidden) -> CheckResult:
     params = exercise.params
     ev = Evidence(exercise, cases, outcomes)
     ran = [outcomes.get(c.name) for c in cases]
@@ -410,12 +439,13 @@ def judge(exercise: Exercise, cases: Sequence[Case], outcomes: Mapping[str, Outc
         o = outcomes.get(c.name)
         if o is None:
             failures.append(Failure(c.name, None if c.name in hidden else c.describe(params),
-                                    "", "no result", "the test did not run", hidden=c.name in hidden))
+                                    "", _("no result"), _("the test did not run"),
+                                    hidden=c.name in hidden))
             continue
         exp = exercise.expected(c)
         problem = exercise.compare(o, c, exp)
         if problem is None and o.mutated:
-            problem = "it changed the array it was given"
+            problem = _("it changed the array it was given")
             if o.changed and c.name not in hidden:  # before and after, not "expected X, got X"
                 failures.append(Failure(c.name, c.describe(params), "", o.changed, problem,
                                         changed=True))
@@ -438,7 +468,7 @@ def judge(exercise: Exercise, cases: Sequence[Case], outcomes: Mapping[str, Outc
 
     diagnosed = _diagnose(exercise, ev, hidden) if failures else []
     for f in failures:
-        for mistake, test, hint, _ in diagnosed:
+        for mistake, test, hint, _more in diagnosed:
             if test == f.test:
                 f.hint = hint
                 f.mistake = mistake.name
@@ -452,8 +482,8 @@ def judge(exercise: Exercise, cases: Sequence[Case], outcomes: Mapping[str, Outc
         failures=failures,
         n_passed=n_passed,
         n_tests=len(cases),
-        mistakes=[(m.name, h) for m, _, h, _ in diagnosed],
-        more_help={m.name: more for m, _, _, more in diagnosed if more},
+        mistakes=[(m.name, h) for m, _test, h, _more in diagnosed],
+        more_help={m.name: more for m, _test, _hint, more in diagnosed if more},
     )
 
 
@@ -469,18 +499,18 @@ def _diagnose(exercise: Exercise, ev: Evidence, hidden) -> list:
             continue
         if test is not None:
             found.append((mistake, test))
-    superseded = {s for m, _ in found for s in m.supersedes}
+    superseded = {s for m, _test in found for s in m.supersedes}
     out = []
     for mistake, test in found:
         if mistake.name in superseded:
             continue
         if test in hidden:  # an error message is the student's own; a value might hint the input
             o = ev.outcome(test)
-            shown_input = "one of the hidden tests"
-            got = o.phrase() if o.error is not None else "a wrong result"
+            shown_input = _("one of the hidden tests")
+            got = o.phrase() if o.error is not None else _("a wrong result")
         else:
             shown_input = ev.cases[test].describe(exercise.params)
             got = ev.outcome(test).phrase(exercise.returns)
-        out.append((mistake, test, mistake.hint.format(input=shown_input, got=got),
-                    mistake.more.format(input=shown_input, got=got)))
+        out.append((mistake, test, mistake.text("hint", input=shown_input, got=got),
+                    mistake.text("more", input=shown_input, got=got)))
     return out

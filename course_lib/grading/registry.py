@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 
+from ..i18n import gettext as _
 from .exercise import Exercise
 
 __all__ = ["EXERCISES", "register", "get_exercise", "unknown_name_message"]
@@ -32,9 +33,10 @@ def register(exercise: Exercise) -> Exercise:
 def unknown_name_message(name) -> str:
     """The message for a name that is not an exercise, with the closest names."""
     close = difflib.get_close_matches(str(name), EXERCISES, n=3, cutoff=0.5)
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return (f"There is no exercise named {name!r}.{hint} "
-            f"The exercises are: {', '.join(EXERCISES)}.")
+    text = _("There is no exercise named {name}.").format(name=repr(name))
+    if close:
+        text += " " + _("Did you mean {names}?").format(names=_(" or ").join(map(repr, close)))
+    return text + " " + _("The exercises are: {names}.").format(names=", ".join(EXERCISES))
 
 
 def get_exercise(name) -> Exercise:

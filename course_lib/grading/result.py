@@ -2,16 +2,19 @@
 
 ``str(result)`` is the plain text; in Jupyter the result renders as compact HTML. Every piece of
 text that came from a student's function (values, error messages) is escaped before it goes into
-HTML.
+HTML. A result speaks the language it was made in (``result.lang``), in text and in HTML.
 """
 
 from __future__ import annotations
 
 import html
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..i18n import get_language, gettext as _, language
 
 __all__ = ["Failure", "CheckResult", "show_array"]
 
@@ -42,7 +45,7 @@ def show_value(x, names=(), *, one_line=False) -> str:
     """
     if not isinstance(x, tuple):
         return show_array(x, one_line=one_line)
-    names = tuple(names) or tuple(f"value {i}" for i in range(1, len(x) + 1))
+    names = tuple(names) or tuple(_("value {i}").format(i=i) for i in range(1, len(x) + 1))
     shown = [f"{n} = {show_array(v, one_line=one_line)}" for n, v in zip(names, x)]
     return ("; " if one_line else "\n").join(shown)
 
@@ -70,14 +73,15 @@ def show_array(x, *, one_line=False) -> str:
     try:
         a = np.asarray(x)
     except Exception:  # an object numpy cannot read
-        return f"a {type(x).__name__}"
+        return _("a {type}").format(type=type(x).__name__)
     if a.dtype == object or a.dtype.kind not in "biufc":
-        return f"a {type(x).__name__}"
+        return _("a {type}").format(type=type(x).__name__)
     if a.size > MAX_ENTRIES:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # an all-nan array: nan to nan
             lo, hi = np.nanmin(a.real), np.nanmax(a.real)
-        return f"array of shape {a.shape}, from {_number(lo)} to {_number(hi)}"
+        return _("array of shape {shape}, from {low} to {high}").format(
+            shape=a.shape, low=_number(lo), high=_number(hi))
     suffix = f" ({a.dtype})" if a.dtype in (np.float32, np.float16) else ""
     if a.ndim == 0:
         return _number(a.item()) + suffix
@@ -136,18 +140,36 @@ class Failure:
     def lines(self) -> list:
         """The failure as plain-text lines."""
         if self.hidden:
-            return [f"a hidden test: {self.problem}"]
+            return [_("a hidden test: {problem}").format(problem=self.problem)]
         if self.changed:
             return [f"{self.input}: {self.problem}", f"    {self.got}"]
+        expected, got, width = _labels()
         return [
             f"{self.input}: {self.problem}",
-            f"    expected {_indent(self.expected, 13)}",
-            f"    got      {_indent(self.got, 13)}",
+            f"    {expected}{_indent(self.expected, 4 + width)}",
+            f"    {got}{_indent(self.got, 4 + width)}",
         ]
 
 
 def _indent(text, n):
     return text.replace("\n", "\n" + " " * n)
+
+
+def _columns(text) -> int:
+    """How many columns ``text`` takes in a monospaced font (Hangul takes two).
+
+    >>> _columns("got"), _columns("결과")
+    (3, 4)
+    """
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _labels() -> tuple:
+    """The "expected" and "got" labels, padded to one width (in columns), and that width."""
+    expected, got = _("expected"), _("got")
+    width = max(_columns(expected), _columns(got)) + 1
+    return (expected + " " * (width - _columns(expected)),
+            got + " " * (width - _columns(got)), width)
 
 
 def _html_text(text) -> str:
@@ -192,6 +214,10 @@ class CheckResult:
         could not run: unknown exercise name, or not a function).
     message : str
         For ``"not implemented"`` and ``"error"``: what to do.
+    lang : str
+        The language the result was made in (``"en"``, ``"ko"``; default: the language in
+        effect when it is made). ``str()``, ``text()`` and the HTML speak it. Mistake names
+        stay in English in ``mistakes`` (graders record them) and are translated when shown.
     """
 
     name: str
@@ -206,28 +232,30 @@ class CheckResult:
     message: str = ""
     more_help: dict = field(default_factory=dict)
     delegated: str | None = None
+    lang: str | None = None
 
     def __post_init__(self):
         if not self.status:
             self.status = "passed" if self.passed else "failed"
+        self.lang = get_language(self.lang)
         self._shown_in = None
 
     @classmethod
     def not_implemented(cls, name, points, n_tests):
-        return cls(name, False, 0.0, points, n_tests=n_tests, status="not implemented", message=(
-            f"{name} is not implemented yet. Replace the line `raise NotImplementedError(...)` "
-            "with your code, run that cell, then run this check again."
-        ))
+        return cls(name, False, 0.0, points, n_tests=n_tests, status="not implemented", message=_(
+            "{name} is not implemented yet. Replace the line `raise NotImplementedError(...)` "
+            "with your code, run that cell, then run this check again.").format(name=name))
 
     @classmethod
     def delegated_to(cls, name, points, function, n_passed, n_tests):
         """The result of an answer that calls ``function``, a library function that does the
         whole exercise: no points, whatever its values."""
         return cls(name, False, 0.0, points, n_passed=n_passed, n_tests=n_tests,
-                   status="failed", delegated=function, message=(
-                       f"Your {name} calls `{function}`, which does this exercise's whole job, "
+                   status="failed", delegated=function, message=_(
+                       "Your {name} calls `{function}`, which does this exercise's whole job, "
                        "so it earns no points. The exercise is to write it yourself, with numpy; "
-                       "use the library afterwards, to compare your answer with it."))
+                       "use the library afterwards, to compare your answer with it.").format(
+                           name=name, function=function))
 
     @classmethod
     def error(cls, name, points, message):
@@ -235,42 +263,52 @@ class CheckResult:
 
     # ----- plain text --------------------------------------------------------------------------
     def headline(self) -> str:
-        points = f"{_number(self.score)} / {_number(self.max_score)} points"
+        with language(self.lang):
+            return self._headline()
+
+    def _headline(self) -> str:
+        values = dict(name=self.name, n_tests=self.n_tests, n_passed=self.n_passed,
+                      function=self.delegated, points=_("{score} / {max_score} points").format(
+                          score=_number(self.score), max_score=_number(self.max_score)))
         if self.status == "passed":
-            return f"✓ {self.name}: all {self.n_tests} tests passed ({points})"
+            return _("✓ {name}: all {n_tests} tests passed ({points})").format(**values)
         if self.status == "failed" and self.delegated:
-            return f"✗ {self.name}: calls {self.delegated} ({points})"
+            return _("✗ {name}: calls {function} ({points})").format(**values)
         if self.status == "failed":
-            return f"✗ {self.name}: {self.n_passed} of {self.n_tests} tests passed ({points})"
+            return _("✗ {name}: {n_passed} of {n_tests} tests passed ({points})").format(**values)
         if self.status == "not implemented":
-            return f"… {self.name}: not implemented yet ({points})"
-        return f"✗ {self.name}: could not be checked ({points})"
+            return _("… {name}: not implemented yet ({points})").format(**values)
+        return _("✗ {name}: could not be checked ({points})").format(**values)
 
     def __str__(self) -> str:
         return self.text()
 
     def text(self, hints=1) -> str:
         """The verdict as plain text; ``hints=2`` adds the "more help" step of each mistake."""
-        out = [self.headline()]
+        with language(self.lang):
+            return self._text(hints)
+
+    def _text(self, hints) -> str:
+        out = [self._headline()]
         if self.message:
             out.append(self.message)
         for name, hint in self.mistakes:
-            out.append(f"Likely mistake, {name}: {hint}")
+            out.append(_("Likely mistake, {name}: {hint}").format(name=_(name), hint=hint))
             if hints >= 2 and self.more_help.get(name):
-                out.append(f"  More help: {self.more_help[name]}")
-        if hints < 2 and any(self.more_help.get(n) for n, _ in self.mistakes):
-            out.append("(More help: check(..., hints=2).)")
+                out.append("  " + _("More help: {help}").format(help=self.more_help[name]))
+        if hints < 2 and any(self.more_help.get(n) for n, _h in self.mistakes):
+            out.append(_("(More help: check(..., hints=2).)"))
         if self.failures:
             if not self.mistakes:
-                out.append("Tip: run your function on the first failing input in a new cell "
-                           "and compare with the expected value.")
-            out.append("Failed tests:")
+                out.append(_("Tip: run your function on the first failing input in a new cell "
+                             "and compare with the expected value."))
+            out.append(_("Failed tests:"))
             for f in self.failures[:MAX_SHOWN]:
                 first, *rest = f.lines()
                 out.append("  • " + first)
                 out.extend("  " + r for r in rest)
             if len(self.failures) > MAX_SHOWN:
-                out.append(f"  (and {len(self.failures) - MAX_SHOWN} more)")
+                out.append("  " + _("(and {n} more)").format(n=len(self.failures) - MAX_SHOWN))
         return "\n".join(out)
 
     def __repr__(self) -> str:
@@ -279,6 +317,10 @@ class CheckResult:
 
     # ----- HTML --------------------------------------------------------------------------------
     def _repr_html_(self) -> str:
+        with language(self.lang):
+            return self._html()
+
+    def _html(self) -> str:
         # The status colour marks the bar on the left only: JupyterLab's theme colours, with
         # fallbacks for other front ends. No theme colour is readable as text on both themes'
         # backgrounds (orange on white, red and green on the dark theme's near-black fall below
@@ -291,32 +333,36 @@ class CheckResult:
         e = html.escape
         parts = [f'<div style="border-left:4px solid {colour};padding:2px 8px;margin:2px 0;'
                  f'font-size:0.92em;line-height:1.35">',
-                 f'<div style="font-weight:600">{e(self.headline())}</div>']
+                 f'<div style="font-weight:600">{e(self._headline())}</div>']
         if self.message:
             parts.append(f"<div>{_html_text(self.message)}</div>")
         for name, hint in self.mistakes:
-            parts.append(f"<div><b>Likely mistake, {e(name)}:</b> {_html_text(hint)}")
+            label = _("Likely mistake, {name}:").format(name=e(_(name)))
+            parts.append(f"<div><b>{label}</b> {_html_text(hint)}")
             if self.more_help.get(name):
-                parts.append(f'<details style="margin:1px 0 1px 1em"><summary>More help</summary>'
+                summary = e(_("More help"))
+                parts.append(f'<details style="margin:1px 0 1px 1em"><summary>{summary}</summary>'
                              f"{_html_text(self.more_help[name])}</details>")
             parts.append("</div>")
         if self.failures:
             rows = []
             for f in self.failures[:MAX_SHOWN]:
                 if f.hidden:
-                    rows.append(f"<li>a hidden test: {e(f.problem)}</li>")
+                    rows.append("<li>" + _("a hidden test: {problem}").format(problem=e(f.problem))
+                                + "</li>")
                     continue
                 if f.changed:
                     rows.append(f"<li><code>{e(f.input)}</code>: {e(f.problem)}"
                                 f'<pre style="margin:0 0 0 1em">{e(f.got)}</pre></li>')
                     continue
+                expected, got, width = _labels()
                 rows.append(
                     f"<li><code>{e(f.input)}</code>: {e(f.problem)}"
-                    f'<pre style="margin:0 0 0 1em">expected {e(_indent(f.expected, 9))}\n'
-                    f"got      {e(_indent(f.got, 9))}</pre></li>")
+                    f'<pre style="margin:0 0 0 1em">{e(expected)}{e(_indent(f.expected, width))}\n'
+                    f"{e(got)}{e(_indent(f.got, width))}</pre></li>")
             more = len(self.failures) - MAX_SHOWN
             if more > 0:
-                rows.append(f"<li>and {more} more</li>")
+                rows.append("<li>" + _("and {n} more").format(n=more) + "</li>")
             parts.append('<ul style="margin:2px 0;padding-left:1.2em">' + "".join(rows) + "</ul>")
         parts.append("</div>")
         return "".join(parts)

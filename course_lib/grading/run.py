@@ -8,7 +8,9 @@ stop a function that never returns.
 
 This module imports nothing from the course but numpy: the instructor's grader sends its source
 into a student's kernel and runs :func:`run_requests` there, so that only plain data (JSON and
-``.npy`` files, never pickles) comes back to be judged in the grader's own process.
+``.npy`` files, never pickles) comes back to be judged in the grader's own process. Its messages
+go through :mod:`course_lib.i18n` where that can be imported (in the kernel, in the language
+``SOFTMAX_COURSE_LANG`` gives it), and stay English where it cannot.
 """
 
 from __future__ import annotations
@@ -34,6 +36,24 @@ WATCHED = ("course_lib.", "scipy.special")
 #: The course's own machinery, never recorded (it is not a reference implementation).
 NOT_WATCHED = ("course_lib.grading", "course_lib.exercises", "course_lib.batch")
 MAX_CALLS = 20  # library functions recorded per call, at most
+
+
+def _(message: str) -> str:
+    """``message`` in the language in effect (English where course_lib cannot be imported)."""
+    try:
+        from course_lib.i18n import gettext
+    except Exception:  # this module runs on its own too
+        return message
+    return gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural message for ``n``, as :func:`_` translates."""
+    try:
+        from course_lib.i18n import ngettext as translate
+    except Exception:
+        return singular if n == 1 else plural
+    return translate(singular, plural, n)
 
 
 def signature_problem(obj, args, kwargs) -> str | None:
@@ -81,7 +101,7 @@ def as_numbers(result) -> tuple:
     'NotNumbers: returned a str, not numbers'
     """
     if result is None:
-        return None, "ReturnedNone: returned None (is a `return` missing?)"
+        return None, "ReturnedNone: " + _("returned None (is a `return` missing?)")
     kind = type(result).__name__
     result = _from_tensor(result)
     try:
@@ -89,9 +109,11 @@ def as_numbers(result) -> tuple:
             warnings.simplefilter("ignore")
             value = np.array(result, copy=True, subok=False)
     except Exception as exc:
-        return None, f"NotNumbers: returned a {kind}, which numpy cannot read as an array ({exc})"
+        return None, "NotNumbers: " + _(
+            "returned a {type}, which numpy cannot read as an array ({error})").format(
+                type=kind, error=exc)
     if value.dtype.kind not in "biufc":
-        return None, f"NotNumbers: returned a {kind}, not numbers"
+        return None, "NotNumbers: " + _("returned a {type}, not numbers").format(type=kind)
     return value, None
 
 
@@ -124,21 +146,26 @@ def as_parts(result, parts) -> tuple:
     >>> as_parts((np.zeros(3),), ("output", "weights"))[1]
     'NotNumbers: returned a tuple of 1 value, not a tuple (output, weights)'
     """
-    wanted = f"a tuple ({', '.join(parts)})"
+    wanted = _("a tuple ({names})").format(names=", ".join(parts))
     if result is None:
-        return None, f"ReturnedNone: returned None (is a `return` missing?); expected {wanted}"
+        return None, "ReturnedNone: " + _(
+            "returned None (is a `return` missing?); expected {wanted}").format(wanted=wanted)
     kind = type(result).__name__
     if not isinstance(result, (tuple, list)) or len(result) != len(parts):
-        what = f"a {kind}"
         if isinstance(result, (tuple, list)):
-            what += f" of {len(result)} value" + ("s" if len(result) != 1 else "")
-        return None, f"NotNumbers: returned {what}, not {wanted}"
+            what = ngettext("a {type} of {n} value", "a {type} of {n} values",
+                            len(result)).format(type=kind, n=len(result))
+        else:
+            what = _("a {type}").format(type=kind)
+        return None, "NotNumbers: " + _("returned {what}, not {wanted}").format(what=what,
+                                                                               wanted=wanted)
     values = []
     for i, (name, part) in enumerate(zip(parts, result), 1):
         value, error = as_numbers(part)
         if error is not None:
-            kind, _, message = error.partition(": ")
-            return None, f"{kind}: {name} (value {i} of the tuple) {message}"
+            kind, _sep, message = error.partition(": ")
+            return None, f"{kind}: " + _("{name} (value {i} of the tuple) {message}").format(
+                name=name, i=i, message=message)
         values.append(value)
     return tuple(values), None
 
@@ -240,7 +267,7 @@ def where_raised(exc) -> str | None:
         return None
     filename, line = found
     text = linecache.getline(filename, line).strip()
-    where = f"{_cell_name(filename)}, line {line}"
+    where = _("{cell}, line {line}").format(cell=_cell_name(filename), line=line)
     return f"{where}: {text}" if text else where
 
 
@@ -254,9 +281,10 @@ def _changes(given, after, names) -> str | None:
                                            edgeitems=3,
                                            formatter={"float_kind": lambda v: f"{v:.8g}"})
                 except Exception:
-                    return f"a {type(x).__name__}"
+                    return _("a {type}").format(type=type(x).__name__)
                 return " ".join(text.split())
-            return f"{name}: before the call {short(a)}, after {short(b)}"
+            return _("{name}: before the call {before}, after {after}").format(
+                name=name, before=short(a), after=short(b))
     return None
 
 
@@ -265,7 +293,7 @@ def _names(obj, args, kwargs) -> list:
         bound = inspect.signature(obj).bind(*args, **kwargs)
         return list(bound.arguments)
     except (TypeError, ValueError):
-        return [f"argument {i}" for i in range(1, len(args) + 1)] + list(kwargs)
+        return [_("argument {i}").format(i=i) for i in range(1, len(args) + 1)] + list(kwargs)
 
 
 def call(obj, args, kwargs, parts=()) -> dict:
