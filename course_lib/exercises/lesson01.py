@@ -59,7 +59,7 @@ MAX_TRICK_HINT = (
        "is at most 0 and the largest term is exactly 1 (lesson 03, the max trick).")
 )
 # The same hint for another function, named when its mistakes are made (lesson 02's
-# axis mistakes): {function} is filled in then, {input} and {got} by the check.
+# axis mistakes): {function} comes from the Mistake's values, {input} and {got} from the check.
 MAX_TRICK_HINT_NAMING = (
     N_("your {function} gives {got} for {input}: exp overflows to inf above about 709 (89 in "
        "float32) and underflows to 0 below about -745, and then inf/inf or 0/0 is nan. "

@@ -45,15 +45,6 @@ def global_max(z, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _naming(function, message):
-    """``message`` with ``{function}`` filled in now, ``{input}`` and ``{got}`` left for the check.
-
-    >>> _naming("softmax_axis", "your {function} gives {got} for {input}")
-    'your softmax_axis gives {got} for {input}'
-    """
-    return message.format(function=function, input="{input}", got="{got}")
-
-
 def axis_basics(function, reference):
     """The mistakes of any function that works along an axis: it ignores ``axis``, works along
     the other axis of a 2-D input, or drops the axis so that shapes no longer line up.
@@ -78,15 +69,13 @@ def axis_basics(function, reference):
 
     return (
         Mistake(N_("ignores axis"), like(ignores_axis),
-                _naming(function, N_("your {function} works along the last axis whatever `axis` "
-                                     "says: for {input} it gives {got}. Pass `axis` on to every "
-                                     "max and sum.")),
-                supersedes=("wrong axis", "not normalised")),
+                N_("your {function} works along the last axis whatever `axis` says: for {input} "
+                   "it gives {got}. Pass `axis` on to every max and sum."),
+                supersedes=("wrong axis", "not normalised"), values={"function": function}),
         Mistake(N_("wrong axis"), resembles(other_axis),
-                _naming(function, N_("your {function} works along the other axis: for {input} "
-                                     "you get {got}. axis=-1 means along each row (the last "
-                                     "axis), axis=0 down each column.")),
-                supersedes=("not normalised",)),
+                N_("your {function} works along the other axis: for {input} you get {got}. "
+                   "axis=-1 means along each row (the last axis), axis=0 down each column."),
+                supersedes=("not normalised",), values={"function": function}),
         Mistake(N_("broadcast error"), raised("ValueError", containing="broadcast"),
                 N_("for {input} your function gives {got}: the shapes of two arrays you combine do "
                    "not line up. A max or sum taken along `axis` drops that axis (and one taken "
@@ -137,7 +126,7 @@ def axis_mistakes(function):
                    "for {input} you get {got}. Use z - z.max(axis=axis, keepdims=True)."),
                 supersedes=("no max trick",)),
         Mistake(N_("no max trick"), broken(),
-                _naming(function, MAX_TRICK_HINT_NAMING), more=MAX_TRICK_MORE),
+                MAX_TRICK_HINT_NAMING, more=MAX_TRICK_MORE, values={"function": function}),
         Mistake(N_("not normalised"), unnormalised(),
                 N_("for {input} your values have the right proportions but do not sum to 1 along "
                    "the axis: divide by e.sum(axis=axis, keepdims=True).")),
