@@ -17,6 +17,7 @@ from .. import calibration as cal
 from .. import classification as cls
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
+from ..i18n import N_
 from .mistakes import FLOAT32, global_max, broken, common, like, raised, resembles
 from ..grading.registry import register
 
@@ -142,8 +143,8 @@ CROSS_ENTROPY = register(Exercise(
     lesson="05",
     params=("z", "y"),
     reference=lambda z, y: cls.cross_entropy(z, y),
-    task="cross_entropy(z, y): the mean cross-entropy of softmax(z) for integer labels y, "
-         "computed from the logits z of shape (N, K)",
+    task=N_("cross_entropy(z, y): the mean cross-entropy of softmax(z) for integer labels y, "
+            "computed from the logits z of shape (N, K)"),
     points=2.0,
     rtol=1e-7,
     atol=1e-12,
@@ -161,61 +162,61 @@ CROSS_ENTROPY = register(Exercise(
         Case("confident_right", (np.array([[1500.0, 0.0, 0.0], [0.0, 0.0, 1500.0]]), np.array([0, 2]))),
         Case("float32", (_Z3.astype(np.float32), _Y3), rtol=1e-5, atol=1e-7),
         Case("int_logits", (np.array([[1, 2, 3], [3, 2, 1]]), np.array([2, 2])),
-             shown="z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), y = [2, 2]"),
+             shown=N_("z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), y = [2, 2]")),
     ),
     hidden=_hidden_ce,
     mistakes=(common("cross_entropy(z, y)") + (FLOAT32,)) + (
         global_max(ce_global_max, supersedes=("no max trick", "log of softmax")),
-        Mistake("double softmax", like(ce_double_softmax),
-                "you apply softmax twice: for {input} your loss is {got}, the cross-entropy of "
-                "softmax(softmax(z)). z are logits: take log_softmax of z itself, "
-                "loss = mean(logsumexp(z) - z[n, y_n]). (For z = [[1, 2, 3]], y = [2] the right "
-                "loss is 0.4076, the double-softmax one 0.797.)"),
-        Mistake("summed, not averaged", like(ce_summed),
-                "for {input} your loss is {got}: the sum over the N examples, not the mean. "
-                "Divide by N (np.mean over the examples), so the loss does not grow with the "
-                "batch size."),
-        Mistake("averaged over classes too", like(ce_mean_over_classes),
-                "for {input} your loss is {got}, K times too small: np.mean(onehot * log p) "
-                "averages over all N * K entries. Sum over the classes, then average over the "
-                "N examples: -np.mean(log_p[np.arange(N), y])."),
-        Mistake("sign flipped", like(ce_no_minus),
-                "for {input} your loss is {got}, which is negative: the cross-entropy is "
-                "-log p_y, and log p_y <= 0, so the loss is >= 0. Put the minus sign in."),
-        Mistake("shift in one term only",
+        Mistake(N_("double softmax"), like(ce_double_softmax),
+                N_("you apply softmax twice: for {input} your loss is {got}, the cross-entropy of "
+                   "softmax(softmax(z)). z are logits: take log_softmax of z itself, "
+                   "loss = mean(logsumexp(z) - z[n, y_n]). (For z = [[1, 2, 3]], y = [2] the right "
+                   "loss is 0.4076, the double-softmax one 0.797.)")),
+        Mistake(N_("summed, not averaged"), like(ce_summed),
+                N_("for {input} your loss is {got}: the sum over the N examples, not the mean. "
+                   "Divide by N (np.mean over the examples), so the loss does not grow with the "
+                   "batch size.")),
+        Mistake(N_("averaged over classes too"), like(ce_mean_over_classes),
+                N_("for {input} your loss is {got}, K times too small: np.mean(onehot * log p) "
+                   "averages over all N * K entries. Sum over the classes, then average over the "
+                   "N examples: -np.mean(log_p[np.arange(N), y]).")),
+        Mistake(N_("sign flipped"), like(ce_no_minus),
+                N_("for {input} your loss is {got}, which is negative: the cross-entropy is "
+                   "-log p_y, and log p_y <= 0, so the loss is >= 0. Put the minus sign in.")),
+        Mistake(N_("shift in one term only"),
                 _any_of(*map(like, (ce_shift_first_term_dropped, ce_shift_in_log_dropped,
                                     ce_shift_added_first_term, ce_shift_added_in_log))),
-                "for {input} you get {got}: your log-probabilities are off by a multiple of "
-                "each row's max m. The max trick shifts both terms of log p = (z - m) - "
-                "log(sum(exp(z - m))) by the same m, which then cancels; shifting one term and "
-                "not the other (or adding m in one of them) leaves m in the result. It shows "
-                "on rows whose max is not 0.",
+                N_("for {input} you get {got}: your log-probabilities are off by a multiple of "
+                   "each row's max m. The max trick shifts both terms of log p = (z - m) - "
+                   "log(sum(exp(z - m))) by the same m, which then cancels; shifting one term and "
+                   "not the other (or adding m in one of them) leaves m in the result. It shows "
+                   "on rows whose max is not 0."),
                 supersedes=("no max trick",),
-                more="Write the shifted logits once, s = z - m, and use s in both places: "
-                     "log p = s - log(sum(exp(s))) along the classes."),
-        Mistake("log-sum-exp added", like(ce_log_term_added),
-                "for {input} you get {got}: you add the log of the sum of exponentials where it "
-                "must be subtracted. log p_y = (z_y - m) - log(sum(exp(z - m))): the log of the "
-                "normaliser is subtracted, so that every log p is <= 0.",
-                more="Check on z = [[0, 0]], y = [0]: p = 1/2, so the loss must be log 2 = "
-                     "0.693."),
-        Mistake("mean inside the log-sum-exp", like(ce_mean_in_log),
-                "for {input} you get {got}, log K too small: you take the log of the mean of "
-                "the exponentials over the K classes, not of their sum. The softmax divides by "
-                "the sum: log p = (z - m) - log(sum(exp(z - m))).",
-                more="Use a sum over the classes inside the log; the mean belongs only to the "
-                     "average over the N examples."),
-        Mistake("log of softmax", lambda ev: _log_of_softmax(ev) and like(ce_log_of_softmax)(ev),
-                "for {input} your loss is {got}: you take np.log of a softmax, and a "
-                "probability whose logit is more than about 745 below its row's max is exactly "
-                "0 in float64 (the smallest positive float64 is about 4.9e-324); log(0) = -inf.",
-                more="Stay in the log domain (lesson 03's log_softmax): log p_y is z_y - m minus "
-                     "the log of the sum of exp(z - m) over the row, with m the row's max.",
+                more=N_("Write the shifted logits once, s = z - m, and use s in both places: "
+                        "log p = s - log(sum(exp(s))) along the classes.")),
+        Mistake(N_("log-sum-exp added"), like(ce_log_term_added),
+                N_("for {input} you get {got}: you add the log of the sum of exponentials where it "
+                   "must be subtracted. log p_y = (z_y - m) - log(sum(exp(z - m))): the log of the "
+                   "normaliser is subtracted, so that every log p is <= 0."),
+                more=N_("Check on z = [[0, 0]], y = [0]: p = 1/2, so the loss must be log 2 = "
+                        "0.693.")),
+        Mistake(N_("mean inside the log-sum-exp"), like(ce_mean_in_log),
+                N_("for {input} you get {got}, log K too small: you take the log of the mean of "
+                   "the exponentials over the K classes, not of their sum. The softmax divides by "
+                   "the sum: log p = (z - m) - log(sum(exp(z - m)))."),
+                more=N_("Use a sum over the classes inside the log; the mean belongs only to the "
+                        "average over the N examples.")),
+        Mistake(N_("log of softmax"), lambda ev: _log_of_softmax(ev) and like(ce_log_of_softmax)(ev),
+                N_("for {input} your loss is {got}: you take np.log of a softmax, and a "
+                   "probability whose logit is more than about 745 below its row's max is exactly "
+                   "0 in float64 (the smallest positive float64 is about 4.9e-324); log(0) = -inf."),
+                more=N_("Stay in the log domain (lesson 03's log_softmax): log p_y is z_y - m minus "
+                        "the log of the sum of exp(z - m) over the row, with m the row's max."),
                 supersedes=("no max trick",)),
-        Mistake("no max trick", broken(),
-                "for {input} your loss is {got}: exp overflows to inf above about 709, or every "
-                "exp of a row underflows to 0 and log(0) = -inf. Subtract each row's max first: "
-                "logsumexp(z) = m + log(sum(exp(z - m)))."),
+        Mistake(N_("no max trick"), broken(),
+                N_("for {input} your loss is {got}: exp overflows to inf above about 709, or every "
+                   "exp of a row underflows to 0 and log(0) = -inf. Subtract each row's max first: "
+                   "logsumexp(z) = m + log(sum(exp(z - m))).")),
     ),
 ))
 
@@ -387,7 +388,7 @@ _CALIBRATION_BASICS = (
     Case("two_bins", (np.array([[0.9, 0.1], [0.9, 0.1], [0.15, 0.85], [0.15, 0.85]]),
                       np.array([0, 0, 1, 0]))),
     Case("perfect", (np.eye(3)[[0, 1, 2, 1]], np.array([0, 1, 2, 1])),
-         shown="p = np.eye(3)[[0, 1, 2, 1]] (one-hot), y = [0, 1, 2, 1]"),
+         shown=N_("p = np.eye(3)[[0, 1, 2, 1]] (one-hot), y = [0, 1, 2, 1]")),
 )
 
 
@@ -397,8 +398,8 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
     lesson="05",
     params=("p", "y"),
     reference=lambda p, y, n_bins=15: cal.expected_calibration_error(p, y, n_bins=n_bins),
-    task="expected_calibration_error(p, y, n_bins=15): Guo et al.'s ECE with equal-width, "
-         "right-closed bins on the confidence max(p)",
+    task=N_("expected_calibration_error(p, y, n_bins=15): Guo et al.'s ECE with equal-width, "
+            "right-closed bins on the confidence max(p)"),
     points=2.0,
     rtol=1e-9,
     atol=1e-12,
@@ -410,59 +411,59 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
         Case("edges_4_bins", (_P_EDGES, _Y_EDGES), {"n_bins": 4}),
         Case("wrong_predictions", (_P_WRONG, _Y_WRONG)),
         Case("overconfident", (_P_OVER, _Y_OVER),
-             shown="p = softmax(3 z) for 300 examples, 10 classes, labels drawn from softmax(z)"),
+             shown=N_("p = softmax(3 z) for 300 examples, 10 classes, labels drawn from softmax(z)")),
         Case("random_10_bins", (_P_RAND, _Y_RAND), {"n_bins": 10},
-             shown="p: 60 examples, 5 classes (labels drawn from p), n_bins = 10"),
+             shown=N_("p: 60 examples, 5 classes (labels drawn from p), n_bins = 10")),
         Case("lists", ([[0.65, 0.35], [0.3, 0.7], [0.95, 0.05]], [0, 0, 0])),
     ),
     hidden=_hidden_ece,
     # no integer or in-place traps here: p is read, never written, and integer p is unusual
     mistakes=common("expected_calibration_error(p, y, n_bins=15)")[:3] + (
-        Mistake("last bin drops confidence 1.0",
+        Mistake(N_("last bin drops confidence 1.0"),
                 _any_of(like(ece_last_edge_dropped), like(ece_last_edge_dropped_kept_only),
                         like(ece_last_edge_dropped_none_kept), like(ece_open_bins)),
-                "for {input} you get {got}: examples with confidence exactly 1.0 fall in no bin. "
-                "With floor(conf * n_bins) they get index n_bins, one past the last bin; with "
-                "lo <= conf < hi the last bin stops short of 1. Use right-closed bins "
-                "lo < conf <= hi, the first one also taking 0 (or clip the index to n_bins - 1).",
+                N_("for {input} you get {got}: examples with confidence exactly 1.0 fall in no bin. "
+                   "With floor(conf * n_bins) they get index n_bins, one past the last bin; with "
+                   "lo <= conf < hi the last bin stops short of 1. Use right-closed bins "
+                   "lo < conf <= hi, the first one also taking 0 (or clip the index to n_bins - 1)."),
                 supersedes=("left-closed bins",)),
-        Mistake("left-closed bins", like(ece_left_closed),
-                "for {input} you get {got}: a confidence exactly on a bin edge (0.5, 0.75 with 4 "
-                "bins) lands in the bin above it. Guo et al.'s bins are right-closed, "
-                "((m - 1)/M, m/M]: 0.75 belongs to (0.5, 0.75]. Use lo < conf <= hi, or "
-                "np.searchsorted(edges, conf, side='left') - 1."),
-        Mistake("bins closed on both sides", like(ece_closed_bins),
-                "for {input} you get {got}: a confidence exactly on an inner edge (0.5 or 0.75 "
-                "with 4 bins) is counted in two bins, so the bin weights |B_m| / N add up to "
-                "more than 1. Each confidence must fall in exactly one bin.",
+        Mistake(N_("left-closed bins"), like(ece_left_closed),
+                N_("for {input} you get {got}: a confidence exactly on a bin edge (0.5, 0.75 with 4 "
+                   "bins) lands in the bin above it. Guo et al.'s bins are right-closed, "
+                   "((m - 1)/M, m/M]: 0.75 belongs to (0.5, 0.75]. Use lo < conf <= hi, or "
+                   "np.searchsorted(edges, conf, side='left') - 1.")),
+        Mistake(N_("bins closed on both sides"), like(ece_closed_bins),
+                N_("for {input} you get {got}: a confidence exactly on an inner edge (0.5 or 0.75 "
+                   "with 4 bins) is counted in two bins, so the bin weights |B_m| / N add up to "
+                   "more than 1. Each confidence must fall in exactly one bin."),
                 supersedes=_BINNING,
-                more="Make the bins right-closed, lo < conf <= hi: the test is strict on the "
-                     "left and not on the right (the first bin also takes a confidence of 0)."),
-        Mistake("confidence of the true class", like(ece_true_class_confidence),
-                "for {input} you get {got}: your confidence is p[n, y_n], the probability of the "
-                "true class. The confidence is what the model claims for its own prediction: "
-                "conf = p.max(axis=1), with prediction p.argmax(axis=1).",
+                more=N_("Make the bins right-closed, lo < conf <= hi: the test is strict on the "
+                        "left and not on the right (the first bin also takes a confidence of 0).")),
+        Mistake(N_("confidence of the true class"), like(ece_true_class_confidence),
+                N_("for {input} you get {got}: your confidence is p[n, y_n], the probability of the "
+                   "true class. The confidence is what the model claims for its own prediction: "
+                   "conf = p.max(axis=1), with prediction p.argmax(axis=1)."),
                 supersedes=_BINNING),
-        Mistake("correct means p[y] >= 0.5", like(ece_half_as_correct),
-                "for {input} you get {got}: you count an example as correct when its true class "
-                "gets at least 0.5. With three or more classes a prediction is right whenever "
-                "the true class has the largest probability, which can be 0.4 when no class "
-                "reaches 0.5: accuracy is about the prediction, the class the model would pick.",
+        Mistake(N_("correct means p[y] >= 0.5"), like(ece_half_as_correct),
+                N_("for {input} you get {got}: you count an example as correct when its true class "
+                   "gets at least 0.5. With three or more classes a prediction is right whenever "
+                   "the true class has the largest probability, which can be 0.4 when no class "
+                   "reaches 0.5: accuracy is about the prediction, the class the model would pick."),
                 supersedes=_BINNING,
-                more="Correct means the argmax of the row is the label: compare p.argmax(axis=1) "
-                     "with y."),
-        Mistake("unweighted mean of bins", like(ece_unweighted),
-                "for {input} you get {got}: a plain mean of |accuracy - confidence| over the "
-                "bins, so a bin of 1 example counts as much as a bin of 1000. Weight each gap by "
-                "the share of examples in its bin, |B_m| / N.",
+                more=N_("Correct means the argmax of the row is the label: compare p.argmax(axis=1) "
+                        "with y.")),
+        Mistake(N_("unweighted mean of bins"), like(ece_unweighted),
+                N_("for {input} you get {got}: a plain mean of |accuracy - confidence| over the "
+                   "bins, so a bin of 1 example counts as much as a bin of 1000. Weight each gap by "
+                   "the share of examples in its bin, |B_m| / N."),
                 supersedes=_BINNING),
-        Mistake("signed gaps", like(ece_signed),
-                "for {input} you get {got}: overconfident and underconfident bins cancel. The "
-                "ECE adds the absolute gaps |acc(B_m) - conf(B_m)|.",
+        Mistake(N_("signed gaps"), like(ece_signed),
+                N_("for {input} you get {got}: overconfident and underconfident bins cancel. The "
+                   "ECE adds the absolute gaps |acc(B_m) - conf(B_m)|."),
                 supersedes=_BINNING),
-        Mistake("n_bins ignored", like(ece_fixed_bins),
-                "for {input} you get {got}: the same as with 15 bins. Use the n_bins argument "
-                "for the number of bins.",
+        Mistake(N_("n_bins ignored"), like(ece_fixed_bins),
+                N_("for {input} you get {got}: the same as with 15 bins. Use the n_bins argument "
+                   "for the number of bins."),
                 supersedes=_BINNING),
     ),
 ))
@@ -654,105 +655,105 @@ FIT_TEMPERATURE = register(Exercise(
     lesson="05",
     params=("z", "y"),
     reference=lambda z, y: cal.fit_temperature(z, y),
-    task="fit_temperature(z, y): the T > 0 minimising the mean NLL of softmax(z / T), to a "
-         "relative accuracy of 1e-3",
+    task=N_("fit_temperature(z, y): the T > 0 minimising the mean NLL of softmax(z / T), to a "
+            "relative accuracy of 1e-3"),
     points=2.0,
     rtol=1e-3,
     atol=0.0,
     public=(
         Case("planted_3", (_Z_T3, _Y_T3),
-             shown="z = 3 z0 for 1500 examples, 5 classes, labels drawn from softmax(z0)"),
+             shown=N_("z = 3 z0 for 1500 examples, 5 classes, labels drawn from softmax(z0)")),
         Case("planted_half", (_Z_HALF, _Y_HALF),
-             shown="z = z0 / 2 for 1500 examples, 10 classes, labels drawn from softmax(z0)"),
+             shown=N_("z = z0 / 2 for 1500 examples, 10 classes, labels drawn from softmax(z0)")),
         Case("calibrated", (_Z_ONE, _Y_ONE_T),
-             shown="z = z0 for 1000 examples, 4 classes, labels drawn from softmax(z0)"),
+             shown=N_("z = z0 for 1000 examples, 4 classes, labels drawn from softmax(z0)")),
         Case("planted_40", (_Z_40, _Y_40),
-             shown="z = 40 z0 for 800 examples, 3 classes, labels drawn from softmax(z0)"),
+             shown=N_("z = 40 z0 for 800 examples, 3 classes, labels drawn from softmax(z0)")),
         Case("two_classes", (_Z_BIN, _Y_BIN),
-             shown="z = 2 z0 for 600 examples, 2 classes, labels drawn from softmax(z0)"),
+             shown=N_("z = 2 z0 for 600 examples, 2 classes, labels drawn from softmax(z0)")),
         Case("small", (_Z_SMALL, _Y_SMALL)),
         Case("int_logits", (_Z_INT, _Y_INT),
-             shown="z = np.array([[3, 0, 1], [0, 2, 0], ...]) (integers, 6 x 3), "
-                   "y = [0, 1, 2, 0, 1, 0]"),
+             shown=N_("z = np.array([[3, 0, 1], [0, 2, 0], ...]) (integers, 6 x 3), "
+                      "y = [0, 1, 2, 0, 1, 0]")),
     ),
     hidden=_hidden_temperature,
     # a float32 computation is accurate enough for a temperature to 1e-3: not a mistake here
     mistakes=tuple(m for m in common("fit_temperature(z, y)") if m.name != "computes in float32") + (
-        Mistake("temperature multiplied", _maps_to_expected(lambda t: 1.0 / t),
-                "for {input} you return {got}, the inverse of the right temperature: you scale "
-                "the logits by z * T. The temperature divides: p = softmax(z / T), so T > 1 "
-                "flattens the probabilities.",
+        Mistake(N_("temperature multiplied"), _maps_to_expected(lambda t: 1.0 / t),
+                N_("for {input} you return {got}, the inverse of the right temperature: you scale "
+                   "the logits by z * T. The temperature divides: p = softmax(z / T), so T > 1 "
+                   "flattens the probabilities."),
                 supersedes=("NLL not at its minimum",)),
-        Mistake("returns log T", _maps_to_expected(np.exp),
-                "for {input} you return {got}, the logarithm of the right temperature. Searching "
-                "over log T is a good idea; return T = exp(log T) at the end.",
+        Mistake(N_("returns log T"), _maps_to_expected(np.exp),
+                N_("for {input} you return {got}, the logarithm of the right temperature. Searching "
+                   "over log T is a good idea; return T = exp(log T) at the end."),
                 supersedes=("not a positive temperature", "NLL not at its minimum")),
-        Mistake("same temperature for every input", _same_for_every_input,
-                "you return {got} whatever the data, though the right temperatures of these "
-                "tests differ (about 3, 0.5 and 40 for the first ones): your search never "
-                "responds to the data. Either the score it minimises does not depend on T "
-                "(accuracy does not: the argmax of z / T is the same for every T > 0), or the "
-                "search does not run, or it runs to one end of its range.",
-                more="Print your score at T = 0.5, 1 and 2 on one test: it must change. Score T "
-                     "by the mean negative log-likelihood of softmax(z / T), and check that "
-                     "each step of the search moves towards the lower score.",
+        Mistake(N_("same temperature for every input"), _same_for_every_input,
+                N_("you return {got} whatever the data, though the right temperatures of these "
+                   "tests differ (about 3, 0.5 and 40 for the first ones): your search never "
+                   "responds to the data. Either the score it minimises does not depend on T "
+                   "(accuracy does not: the argmax of z / T is the same for every T > 0), or the "
+                   "search does not run, or it runs to one end of its range."),
+                more=N_("Print your score at T = 0.5, 1 and 2 on one test: it must change. Score T "
+                        "by the mean negative log-likelihood of softmax(z / T), and check that "
+                        "each step of the search moves towards the lower score."),
                 supersedes=("not a positive temperature", "NLL not at its minimum")),
-        Mistake("search range too narrow", lambda ev: _range_too_narrow(ev) or _clipped()(ev),
-                "for {input} you return {got}: the best temperature there is outside the range "
-                "you search, so your search stops at its end. Search log T over a wide range "
-                "(say T from 1e-3 to 1e3), or expand the bracket until the NLL rises on both "
-                "sides.",
+        Mistake(N_("search range too narrow"), lambda ev: _range_too_narrow(ev) or _clipped()(ev),
+                N_("for {input} you return {got}: the best temperature there is outside the range "
+                   "you search, so your search stops at its end. Search log T over a wide range "
+                   "(say T from 1e-3 to 1e3), or expand the bracket until the NLL rises on both "
+                   "sides."),
                 supersedes=("NLL not at its minimum",),
-                more="Print the two ends of your range as temperatures (exp of the ends if you "
-                     "search over log T): the right temperatures of these tests run from about "
-                     "0.5 to 40, and every one must lie inside. The end of a log range is "
-                     "np.log of a temperature, not np.exp of one."),
-        Mistake("not precise enough", _roughly_right,
-                "for {input} you return {got}: close, but not within 0.1 %. A coarse grid "
-                "cannot do better than its step; refine around the best point (golden-section "
-                "search on log T), or solve d NLL / dT = 0 by bisection.",
+                more=N_("Print the two ends of your range as temperatures (exp of the ends if you "
+                        "search over log T): the right temperatures of these tests run from about "
+                        "0.5 to 40, and every one must lie inside. The end of a log range is "
+                        "np.log of a temperature, not np.exp of one.")),
+        Mistake(N_("not precise enough"), _roughly_right,
+                N_("for {input} you return {got}: close, but not within 0.1 %. A coarse grid "
+                   "cannot do better than its step; refine around the best point (golden-section "
+                   "search on log T), or solve d NLL / dT = 0 by bisection."),
                 supersedes=("search range too narrow", "NLL not at its minimum")),
-        Mistake("score and returned T differ",
+        Mistake(N_("score and returned T differ"),
                 lambda ev: (_clipped(np.log, min_agree=3, min_clipped=0)(ev)
                             or _clipped(lambda v: np.log(np.log(v)), min_agree=3, min_clipped=0)(ev)),
-                "for {input} you return {got}, which is exp of what the right temperature would "
-                "be (or exp of exp of it), up to the end of your range: the score your search "
-                "minimises divides the logits by something other than the T you return. If you "
-                "search over s = log T, the score must use T = exp(s), the number you return.",
+                N_("for {input} you return {got}, which is exp of what the right temperature would "
+                   "be (or exp of exp of it), up to the end of your range: the score your search "
+                   "minimises divides the logits by something other than the T you return. If you "
+                   "search over s = log T, the score must use T = exp(s), the number you return."),
                 supersedes=("search range too narrow", "NLL not at its minimum"),
-                more="Write the score as a function of s that computes T = exp(s) first and "
-                     "then the mean NLL of softmax(z / T); return exp of the best s. Dividing "
-                     "by s itself (or by log s) makes the best s the right T, and exp of it "
-                     "is what comes back."),
-        Mistake("not a positive temperature", _not_positive,
-                "for {input} you return {got}, which is not a temperature: T must be a finite "
-                "number above 0. A nan comes from a search that leaves its range or starts "
-                "from an infinite one (exp of a large number is inf, and inf - inf is nan), or "
-                "from a score that is nan itself (an NLL computed without the max trick, for "
-                "large logits); a negative number from returning a log.",
-                more="Print lo, hi and the two inner points at each step of your search: they "
-                     "must stay finite and nested, lo < a < b < hi, with the interval "
-                     "shrinking. The golden-section factor is (sqrt(5) - 1) / 2 = 0.618, below "
-                     "1, and the answer is exp of the middle of the final log interval."),
-        Mistake("score returns None", raised("TypeError", containing="NoneType"),
-                "for {input} your code stopped with {got}: a value that should be a number is "
-                "None. The "
-                "likely cause is a helper (the function that scores a temperature) that "
-                "computes the NLL but has no `return`, so it gives None, and comparing two "
-                "scores fails.",
-                more="Call your scoring function on its own, for one temperature, and print "
-                     "what it gives: it must be a number. End it with a `return` of the mean "
-                     "NLL."),
-        Mistake("NLL not at its minimum", _not_the_minimum,
-                "for {input} you return {got}, but the mean NLL of softmax(z / T) is lower at "
-                "the right temperature: your search does not end at the NLL's minimum. Either "
-                "what it minimises is not the NLL, or its steps lose the minimum (an update of "
-                "the bracket with the wrong sign, an inner point outside [lo, hi]).",
-                more="Print the NLL at your T and at T * 1.01 and T / 1.01: at the minimum "
-                     "both are higher. Then follow the search on this input: after each step "
-                     "the minimum must still be inside [lo, hi] (if NLL(a) < NLL(b) it is in "
-                     "[lo, b], otherwise in [a, hi]), and the inner points must lie inside the "
-                     "interval."),
+                more=N_("Write the score as a function of s that computes T = exp(s) first and "
+                        "then the mean NLL of softmax(z / T); return exp of the best s. Dividing "
+                        "by s itself (or by log s) makes the best s the right T, and exp of it "
+                        "is what comes back.")),
+        Mistake(N_("not a positive temperature"), _not_positive,
+                N_("for {input} you return {got}, which is not a temperature: T must be a finite "
+                   "number above 0. A nan comes from a search that leaves its range or starts "
+                   "from an infinite one (exp of a large number is inf, and inf - inf is nan), or "
+                   "from a score that is nan itself (an NLL computed without the max trick, for "
+                   "large logits); a negative number from returning a log."),
+                more=N_("Print lo, hi and the two inner points at each step of your search: they "
+                        "must stay finite and nested, lo < a < b < hi, with the interval "
+                        "shrinking. The golden-section factor is (sqrt(5) - 1) / 2 = 0.618, below "
+                        "1, and the answer is exp of the middle of the final log interval.")),
+        Mistake(N_("score returns None"), raised("TypeError", containing="NoneType"),
+                N_("for {input} your code stopped with {got}: a value that should be a number is "
+                   "None. The "
+                   "likely cause is a helper (the function that scores a temperature) that "
+                   "computes the NLL but has no `return`, so it gives None, and comparing two "
+                   "scores fails."),
+                more=N_("Call your scoring function on its own, for one temperature, and print "
+                        "what it gives: it must be a number. End it with a `return` of the mean "
+                        "NLL.")),
+        Mistake(N_("NLL not at its minimum"), _not_the_minimum,
+                N_("for {input} you return {got}, but the mean NLL of softmax(z / T) is lower at "
+                   "the right temperature: your search does not end at the NLL's minimum. Either "
+                   "what it minimises is not the NLL, or its steps lose the minimum (an update of "
+                   "the bracket with the wrong sign, an inner point outside [lo, hi])."),
+                more=N_("Print the NLL at your T and at T * 1.01 and T / 1.01: at the minimum "
+                        "both are higher. Then follow the search on this input: after each step "
+                        "the minimum must still be inside [lo, hi] (if NLL(a) < NLL(b) it is in "
+                        "[lo, b], otherwise in [a, hi]), and the inner points must lie inside the "
+                        "interval.")),
     ),
 ))
 
@@ -898,69 +899,69 @@ MAXIMUM_CALIBRATION_ERROR = register(Exercise(
     lesson="05",
     params=("p", "y"),
     reference=lambda p, y, n_bins=15: cal.maximum_calibration_error(p, y, n_bins=n_bins),
-    task="maximum_calibration_error(p, y, n_bins=15): the largest |accuracy - mean confidence| "
-         "over the non-empty bins of the ECE (equal-width, right-closed, on max(p))",
+    task=N_("maximum_calibration_error(p, y, n_bins=15): the largest |accuracy - mean confidence| "
+            "over the non-empty bins of the ECE (equal-width, right-closed, on max(p))"),
     points=2.0,
     rtol=1e-9,
     atol=1e-12,
     public=(
         *_CALIBRATION_BASICS,
         Case("small_bin_worst", (_P_SMALL_WORST, _Y_SMALL_WORST),
-             shown="p = [[0.3, 0.25, 0.25, 0.2]] + 9 rows [0.95, 0.02, 0.02, 0.01], "
-                   "y = [0, 0, 0, 0, 0, 0, 0, 0, 1, 2]"),
+             shown=N_("p = [[0.3, 0.25, 0.25, 0.2]] + 9 rows [0.95, 0.02, 0.02, 0.01], "
+                      "y = [0, 0, 0, 0, 0, 0, 0, 0, 1, 2]")),
         Case("confidence_one", (_P_MCE_ONE, _Y_MCE_ONE),
              shown="p = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.2, 0.5, 0.3], [0.1, 0.05, 0.85], "
                    "[0.9, 0.05, 0.05]], y = [1, 1, 0, 1, 2, 0]"),
         Case("edges_4_bins", (_P_MCE_EDGES, _Y_MCE_EDGES), {"n_bins": 4}),
         Case("wrong_predictions", (_P_MCE_WRONG, _Y_MCE_WRONG)),
         Case("overconfident", (_P_MCE_OVER, _Y_MCE_OVER),
-             shown="p = softmax(3 z) for 300 examples, 10 classes, labels drawn from softmax(z)"),
+             shown=N_("p = softmax(3 z) for 300 examples, 10 classes, labels drawn from softmax(z)")),
         Case("underconfident_10_bins", (_P_MCE_UNDER, _Y_MCE_UNDER), {"n_bins": 10},
-             shown="p = softmax(0.4 z) for 80 examples, 5 classes, labels drawn from "
-                   "softmax(z), n_bins = 10"),
+             shown=N_("p = softmax(0.4 z) for 80 examples, 5 classes, labels drawn from "
+                      "softmax(z), n_bins = 10")),
         Case("lists", ([[0.65, 0.35], [0.3, 0.7], [0.95, 0.05]], [0, 0, 0])),
     ),
     hidden=_hidden_mce,
     mistakes=common("maximum_calibration_error(p, y, n_bins=15)")[:3] + (
-        Mistake("empty bins not skipped", like(mce_empty_bins_nan),
-                "for {input} you get {got}: an empty bin has no accuracy (0 / 0 = nan), and the "
-                "max of anything with a nan is nan. Take the max over the bins that hold at "
-                "least one example only."),
+        Mistake(N_("empty bins not skipped"), like(mce_empty_bins_nan),
+                N_("for {input} you get {got}: an empty bin has no accuracy (0 / 0 = nan), and the "
+                   "max of anything with a nan is nan. Take the max over the bins that hold at "
+                   "least one example only.")),
         # agreement on every test, not on one: a mutant that is wrong on the edges for another
         # reason (bins indexed one off, a sum for a mean) agrees with these on one test at most
-        Mistake("last bin drops confidence 1.0",
+        Mistake(N_("last bin drops confidence 1.0"),
                 _any_of(like(mce_last_edge_dropped), like(mce_open_bins)),
-                "for {input} you get {got}: examples with confidence exactly 1.0 fall in no bin. "
-                "Use exercise 2's right-closed bins lo < conf <= hi, so that 1.0 is in the last "
-                "bin.",
+                N_("for {input} you get {got}: examples with confidence exactly 1.0 fall in no bin. "
+                   "Use exercise 2's right-closed bins lo < conf <= hi, so that 1.0 is in the last "
+                   "bin."),
                 supersedes=("left-closed bins",)),
-        Mistake("left-closed bins", like(mce_left_closed),
-                "for {input} you get {got}: a confidence exactly on a bin edge (0.5, 0.75 with "
-                "4 bins) lands in the bin above it. The bins are right-closed, ((m - 1)/M, m/M]: "
-                "0.75 belongs to (0.5, 0.75]."),
-        Mistake("confidence of the true class", like(mce_true_class_confidence),
-                "for {input} you get {got}: your confidence is p[n, y_n], the probability of the "
-                "true class. The confidence is what the model claims for its own prediction: "
-                "conf = p.max(axis=1).",
+        Mistake(N_("left-closed bins"), like(mce_left_closed),
+                N_("for {input} you get {got}: a confidence exactly on a bin edge (0.5, 0.75 with "
+                   "4 bins) lands in the bin above it. The bins are right-closed, ((m - 1)/M, m/M]: "
+                   "0.75 belongs to (0.5, 0.75].")),
+        Mistake(N_("confidence of the true class"), like(mce_true_class_confidence),
+                N_("for {input} you get {got}: your confidence is p[n, y_n], the probability of the "
+                   "true class. The confidence is what the model claims for its own prediction: "
+                   "conf = p.max(axis=1)."),
                 supersedes=_MCE_BINNING),
-        Mistake("gaps weighted by the bin's share", like(mce_weighted),
-                "for {input} you get {got}: you weight each bin's gap by |B_m| / N, as the ECE "
-                "does. The MCE is the largest gap itself, whatever the size of its bin: a bin of "
-                "one example counts as much as a bin of a thousand (which is why the lesson "
-                "reads it with the bin counts).",
+        Mistake(N_("gaps weighted by the bin's share"), like(mce_weighted),
+                N_("for {input} you get {got}: you weight each bin's gap by |B_m| / N, as the ECE "
+                   "does. The MCE is the largest gap itself, whatever the size of its bin: a bin of "
+                   "one example counts as much as a bin of a thousand (which is why the lesson "
+                   "reads it with the bin counts)."),
                 supersedes=_MCE_BINNING),
-        Mistake("overconfidence only", like(mce_overconfidence_only),
-                "for {input} you get {got}: you take the largest confidence - accuracy, so a "
-                "bin that is right more often than it claims (underconfident) never counts. The "
-                "MCE takes the largest absolute gap |accuracy - confidence|.",
+        Mistake(N_("overconfidence only"), like(mce_overconfidence_only),
+                N_("for {input} you get {got}: you take the largest confidence - accuracy, so a "
+                   "bin that is right more often than it claims (underconfident) never counts. The "
+                   "MCE takes the largest absolute gap |accuracy - confidence|."),
                 supersedes=_MCE_BINNING),
-        Mistake("the ECE instead of the max", like(mce_is_the_ece),
-                "for {input} you get {got}, the expected calibration error: a weighted sum of "
-                "the gaps. The MCE is their maximum over the non-empty bins.",
+        Mistake(N_("the ECE instead of the max"), like(mce_is_the_ece),
+                N_("for {input} you get {got}, the expected calibration error: a weighted sum of "
+                   "the gaps. The MCE is their maximum over the non-empty bins."),
                 supersedes=_MCE_BINNING),
-        Mistake("n_bins ignored", like(mce_fixed_bins),
-                "for {input} you get {got}: the same as with 15 bins. Use the n_bins argument "
-                "for the number of bins.",
+        Mistake(N_("n_bins ignored"), like(mce_fixed_bins),
+                N_("for {input} you get {got}: the same as with 15 bins. Use the n_bins argument "
+                   "for the number of bins."),
                 supersedes=_MCE_BINNING),
     ),
 ))

@@ -14,7 +14,7 @@ import numpy as np
 from .. import attention as attn
 from .. import softmax as sm
 from ..grading.exercise import Case, Exercise, Mistake
-from .lesson01 import MAX_TRICK_HINT
+from ..i18n import N_
 from .lesson02 import S, axis_basics
 from .mistakes import FLOAT32, SOFTMAX_LIBRARY, global_max, broken, common, like, raised, resembles, unnormalised
 from ..grading.registry import register
@@ -72,26 +72,26 @@ def masked_after_softmax(z, mask, axis=-1):
 
 
 MASK_EMPTY_NAN_HINT = (
-    "for {input} you get {got}: where no entry takes part, every score is -inf and the softmax "
-    "is 0/0 = nan (and nan spreads through everything computed from it). Return zeros for such "
-    "a slice: e.g. with s the sum of the kept exponentials, np.where(s > 0, e / s, 0), and shift "
-    "an empty slice by 0 instead of by its max -inf."
+    N_("for {input} you get {got}: where no entry takes part, every score is -inf and the softmax "
+       "is 0/0 = nan (and nan spreads through everything computed from it). Return zeros for such "
+       "a slice: e.g. with s the sum of the kept exponentials, np.where(s > 0, e / s, 0), and shift "
+       "an empty slice by 0 instead of by its max -inf.")
 )
 MASK_UNIFORM_HINT = (
-    "for {input} you get {got}: a row where no entry takes part came out uniform. That is what "
-    "filling masked scores with a large finite number (-1e9, or d2l's -1e6) does: the row "
-    "becomes equal numbers and softmax spreads the weight evenly over entries that were all "
-    "masked. Fill with -inf, and return zeros for a slice with no entry taking part."
+    N_("for {input} you get {got}: a row where no entry takes part came out uniform. That is what "
+       "filling masked scores with a large finite number (-1e9, or d2l's -1e6) does: the row "
+       "becomes equal numbers and softmax spreads the weight evenly over entries that were all "
+       "masked. Fill with -inf, and return zeros for a slice with no entry taking part.")
 )
 MASK_ZERO_HINT = (
-    "for {input} you get {got}: masked entries still get weight. Setting a masked score to 0 "
-    "(or multiplying the scores by the mask) gives it e^0 = 1, like any score of 0. Set masked "
-    "scores to -inf before the softmax, so that e^-inf = 0: np.where(mask, z, -np.inf)."
+    N_("for {input} you get {got}: masked entries still get weight. Setting a masked score to 0 "
+       "(or multiplying the scores by the mask) gives it e^0 = 1, like any score of 0. Set masked "
+       "scores to -inf before the softmax, so that e^-inf = 0: np.where(mask, z, -np.inf).")
 )
 MASK_AFTER_HINT = (
-    "for {input} you get {got}, which does not sum to 1: zeroing the masked entries after the "
-    "softmax removes their share without renormalising. Mask before the softmax (scores to "
-    "-inf), so the kept entries share all the weight."
+    N_("for {input} you get {got}, which does not sum to 1: zeroing the masked entries after the "
+       "softmax removes their share without renormalising. Mask before the softmax (scores to "
+       "-inf), so the kept entries share all the weight.")
 )
 
 _M = np.array([[2.0, 1.0, 0.5, 3.0], [1.0, -1.0, 0.0, 2.0], [0.0, 4.0, 1.0, -2.0]])
@@ -100,8 +100,8 @@ MASKED_SOFTMAX = register(Exercise(
     lesson="06",
     params=("z", "mask"),
     reference=masked_reference,
-    task="masked_softmax(z, mask, axis=-1): softmax along axis over the entries where mask is "
-         "True; 0 elsewhere, and all zeros for a slice where nothing takes part",
+    task=N_("masked_softmax(z, mask, axis=-1): softmax along axis over the entries where mask is "
+            "True; 0 elsewhere, and all zeros for a slice where nothing takes part"),
     points=2.0,
     public=(
         Case("basic", ([1.0, 2.0, 3.0], [T, T, F])),
@@ -111,35 +111,38 @@ MASKED_SOFTMAX = register(Exercise(
                       np.array([[T, T, F, F], [F, F, F, F], [T, F, T, T]])), {"axis": -1}),
         Case("square_columns", (S, np.array([[T, F, T], [T, F, F], [F, F, T]])), {"axis": 0}),
         Case("padding_mask", (_M, np.array([T, T, T, F])), {"axis": -1},
-             shown="z of shape (3, 4), mask = [True, True, True, False] (one mask for every "
-                   "row), axis = -1"),
+             shown=N_("z of shape (3, 4), mask = [True, True, True, False] (one mask for every "
+                      "row), axis = -1")),
         Case("large", (np.array([[1000.0, 999.0, 998.0, 5000.0], [1.0, 2.0, 3.0, 0.0]]),
                        np.array([[T, T, T, F], [T, T, T, T]])), {"axis": -1}),
         Case("large_masked", (np.array([1000.0, 1.0, 2.0]), np.array([F, T, T]))),
         Case("int_array", (np.array([[1, 2, 3], [3, 2, 1]]), np.array([[T, F, T], [T, T, F]])),
-             {"axis": -1}, shown="z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), "
-                                 "mask = [[True, False, True], [True, True, False]], axis = -1"),
+             {"axis": -1}, shown=N_("z = np.array([[1, 2, 3], [3, 2, 1]]) (integers), mask = "
+                                    "[[True, False, True], [True, True, False]], axis = -1")),
     ),
     hidden=lambda rng: _hidden_masked(rng),
     mistakes=(common("masked_softmax(z, mask, axis=-1)") + (FLOAT32,))
     + axis_basics("masked_softmax", masked_reference) + (
         global_max(masked_global_max),
-        Mistake("fully masked row gives nan", like(masked_with_inf_only), MASK_EMPTY_NAN_HINT,
+        Mistake(N_("fully masked row gives nan"), like(masked_with_inf_only), MASK_EMPTY_NAN_HINT,
                 supersedes=("no max trick",)),
-        Mistake("fully masked row is uniform", like(masked_with_big_negative), MASK_UNIFORM_HINT),
-        Mistake("mask filled with 0", like(masked_with_zero), MASK_ZERO_HINT),
-        Mistake("mask after the softmax", like(masked_after_softmax), MASK_AFTER_HINT),
-        Mistake("max includes masked entries", like(masked_max_of_all),
-                "for {input} you get {got}: you shift by the max of every entry, masked ones "
-                "included. A large masked entry (1000 next to kept entries of 1 and 2) then "
-                "pushes the kept ones to exp(-998) = 0, and the row comes out as zeros.",
+        Mistake(N_("fully masked row is uniform"), like(masked_with_big_negative), MASK_UNIFORM_HINT),
+        Mistake(N_("mask filled with 0"), like(masked_with_zero), MASK_ZERO_HINT),
+        Mistake(N_("mask after the softmax"), like(masked_after_softmax), MASK_AFTER_HINT),
+        Mistake(N_("max includes masked entries"), like(masked_max_of_all),
+                N_("for {input} you get {got}: you shift by the max of every entry, masked ones "
+                   "included. A large masked entry (1000 next to kept entries of 1 and 2) then "
+                   "pushes the kept ones to exp(-998) = 0, and the row comes out as zeros."),
                 supersedes=("no max trick", "global max"),
-                more="Take the max over the kept entries only: set the masked scores to -inf "
-                     "first, then take the max along the axis (and shift an empty slice by 0)."),
-        Mistake("no max trick", broken(),
-                MAX_TRICK_HINT.replace("your softmax", "your masked_softmax")
-                + " Take the max over the kept entries only (the masked ones set to -inf): a "
-                  "large masked entry must not shift the others to exp(-1000) = 0."),
+                more=N_("Take the max over the kept entries only: set the masked scores to -inf "
+                        "first, then take the max along the axis (and shift an empty slice by 0).")),
+        Mistake(N_("no max trick"), broken(),
+                N_("your masked_softmax gives {got} for {input}: exp overflows to inf above about "
+                   "709 (89 in float32) and underflows to 0 below about -745, and then inf/inf or "
+                   "0/0 is nan. Subtract the largest logit first: softmax(z) = softmax(z - max(z)), "
+                   "so every exponent is at most 0 and the largest term is exactly 1 (lesson 03, "
+                   "the max trick). Take the max over the kept entries only (the masked ones set "
+                   "to -inf): a large masked entry must not shift the others to exp(-1000) = 0.")),
     ),
 ))
 
@@ -288,8 +291,8 @@ ONLINE_SOFTMAX = register(Exercise(
     lesson="06",
     params=("z",),
     reference=lambda z: sm.softmax(z),
-    task="online_softmax(z): softmax of a 1-D vector with a running max and a running sum "
-         "rescaled by exp(m_old - m_new) in one pass, then the normalisation",
+    task=N_("online_softmax(z): softmax of a 1-D vector with a running max and a running sum "
+            "rescaled by exp(m_old - m_new) in one pass, then the normalisation"),
     points=2.0,
     rtol=1e-9,
     atol=1e-14,
@@ -302,60 +305,65 @@ ONLINE_SOFTMAX = register(Exercise(
         Case("large", (np.array([1000.0, 0.0, 0.0]),)),
         Case("very_negative", (np.array([-1000.0, -1000.0, -1000.0]),)),
         Case("single", ([5.0],)),
-        Case("int_array", (np.array([1, 2, 3, 4]),), shown="z = np.array([1, 2, 3, 4]) (integers)"),
+        Case("int_array", (np.array([1, 2, 3, 4]),), shown=N_("z = np.array([1, 2, 3, 4]) "
+                                                              "(integers)")),
     ),
     hidden=_hidden_online,
     mistakes=(common("online_softmax(z)") + (FLOAT32,)) + (
-        Mistake("no rescale", like(online_no_rescale),
-                "for {input} you get {got}, which does not sum to 1: when a new entry raises the "
-                "running max from m_old to m_new, the terms already in the running sum are still "
-                "exp(z_i - m_old). Multiply the running sum by exp(m_old - m_new) before adding "
-                "the new term. (On a decreasing row the max never moves, which hides the bug; "
-                "an increasing row shows it.)",
+        Mistake(N_("no rescale"), like(online_no_rescale),
+                N_("for {input} you get {got}, which does not sum to 1: when a new entry raises the "
+                   "running max from m_old to m_new, the terms already in the running sum are still "
+                   "exp(z_i - m_old). Multiply the running sum by exp(m_old - m_new) before adding "
+                   "the new term. (On a decreasing row the max never moves, which hides the bug; "
+                   "an increasing row shows it.)"),
                 supersedes=("not normalised", "no max trick")),
-        Mistake("nan from the first step", _nan_everywhere,
-                "for {input} you get {got}: nan everywhere, on every test, even for a single "
-                "entry. Something in your loop is nan from its first step on, and nan spreads "
-                "to everything computed from it: inf - inf (a running max that starts at +inf, "
-                "or stays at -inf when updated with min), 0 * inf, or the log of a negative "
-                "number.",
+        Mistake(N_("nan from the first step"), _nan_everywhere,
+                N_("for {input} you get {got}: nan everywhere, on every test, even for a single "
+                   "entry. Something in your loop is nan from its first step on, and nan spreads "
+                   "to everything computed from it: inf - inf (a running max that starts at +inf, "
+                   "or stays at -inf when updated with min), 0 * inf, or the log of a negative "
+                   "number."),
                 supersedes=("no max trick", "exp left out"),
-                more="Print m and l after each step for z = [5]: m must become 5 (start at -inf, "
-                     "m_new = max(m, x)) and l must become exp(5 - 5) = 1."),
-        Mistake("exp left out",
+                more=N_("Print m and l after each step for z = [5]: m must become 5 (start at -inf, "
+                        "m_new = max(m, x)) and l must become exp(5 - 5) = 1.")),
+        Mistake(N_("exp left out"),
                 lambda ev: next(filter(None, (like(w)(ev) for w in (
                     online_numerator_log, online_numerator_no_exp, online_term_log,
                     online_term_no_exp))), None),
-                "for {input} you get {got}: your running sum or your numerators are not "
-                "exponentials. Every term of the softmax is exp(x - m): a term added as x - m "
-                "itself, or with np.log in place of np.exp, is not one (and the log of a "
-                "number <= 0 is nan or -inf).",
+                N_("for {input} you get {got}: your running sum or your numerators are not "
+                   "exponentials. Every term of the softmax is exp(x - m): a term added as x - m "
+                   "itself, or with np.log in place of np.exp, is not one (and the log of a "
+                   "number <= 0 is nan or -inf)."),
                 supersedes=("no max trick",),
-                more="Use np.exp for each new term of the running sum and for the numerators "
-                     "exp(z - m) at the end; the rescale factor of the old sum is an exp too."),
-        Mistake("term subtracted from the running sum", like(online_term_subtracted),
-                "for {input} you get {got}: negative values. Each new entry adds its term "
-                "exp(x - m_new) to the running sum; subtracting it makes the sum negative, "
-                "so every probability changes sign.",
-                more="After rescaling the old sum, add the new term: the running sum is a sum "
-                     "of positive exponentials and stays positive."),
-        Mistake("no max trick", broken(),
-                MAX_TRICK_HINT.replace("your softmax", "your online_softmax")
-                + " In the online version, keep the running sum relative to the running max."),
-        Mistake("divided by the wrong sum", _divided(unnormalised(lambda case: -1), True),
-                "for {input} you get {got}: the right proportions, divided by a number that is "
-                "not their sum. The division is there; the numerator and the running sum are "
-                "out of step. Both must be relative to the same max (the final m), and each "
-                "time the max moves up, from m_old to m_new, the old sum must shrink by the "
-                "factor exp(m_old - m_new), which is at most 1.",
+                more=N_("Use np.exp for each new term of the running sum and for the numerators "
+                        "exp(z - m) at the end; the rescale factor of the old sum is an exp too.")),
+        Mistake(N_("term subtracted from the running sum"), like(online_term_subtracted),
+                N_("for {input} you get {got}: negative values. Each new entry adds its term "
+                   "exp(x - m_new) to the running sum; subtracting it makes the sum negative, "
+                   "so every probability changes sign."),
+                more=N_("After rescaling the old sum, add the new term: the running sum is a sum "
+                        "of positive exponentials and stays positive.")),
+        Mistake(N_("no max trick"), broken(),
+                N_("your online_softmax gives {got} for {input}: exp overflows to inf above about "
+                   "709 (89 in float32) and underflows to 0 below about -745, and then inf/inf or "
+                   "0/0 is nan. Subtract the largest logit first: softmax(z) = softmax(z - max(z)), "
+                   "so every exponent is at most 0 and the largest term is exactly 1 (lesson 03, "
+                   "the max trick). In the online version, keep the running sum relative to the "
+                   "running max.")),
+        Mistake(N_("divided by the wrong sum"), _divided(unnormalised(lambda case: -1), True),
+                N_("for {input} you get {got}: the right proportions, divided by a number that is "
+                   "not their sum. The division is there; the numerator and the running sum are "
+                   "out of step. Both must be relative to the same max (the final m), and each "
+                   "time the max moves up, from m_old to m_new, the old sum must shrink by the "
+                   "factor exp(m_old - m_new), which is at most 1."),
                 supersedes=("no max trick",),
-                more="Follow your loop by hand on z = [0, 1]: after the first entry m = 0, l = 1; "
-                     "after the second m = 1, and l must be exp(0 - 1) + exp(1 - 1). Check the "
-                     "sign of the exponent of your rescale factor and which max it uses."),
-        Mistake("not normalised", _divided(unnormalised(lambda case: -1), False),
-                "for {input} your values have the right proportions but do not sum to 1: the "
-                "largest is exactly 1, so nothing divided exp(z - m) by the running sum.",
-                more="After the pass, divide exp(z - m) by the running sum l."),
+                more=N_("Follow your loop by hand on z = [0, 1]: after the first entry m = 0, l = 1; "
+                        "after the second m = 1, and l must be exp(0 - 1) + exp(1 - 1). Check the "
+                        "sign of the exponent of your rescale factor and which max it uses.")),
+        Mistake(N_("not normalised"), _divided(unnormalised(lambda case: -1), False),
+                N_("for {input} your values have the right proportions but do not sum to 1: the "
+                   "largest is exactly 1, so nothing divided exp(z - m) by the running sum."),
+                more=N_("After the pass, divide exp(z - m) by the running sum l.")),
     ),
 ))
 
@@ -451,17 +459,14 @@ def attention_mask_big_negative(q, k, v, mask=None):
     return _attention(q, k, v, mask, fill=-1e9)
 
 
+# the public cases' shown texts spell out these shapes: each is one whole message, translated
+# where shown (see course_lib.exercises)
 _r = np.random.default_rng(2017)
 Q16, K16, V16 = _r.normal(size=(4, 16)), _r.normal(size=(5, 16)), _r.normal(size=(5, 3))
 QS, KS, VS = _r.normal(size=(4, 2)), _r.normal(size=(4, 2)), _r.normal(size=(4, 2))
 CAUSAL = attn.causal_mask(4)
 EMPTY_ROW = np.array([[T, T, F, F], [F, F, F, F], [T, F, T, F], [F, T, T, T]])
 del _r
-
-
-def _qkv_shown(q, k, v, extra=""):
-    return (f"q, k, v of shapes {np.shape(q)}, {np.shape(k)}, {np.shape(v)} (rows of random "
-            f"numbers, seeded){extra}")
 
 
 SCALED_DOT_PRODUCT_ATTENTION = register(Exercise(
@@ -471,87 +476,95 @@ SCALED_DOT_PRODUCT_ATTENTION = register(Exercise(
     params=("q", "k", "v"),
     reference=attention_reference,
     returns=("output", "weights"),
-    task="scaled_dot_product_attention(q, k, v, mask=None) -> (output, weights): softmax of "
-         "q k^T / sqrt(d_k) over the keys of each query (masked keys excluded; a query that "
-         "sees no key gets zeros), times v",
+    task=N_("scaled_dot_product_attention(q, k, v, mask=None) -> (output, weights): softmax of "
+            "q k^T / sqrt(d_k) over the keys of each query (masked keys excluded; a query that "
+            "sees no key gets zeros), times v"),
     points=3.0,
     rtol=1e-7,
     atol=1e-12,
     public=(
         Case("tiny", ([[1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]], [[10.0], [20.0]])),
-        Case("square", (QS, KS, VS), shown=_qkv_shown(QS, KS, VS, ", n_q = n_k = 4")),
-        Case("d_k_16", (Q16, K16, V16), shown=_qkv_shown(Q16, K16, V16)),
+        Case("square", (QS, KS, VS), shown=N_("q, k, v of shapes (4, 2), (4, 2), (4, 2) (rows of "
+                                              "random numbers, seeded), n_q = n_k = 4")),
+        Case("d_k_16", (Q16, K16, V16), shown=N_("q, k, v of shapes (4, 16), (5, 16), (5, 3) (rows "
+                                                 "of random numbers, seeded)")),
         Case("large_scores", (1000.0 * Q16, K16, V16),
-             shown=_qkv_shown(Q16, K16, V16, ", q multiplied by 1000 (scores in the thousands)")),
+             shown=N_("q, k, v of shapes (4, 16), (5, 16), (5, 3) (rows of random numbers, "
+                      "seeded), q multiplied by 1000 (scores in the thousands)")),
         Case("causal_mask", (QS, KS, VS), {"mask": CAUSAL},
-             shown=_qkv_shown(QS, KS, VS, ", mask = causal (lower-triangular 4 x 4)")),
+             shown=N_("q, k, v of shapes (4, 2), (4, 2), (4, 2) (rows of random numbers, seeded), "
+                      "mask = causal (lower-triangular 4 x 4)")),
         Case("padding_mask", (Q16, K16, V16), {"mask": np.array([T, T, T, F, F])},
-             shown=_qkv_shown(Q16, K16, V16, ", mask = [True, True, True, False, False] "
-                                             "(the last two keys are padding)")),
+             shown=N_("q, k, v of shapes (4, 16), (5, 16), (5, 3) (rows of random numbers, "
+                      "seeded), mask = [True, True, True, False, False] (the last two keys are "
+                      "padding)")),
         Case("empty_row", (QS, KS, VS), {"mask": EMPTY_ROW},
-             shown=_qkv_shown(QS, KS, VS, ", mask = [[T, T, F, F], [F, F, F, F], [T, F, T, F], "
-                                          "[F, T, T, T]] (query 1 sees no key)")),
+             shown=N_("q, k, v of shapes (4, 2), (4, 2), (4, 2) (rows of random numbers, seeded), "
+                      "mask = [[T, T, F, F], [F, F, F, F], [T, F, T, F], [F, T, T, T]] (query 1 "
+                      "sees no key)")),
         Case("int_inputs", (np.array([[1, 0], [0, 2]]), np.array([[1, 1], [0, 1], [2, 0]]),
                             np.array([[1, 2], [3, 4], [5, 6]])),
-             shown="q = [[1, 0], [0, 2]], k = [[1, 1], [0, 1], [2, 0]], "
-                   "v = [[1, 2], [3, 4], [5, 6]] (integers)"),
+             shown=N_("q = [[1, 0], [0, 2]], k = [[1, 1], [0, 1], [2, 0]], "
+                      "v = [[1, 2], [3, 4], [5, 6]] (integers)")),
     ),
     hidden=lambda rng: _hidden_attention(rng),
     mistakes=(common("scaled_dot_product_attention(q, k, v, mask=None)") + (FLOAT32,)) + (
-        Mistake("returns the output only", raised("NotNumbers", containing="not a tuple"),
-                "for {input} your function {got}. Return both, output first: "
-                "`return output, weights`.",
+        Mistake(N_("returns the output only"), raised("NotNumbers", containing="not a tuple"),
+                N_("for {input} your function {got}. Return both, output first: "
+                   "`return output, weights`."),
                 supersedes=("result is not numbers",)),
-        Mistake("outputs in the wrong order", like(attention_swapped),
-                "for {input} you get {got}: the weights first and the output second. check "
-                "reads the first value as the output (n_q x d_v) and the second as the "
-                "weights (n_q x n_k).",
+        Mistake(N_("outputs in the wrong order"), like(attention_swapped),
+                N_("for {input} you get {got}: the weights first and the output second. check "
+                   "reads the first value as the output (n_q x d_v) and the second as the "
+                   "weights (n_q x n_k)."),
                 supersedes=("softmax over the queries' axis", "no scale", "scale by d_k"),
-                more="Return the output first: the tuple (output, weights)."),
-        Mistake("no scale", resembles(attention_no_scale),
-                "for {input} you get {got}: the scores are not divided by sqrt(d_k). With "
-                "d_k entries of variance 1, q·k has variance d_k, and the softmax saturates as "
-                "d_k grows. Use scores = q @ k.T / np.sqrt(d_k), with d_k = q.shape[-1]."),
-        Mistake("scale multiplied", resembles(attention_scale_multiplied),
-                "for {input} you get {got}: you multiply the scores by sqrt(d_k) instead of "
-                "dividing. The scale is there to bring the variance of q·k (which grows like "
-                "d_k) back to 1; multiplying makes it d_k squared, and the softmax saturates.",
-                more="Divide q @ k.T by the square root of d_k = q.shape[-1]."),
-        Mistake("scale by d_k", resembles(attention_scale_by_dk),
-                "for {input} you get {got}: you divide the scores by d_k; the scale is "
-                "1 / sqrt(d_k), which brings the variance of q·k (d_k) back to 1. Use "
-                "np.sqrt(q.shape[-1])."),
-        Mistake("softmax over the queries' axis", resembles(attention_over_queries),
-                "for {input} you get {got}: your weights sum to 1 down each column, over the "
-                "queries. Each query's weights are a softmax over the keys: along the last axis "
-                "of the (n_q, n_k) scores, axis=-1 (on a square score matrix nothing else "
-                "complains).",
+                more=N_("Return the output first: the tuple (output, weights).")),
+        Mistake(N_("no scale"), resembles(attention_no_scale),
+                N_("for {input} you get {got}: the scores are not divided by sqrt(d_k). With "
+                   "d_k entries of variance 1, q·k has variance d_k, and the softmax saturates as "
+                   "d_k grows. Use scores = q @ k.T / np.sqrt(d_k), with d_k = q.shape[-1].")),
+        Mistake(N_("scale multiplied"), resembles(attention_scale_multiplied),
+                N_("for {input} you get {got}: you multiply the scores by sqrt(d_k) instead of "
+                   "dividing. The scale is there to bring the variance of q·k (which grows like "
+                   "d_k) back to 1; multiplying makes it d_k squared, and the softmax saturates."),
+                more=N_("Divide q @ k.T by the square root of d_k = q.shape[-1].")),
+        Mistake(N_("scale by d_k"), resembles(attention_scale_by_dk),
+                N_("for {input} you get {got}: you divide the scores by d_k; the scale is "
+                   "1 / sqrt(d_k), which brings the variance of q·k (d_k) back to 1. Use "
+                   "np.sqrt(q.shape[-1]).")),
+        Mistake(N_("softmax over the queries' axis"), resembles(attention_over_queries),
+                N_("for {input} you get {got}: your weights sum to 1 down each column, over the "
+                   "queries. Each query's weights are a softmax over the keys: along the last axis "
+                   "of the (n_q, n_k) scores, axis=-1 (on a square score matrix nothing else "
+                   "complains)."),
                 supersedes=("no max trick",)),
-        Mistake("mask after the softmax", resembles(attention_mask_after), MASK_AFTER_HINT),
-        Mistake("inputs converted to float32", _float32_inputs,
-                "for {input} your output is off in its 7th or 8th significant digit: q, k and v "
-                "were converted to float32, which keeps about 7 significant digits (float64 "
-                "about 16), so every score is rounded before the softmax.",
-                more="Convert the inputs with dtype=float (float64) and keep that dtype through "
-                     "the products."),
-        Mistake("max along another axis", like(attention_max_over_queries),
-                "for {input} you get {got}: you shift the scores by the max of each column "
-                "(over the queries) and normalise along each row. The shift must be one "
-                "number per row, that row's own max, or it changes the softmax.",
+        Mistake(N_("mask after the softmax"), resembles(attention_mask_after), MASK_AFTER_HINT),
+        Mistake(N_("inputs converted to float32"), _float32_inputs,
+                N_("for {input} your output is off in its 7th or 8th significant digit: q, k and v "
+                   "were converted to float32, which keeps about 7 significant digits (float64 "
+                   "about 16), so every score is rounded before the softmax."),
+                more=N_("Convert the inputs with dtype=float (float64) and keep that dtype through "
+                        "the products.")),
+        Mistake(N_("max along another axis"), like(attention_max_over_queries),
+                N_("for {input} you get {got}: you shift the scores by the max of each column "
+                   "(over the queries) and normalise along each row. The shift must be one "
+                   "number per row, that row's own max, or it changes the softmax."),
                 supersedes=("softmax over the queries' axis",),
-                more="Take the max along the keys' axis, the same axis as the sum (axis=-1, "
-                     "keepdims=True)."),
-        Mistake("mask filled with 0", resembles(attention_mask_zero), MASK_ZERO_HINT),
-        Mistake("fully masked row gives nan", resembles(attention_mask_inf_only),
-                MASK_EMPTY_NAN_HINT.replace("Return zeros for such a slice", "Give a query that "
-                                            "sees no key zero weights").replace(
-                    "shift an empty slice by 0", "shift its scores by 0"),
+                more=N_("Take the max along the keys' axis, the same axis as the sum (axis=-1, "
+                        "keepdims=True).")),
+        Mistake(N_("mask filled with 0"), resembles(attention_mask_zero), MASK_ZERO_HINT),
+        Mistake(N_("fully masked row gives nan"), resembles(attention_mask_inf_only),
+                N_("for {input} you get {got}: where no entry takes part, every score is -inf and "
+                   "the softmax is 0/0 = nan (and nan spreads through everything computed from "
+                   "it). Give a query that sees no key zero weights: e.g. with s the sum of the "
+                   "kept exponentials, np.where(s > 0, e / s, 0), and shift its scores by 0 "
+                   "instead of by its max -inf."),
                 supersedes=("no max trick",)),
-        Mistake("fully masked row is uniform", resembles(attention_mask_big_negative),
+        Mistake(N_("fully masked row is uniform"), resembles(attention_mask_big_negative),
                 MASK_UNIFORM_HINT),
-        Mistake("no max trick", broken(),
-                "for {input} you get {got}: exp of a score above about 709 overflows to inf, "
-                "and inf/inf is nan. Subtract each row's max score before exp (lesson 03)."),
+        Mistake(N_("no max trick"), broken(),
+                N_("for {input} you get {got}: exp of a score above about 709 overflows to inf, "
+                   "and inf/inf is nan. Subtract each row's max score before exp (lesson 03).")),
     ),
 ))
 
@@ -658,19 +671,15 @@ _EQ_B[0][:] = _EQ_A[0]                                       # equal maxes: ever
 del _r
 
 
-def _state_shown(what):
-    return f"m_a, l_a, o_a, m_b, l_b, o_b: {what} (states of random blocks, seeded)"
-
-
 MERGE_SOFTMAX_STATES = register(Exercise(
     name="merge_softmax_states",
     lesson="06",
     params=("m_a", "l_a", "o_a", "m_b", "l_b", "o_b"),
     reference=merge_reference,
     returns=("m", "l", "o"),
-    task="merge_softmax_states(m_a, l_a, o_a, m_b, l_b, o_b) -> (m, l, o): the state of the "
-         "union of two disjoint blocks of keys; both sides rescaled by exp(their max - m), "
-         "o left unnormalised",
+    task=N_("merge_softmax_states(m_a, l_a, o_a, m_b, l_b, o_b) -> (m, l, o): the state of the "
+            "union of two disjoint blocks of keys; both sides rescaled by exp(their max - m), "
+            "o left unnormalised"),
     points=2.0,
     rtol=1e-9,
     atol=1e-12,
@@ -679,50 +688,55 @@ MERGE_SOFTMAX_STATES = register(Exercise(
         Case("b_larger", ([0.0], [2.0], [[1.0, -1.0]], [2.0], [1.5], [[3.0, 0.5]])),
         Case("a_larger", ([2.0], [1.5], [[3.0, 0.5]], [0.0], [2.0], [[1.0, -1.0]])),
         Case("three_queries", (*_A3, *_B3),
-             shown=_state_shown("3 queries, d_v = 2; m_a = [0.5, 4, -1], m_b = [3, 1, -1]")),
-        Case("square", (*_SQ_A, *_SQ_B), shown=_state_shown("3 queries, d_v = 3")),
+             shown=N_("m_a, l_a, o_a, m_b, l_b, o_b: 3 queries, d_v = 2; m_a = [0.5, 4, -1], "
+                      "m_b = [3, 1, -1] (states of random blocks, seeded)")),
+        Case("square", (*_SQ_A, *_SQ_B), shown=N_("m_a, l_a, o_a, m_b, l_b, o_b: 3 queries, d_v = "
+                                                  "3 (states of random blocks, seeded)")),
         Case("equal_maxes", (*_EQ_A, *_EQ_B),
-             shown=_state_shown("2 queries, d_v = 3, m_a = m_b")),
+             shown=N_("m_a, l_a, o_a, m_b, l_b, o_b: 2 queries, d_v = 3, m_a = m_b"
+                      " (states of random blocks, seeded)")),
         Case("large_scores", (*_BIG_A, *_BIG_B),
-             shown=_state_shown("2 queries, d_v = 2, maxes near 800 in a and near -800 in b")),
+             shown=N_("m_a, l_a, o_a, m_b, l_b, o_b: 2 queries, d_v = 2, maxes near 800 in "
+                      "a and near -800 in b (states of random blocks, seeded)")),
         Case("one_side_empty", (*_HALF, *_state(np.random.default_rng(7), 3, 2)),
-             shown=_state_shown("3 queries, d_v = 2; query 1 saw no key in block a: "
-                                "m_a[1] = -inf, l_a[1] = 0, o_a[1] = [0, 0]")),
+             shown=N_("m_a, l_a, o_a, m_b, l_b, o_b: 3 queries, d_v = 2; query 1 saw no key in "
+                      "block a: m_a[1] = -inf, l_a[1] = 0, o_a[1] = [0, 0] (states of random "
+                      "blocks, seeded)")),
         Case("both_empty", ([-np.inf, 1.0], [0.0, 1.0], [[0.0], [5.0]],
                             [-np.inf, -np.inf], [0.0, 0.0], [[0.0], [0.0]])),
     ),
     hidden=lambda rng: _hidden_merge(rng),
     mistakes=common("merge_softmax_states(m_a, l_a, o_a, m_b, l_b, o_b)")[:4] + (
-        Mistake("no rescale", like(merge_no_rescale),
-                "for {input} you get {got}: l and o are added as they are, but l_a and o_a are "
-                "sums relative to m_a, l_b and o_b relative to m_b. Bring both sides to the "
-                "common max m = max(m_a, m_b) first: multiply l_a and o_a by exp(m_a - m), l_b "
-                "and o_b by exp(m_b - m), then add."),
-        Mistake("output not rescaled", like(merge_output_not_rescaled),
-                "for {input} you get {got}: l is rescaled, o is not. The output o is a sum "
-                "relative to its block's max, like l: rescale each o by the same factor as its "
-                "l (one factor per query, so the factor needs a new axis to multiply the rows "
-                "of o)."),
-        Mistake("rescale factor inverted", like(merge_inverted_factor),
-                "for {input} you get {got}: the side with the smaller max is multiplied by "
-                "exp(m - m_a), which is above 1. Its terms were exp(s - m_a) and must become "
-                "exp(s - m), so multiply by exp(m_a - m), a number in (0, 1]."),
-        Mistake("nan for two empty blocks", like(merge_empty_gives_nan),
-                "for {input} you get {got}: when neither block has a key for a query, m_a = m_b "
-                "= m = -inf and m_a - m is -inf - (-inf) = nan. Subtract a shift that is m where "
-                "m is finite and 0 where it is not, so both factors become exp(-inf) = 0 and the "
-                "state stays (-inf, 0, 0)."),
-        Mistake("shift returned for m", like(merge_shift_as_max),
-                "for {input} you get {got}: where neither block has a key, your merged max is "
-                "0. The max of two empty blocks is -inf, and a state (-inf, 0, 0) says \"no key "
-                "yet\" to the next merge; the 0 is only the shift that keeps exp away from "
-                "-inf - (-inf).",
-                more="Use the guarded value only inside the exponentials; return the max of "
-                     "m_a and m_b itself as m."),
-        Mistake("normalised output", like(merge_normalised),
-                "for {input} you get {got}: your o is divided by l. A state keeps o "
-                "unnormalised, since it will be merged again; the division o / l comes once, "
-                "at the very end. Return the rescaled sum itself."),
+        Mistake(N_("no rescale"), like(merge_no_rescale),
+                N_("for {input} you get {got}: l and o are added as they are, but l_a and o_a are "
+                   "sums relative to m_a, l_b and o_b relative to m_b. Bring both sides to the "
+                   "common max m = max(m_a, m_b) first: multiply l_a and o_a by exp(m_a - m), l_b "
+                   "and o_b by exp(m_b - m), then add.")),
+        Mistake(N_("output not rescaled"), like(merge_output_not_rescaled),
+                N_("for {input} you get {got}: l is rescaled, o is not. The output o is a sum "
+                   "relative to its block's max, like l: rescale each o by the same factor as its "
+                   "l (one factor per query, so the factor needs a new axis to multiply the rows "
+                   "of o).")),
+        Mistake(N_("rescale factor inverted"), like(merge_inverted_factor),
+                N_("for {input} you get {got}: the side with the smaller max is multiplied by "
+                   "exp(m - m_a), which is above 1. Its terms were exp(s - m_a) and must become "
+                   "exp(s - m), so multiply by exp(m_a - m), a number in (0, 1].")),
+        Mistake(N_("nan for two empty blocks"), like(merge_empty_gives_nan),
+                N_("for {input} you get {got}: when neither block has a key for a query, m_a = m_b "
+                   "= m = -inf and m_a - m is -inf - (-inf) = nan. Subtract a shift that is m where "
+                   "m is finite and 0 where it is not, so both factors become exp(-inf) = 0 and the "
+                   "state stays (-inf, 0, 0).")),
+        Mistake(N_("shift returned for m"), like(merge_shift_as_max),
+                N_("for {input} you get {got}: where neither block has a key, your merged max is "
+                   "0. The max of two empty blocks is -inf, and a state (-inf, 0, 0) says \"no key "
+                   "yet\" to the next merge; the 0 is only the shift that keeps exp away from "
+                   "-inf - (-inf)."),
+                more=N_("Use the guarded value only inside the exponentials; return the max of "
+                        "m_a and m_b itself as m.")),
+        Mistake(N_("normalised output"), like(merge_normalised),
+                N_("for {input} you get {got}: your o is divided by l. A state keeps o "
+                   "unnormalised, since it will be merged again; the division o / l comes once, "
+                   "at the very end. Return the rescaled sum itself.")),
     ),
 ))
 
