@@ -75,7 +75,9 @@ def test_the_same_cells_in_the_same_order(pair):
     for i, (a, b) in enumerate(zip(nb_en.cells, nb_ko.cells)):
         assert (b.cell_type, b.get("id")) == (a.cell_type, a.get("id")), f"{ko}, cell {i}"
         assert b.metadata == a.metadata, f"{ko}, cell {i} ({b.get('id')}): metadata differs"
-    assert nb_ko.metadata == nb_en.metadata, f"{ko}: notebook metadata differs from {en}'s"
+    def kernel(metadata):  # build's record (its source, its hash) is each notebook's own
+        return {k: v for k, v in metadata.items() if k != "softmax_course"}
+    assert kernel(nb_ko.metadata) == kernel(nb_en.metadata), f"{ko}: notebook metadata differs from {en}'s"
 
 
 # --- code: the same tokens ------------------------------------------------------------------
@@ -252,6 +254,9 @@ def _prose(markdown: str) -> str:
     return text
 
 
+REFERENCES = "## 참고 문헌"
+
+
 def _lesson_notebook(lesson: str):
     found = sorted((ROOT / "notebooks" / "ko").glob(f"{lesson}_*.ipynb"))
     return found[0] if found else None
@@ -300,8 +305,8 @@ def test_no_english_glossary_term_is_left_in_korean_prose():
     for folder in ("notebooks", "solutions"):
         for path in sorted((ROOT / folder / "ko").glob("*.ipynb")):
             for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
-                if cell.cell_type != "markdown":
-                    continue
+                if cell.cell_type != "markdown" or cell.source.startswith(REFERENCES):
+                    continue  # the references keep their English titles
                 for m in pattern.finditer(_prose(cell.source)):
                     left.append(f"{path.relative_to(ROOT)}, cell {i}: {m.group()!r}")
     assert not left, "English glossary terms in Korean prose (translate them):\n" + "\n".join(left)
