@@ -1,7 +1,7 @@
 """``softmax-course present NAME``: a slider demo alone on a page, without code, for a lecture.
 
-The demo is a small notebook shipped inside the package (``course_lib/presentations/NAME.ipynb``)
-served by Voila, which runs it in a fresh kernel and shows only its outputs (Voila leaves out
+The demo is a small notebook shipped inside the package (``course_lib/presentations/NAME.ipynb``,
+its Korean twin in ``presentations/ko/NAME.ipynb`` for ``--lang ko``) served by Voila, which runs it in a fresh kernel and shows only its outputs (Voila leaves out
 code cells' sources by default). Nothing is fetched from the network: the page uses the
 course's Voila template (``presentations/voila/templates/softmax-course``), Voila's "lab"
 template without the Font Awesome style sheet it links from a CDN and without the Mermaid loader.
@@ -26,6 +26,8 @@ Examples
 >>> cmd = present_command("temperature", port=8899, no_browser=True)
 >>> cmd[1:3], cmd[3].endswith("temperature.ipynb")
 (['-m', 'voila'], True)
+>>> presentation_path("temperature", lang="ko").parent.name
+'ko'
 >>> [a for a in cmd if a.startswith(("--port", "--Voila.ip", "--template", "--no-browser"))]
 ['--port=8899', '--Voila.ip=127.0.0.1', '--template=softmax-course', '--no-browser']
 >>> [a for a in cmd if "cull" in a]
@@ -50,6 +52,7 @@ __all__ = ["PRESENTATIONS", "PRESENTATIONS_DIR", "presentation_path", "present_c
 
 PRESENTATIONS_DIR = Path(__file__).resolve().parent / "presentations"
 PRESENTATIONS = {"temperature": "temperature.ipynb"}   # lesson 04's slider demos
+LANGUAGES = {"en": ".", "ko": "ko"}   # the folder of each language's pages, in PRESENTATIONS_DIR
 TEMPLATE = "softmax-course"
 DEFAULT_PORT = 8866                                     # Voila's own default
 CULL_IDLE_TIMEOUT = 120     # seconds a kernel without a page may stay idle before it is culled
@@ -75,11 +78,14 @@ def voila_config():
     )
 
 
-def presentation_path(name):
-    """The notebook that presents demo ``name``; ``ValueError`` naming the choices otherwise."""
+def presentation_path(name, lang="en"):
+    """The notebook that presents demo ``name`` in ``lang``; ``ValueError`` naming the choices
+    otherwise."""
     if name not in PRESENTATIONS:
         raise ValueError(f"no demo called {name!r}; choose one of: {', '.join(sorted(PRESENTATIONS))}")
-    return PRESENTATIONS_DIR / PRESENTATIONS[name]
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of: {', '.join(LANGUAGES)}; got {lang!r}")
+    return PRESENTATIONS_DIR / LANGUAGES[lang] / PRESENTATIONS[name]
 
 
 def free_port(ip="127.0.0.1", start=DEFAULT_PORT, tries=50):
@@ -96,14 +102,14 @@ def free_port(ip="127.0.0.1", start=DEFAULT_PORT, tries=50):
 
 def present_command(name, *, ip="127.0.0.1", port=DEFAULT_PORT, no_browser=False,
                     config_dir=None, cull_idle_timeout=CULL_IDLE_TIMEOUT,
-                    cull_interval=CULL_INTERVAL):
+                    cull_interval=CULL_INTERVAL, lang="en"):
     """The Voila command line that serves demo ``name`` (see the module's docstring).
 
     ``config_dir`` is the folder holding the course's ``voila.py`` (:func:`voila_config`); it
-    replaces Voila's search for configuration files.
+    replaces Voila's search for configuration files. ``lang`` picks the page's language.
     """
     cmd = [
-        sys.executable, "-m", "voila", str(presentation_path(name)),
+        sys.executable, "-m", "voila", str(presentation_path(name, lang)),
         f"--port={int(port)}",
         "--Voila.port_retries=0",           # the printed URL must be the one served
         f"--Voila.ip={ip}",
@@ -149,10 +155,10 @@ def present_environment(kernel_dir, environ=None):
     return env
 
 
-def main(name, *, ip="127.0.0.1", port=None, no_browser=False, dry_run=False):
-    """Serve demo ``name``; print its URL first. Returns the exit status."""
+def main(name, *, ip="127.0.0.1", port=None, no_browser=False, dry_run=False, lang="en"):
+    """Serve demo ``name`` in ``lang``; print its URL first. Returns the exit status."""
     try:
-        notebook = presentation_path(name)
+        notebook = presentation_path(name, lang)
     except ValueError as err:
         print(f"softmax-course: error: {err}", file=sys.stderr)
         return 2
@@ -166,7 +172,7 @@ def main(name, *, ip="127.0.0.1", port=None, no_browser=False, dry_run=False):
         import shlex
 
         cmd = present_command(name, ip=ip, port=port, no_browser=no_browser,
-                              config_dir="<temporary folder>")
+                              config_dir="<temporary folder>", lang=lang)
         print(shlex.join(cmd))
         return 0
     print(f"softmax-course: the {name} demo ({notebook.name}) is at http://{ip}:{port}/ "
@@ -174,7 +180,7 @@ def main(name, *, ip="127.0.0.1", port=None, no_browser=False, dry_run=False):
     with tempfile.TemporaryDirectory(prefix="softmax-course-present-") as kernel_dir:
         (Path(kernel_dir) / "voila.py").write_text(voila_config(), encoding="utf-8")
         cmd = present_command(name, ip=ip, port=port, no_browser=no_browser,
-                              config_dir=kernel_dir)
+                              config_dir=kernel_dir, lang=lang)
         proc = subprocess.Popen(cmd, env=present_environment(kernel_dir))
         # SIGTERM stops Voila (which stops its kernel) before the temporary folder goes
         previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
