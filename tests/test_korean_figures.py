@@ -10,6 +10,7 @@ that the same check then fails.
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 
@@ -47,19 +48,40 @@ def texts_of(fig):
     return [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
 
 
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
 def missing_glyphs(fig):
-    """Draw ``fig``; return (matplotlib's glyph warnings, Hangul characters no font has)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fig.canvas.draw()
-    glyph_warnings = [str(w.message) for w in caught if "glyph" in str(w.message).lower()]
+    """Draw ``fig``; return (matplotlib's glyph warnings, Hangul characters no font has).
+
+    Matplotlib reports a glyph missing from a text's fonts as a warning ("Glyph ... missing
+    from font(s) ...") and one missing from mathtext's fonts in its log ("Font 'rm' does not
+    have a glyph for ..."): both are collected.
+    """
+    handler = _Records()
+    logger = logging.getLogger("matplotlib")
+    logger.addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.canvas.draw()
+    finally:
+        logger.removeHandler(handler)
+    glyph_warnings = [m for m in [str(w.message) for w in caught] + handler.messages
+                      if "glyph" in m.lower()]
     unmapped = set()
     for text in texts_of(fig):
         hangul = set(HANGUL.findall(text.get_text()))
         if not hangul:
             continue
-        fonts = [FT2Font(path) for path in font_manager.fontManager._find_fonts_by_props(
-            text.get_fontproperties())]
+        fonts = [font_manager.get_font(path) for path in
+                 font_manager.fontManager._find_fonts_by_props(text.get_fontproperties())]
         for ch in hangul:
             if not any(font.get_char_index(ord(ch)) != 0 for font in fonts):
                 unmapped.add(ch)
@@ -127,6 +149,15 @@ def draw_english(fallback):
         return pixels
 
 
+def test_the_check_sees_hangul_in_mathtext():
+    """Mathtext has no fallback font: Hangul between $...$ is a box, and the check says so."""
+    plots.use_style(retina=False)
+    fig, ax = plt.subplots()
+    ax.set_ylabel("가중치 $w_j$")
+    glyph_warnings, _ = missing_glyphs(fig)
+    assert any("does not have a glyph" in w for w in glyph_warnings)
+
+
 def test_english_figures_keep_their_pixels():
     before, after = draw_english(False), draw_english(True)
     assert before.shape == after.shape
@@ -155,3 +186,44 @@ def test_reliability_diagram_in_english_is_unchanged():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         "calibrated", "accuracy", "gap to confidence"]
     assert ax.child_axes[0].get_xlabel() == "confidence (max probability)"
+
+
+# --------------------------------------------------------------------------- widgets
+
+
+def make_demo(name, lang):
+    from course_lib import widgets
+
+    tokens = ["매트", "소파", "바닥", "침대", "의자", "지붕"]
+    z = [3.2, 2.6, 2.3, 1.9, 1.6, 1.1]
+    make = {
+        "explorer": lambda: widgets.temperature_explorer(z, labels=tokens, lang=lang),
+        "compare": lambda: widgets.temperature_compare(z, labels=tokens, lang=lang),
+        "sampler": lambda: widgets.temperature_sampler(z, n=50, labels=tokens, lang=lang),
+        "scaling": lambda: widgets.scaling_explorer(lang=lang),
+        "exploration": lambda: widgets.exploration_explorer(lang=lang),
+    }
+    return make[name]()
+
+
+def figure_texts(fig):
+    return " ".join(t.get_text() for t in texts_of(fig))
+
+
+@pytest.mark.parametrize("name", ["explorer", "compare", "sampler", "scaling", "exploration"])
+def test_korean_widget_figures_have_every_glyph(name):
+    demo = make_demo(name, "ko")
+    live = demo.live.fig
+    assert HANGUL.search(figure_texts(live)), figure_texts(live)
+    assert missing_glyphs(live) == ([], set())
+    if name in ("explorer", "compare", "sampler"):   # the others show their live picture
+        static = demo.static_figure()
+        assert HANGUL.search(figure_texts(static)), figure_texts(static)
+        assert missing_glyphs(static) == ([], set())
+
+
+@pytest.mark.parametrize("name", ["explorer", "compare", "sampler", "scaling", "exploration"])
+def test_english_widget_figures_have_no_hangul(name):
+    demo = make_demo(name, "en")
+    texts = figure_texts(demo.live.fig)
+    assert "확률" not in texts and "온도" not in texts and "가중치" not in texts
