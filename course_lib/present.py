@@ -152,7 +152,43 @@ def present_environment(kernel_dir, environ=None):
     else:
         env["PYTHONPATH"] = package_root
     env.setdefault("SOFTMAX_COURSE_LIVE_DPI", "200")  # the page stretches the plots to its width
+    _serve_korean_font(Path(kernel_dir))
     return env
+
+
+WEB_FONT = "softmax-course-hangul.ttf"   # the page's Korean font (see _serve_korean_font)
+
+
+def _serve_korean_font(jupyter_dir):
+    """Put a web copy of the course's Korean font among the page template's static files.
+
+    Voila serves ``<JUPYTER_PATH entry>/voila/templates/softmax-course/static/*`` at
+    ``/voila/templates/softmax-course/static/``; the template's ``@font-face`` loads
+    :data:`WEB_FONT` from there when the page shows Hangul that the machine's own fonts lack
+    (a machine without a Korean font would show boxes). Browsers refuse NanumGothic.ttf as it
+    is (Chromium's font sanitizer rejects its empty ``TSI3`` table: Visual TrueType's sources,
+    unused for drawing), so the copy, written into the temporary folder ``present`` puts first
+    on ``JUPYTER_PATH``, leaves out the ``TSI*`` tables and, being modified, is renamed as the
+    SIL Open Font License asks (no Reserved Font Name).
+    """
+    from fontTools.ttLib import TTFont
+
+    from .plots import KOREAN_FONT
+
+    static = jupyter_dir / "voila" / "templates" / TEMPLATE / "static"
+    target = static / WEB_FONT
+    if target.exists():
+        return
+    static.mkdir(parents=True, exist_ok=True)
+    font = TTFont(str(KOREAN_FONT))
+    for table in [t for t in font.keys() if t.startswith("TSI")]:
+        del font[table]
+    names = {1: "softmax-course Hangul", 3: "softmax-course Hangul", 4: "softmax-course Hangul",
+             6: "softmax-course-Hangul", 16: "softmax-course Hangul"}
+    for record in font["name"].names:
+        if record.nameID in names:
+            record.string = names[record.nameID]
+    font.save(str(target))
 
 
 def main(name, *, ip="127.0.0.1", port=None, no_browser=False, dry_run=False, lang="en"):
