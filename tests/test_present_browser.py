@@ -111,6 +111,8 @@ def test_the_korean_page_shows_korean_labels_and_draws_hangul(tmp_path):
         buttons = page.locator("button").all_inner_texts()
         readouts = page.locator(".widget-html-content").all_inner_texts()
         # the browser fetches the font only for Hangul that its own fonts lack
+        fonts = page.evaluate("""() => ["h1", "h2", "p", ".widget-label", ".widget-html-content",
+            "button"].map(s => getComputedStyle(document.querySelector(s)).fontFamily)""")
         loaded = page.evaluate("""async () => {
             const faces = await document.fonts.load('16px "softmax-course Hangul"', '온도');
             return faces.map(f => f.status); }""")
@@ -122,4 +124,5 @@ def test_the_korean_page_shows_korean_labels_and_draws_hangul(tmp_path):
                for r in readouts), readouts
     assert any("처음 뽑힌 토큰: 바닥 매트" in r for r in readouts), readouts
     assert loaded == ["loaded"]
+    assert all("softmax-course Hangul" in f for f in fonts), fonts   # headings, text, widgets
     assert page.external == []
