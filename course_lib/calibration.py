@@ -359,7 +359,7 @@ def fit_temperature(z, y):
 # --------------------------------------------------------------------------- the diagram
 
 
-def reliability_diagram(p, y, ax=None, *, n_bins=15, title=None, color=None):
+def reliability_diagram(p, y, ax=None, *, n_bins=15, title=None, color=None, lang=None):
     """Draw a reliability diagram: accuracy per confidence bin, and how many examples each holds.
 
     Bars show the accuracy of each bin; the hatched boxes span the gap between it and the bin's
@@ -380,6 +380,8 @@ def reliability_diagram(p, y, ax=None, *, n_bins=15, title=None, color=None):
     title : str, optional
     color : str, optional
         The bars' colour (default the course's blue).
+    lang : {"en", "ko"}, optional
+        The language of the labels; default :func:`course_lib.i18n.get_language`.
 
     Returns
     -------
@@ -401,9 +403,11 @@ def reliability_diagram(p, y, ax=None, *, n_bins=15, title=None, color=None):
     import matplotlib.pyplot as plt
     from matplotlib.colors import to_rgb
 
-    from .plots import BLUE, GREY, VERMILION
+    from .i18n import gettext
+    from .plots import BLUE, GREY, VERMILION, figure_language
 
     b = reliability_bins(p, y, n_bins=n_bins)
+    lang = figure_language(lang)
     if ax is None:
         _, ax = plt.subplots(figsize=(3.6, 4.4))
     bar_color = color or BLUE
@@ -414,17 +418,20 @@ def reliability_diagram(p, y, ax=None, *, n_bins=15, title=None, color=None):
     left, width = b.edges[:-1][full], np.diff(b.edges)[full]
     acc, conf = b.accuracy[full], b.confidence[full]
     ax.bar(left, acc, width=width, align="edge", color=bar_color, edgecolor="white",
-           linewidth=0.6, label="accuracy", zorder=2)
+           linewidth=0.6, label=gettext("accuracy", lang), zorder=2)
     ax.bar(left, conf - acc, bottom=acc, width=width, align="edge", color=gap_face,
-           edgecolor=VERMILION, hatch="//", linewidth=0.6, label="gap to confidence", zorder=3)
+           edgecolor=VERMILION, hatch="//", linewidth=0.6,
+           label=gettext("gap to confidence", lang),
+           zorder=3)
     under = acc > conf                        # the box covers the bar's top: outline the accuracy
     ax.hlines(acc[under], left[under], (left + width)[under], color=bar_color, lw=1.6, zorder=4)
-    ax.plot([0, 1], [0, 1], ls="--", color=GREY, lw=1.2, label="calibrated", zorder=5)
+    ax.plot([0, 1], [0, 1], ls="--", color=GREY, lw=1.2, label=gettext("calibrated", lang),
+            zorder=5)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
     ax.tick_params(labelbottom=False)
-    ax.set_ylabel("accuracy")
+    ax.set_ylabel(gettext("accuracy", lang))
     ax.legend(loc="upper left", fontsize=8, title=f"ECE = {100 * b.ece:.1f}%, MCE = "
               f"{100 * b.mce:.0f}%", title_fontsize=8.5, handlelength=1.2, borderaxespad=0.2,
               frameon=True, framealpha=0.9, facecolor="white",
@@ -435,8 +442,8 @@ def reliability_diagram(p, y, ax=None, *, n_bins=15, title=None, color=None):
     hist.bar(b.edges[:-1], b.counts, width=np.diff(b.edges), align="edge", color=GREY,
              edgecolor="white", linewidth=0.6)
     hist.set_ylim(0, 1.1 * b.counts.max())
-    hist.set_xlabel("confidence (max probability)")
-    hist.set_ylabel("examples", fontsize=9)
+    hist.set_xlabel(gettext("confidence (max probability)", lang))
+    hist.set_ylabel(gettext("examples", lang), fontsize=9)
     hist.tick_params(labelsize=8)
     hist.locator_params(axis="y", nbins=3)
     return ax

@@ -6,6 +6,8 @@ Subcommands that exist today:
     Open the course in JupyterLab at lesson 00 (or at the ``notebooks/`` folder
     while lesson 00 does not exist yet). Prints only the address to open; JupyterLab's
     own log goes to a file in Jupyter's runtime folder (``--verbose`` shows it instead).
+    ``--lang ko`` opens the Korean lesson 00 (``notebooks/ko/``) and, with JupyterLab's
+    Korean language pack installed (``pip install -e ".[ko]"``), a Korean JupyterLab.
 
 ``build``
     Regenerate ``exercises/`` from ``solutions/`` (see :mod:`course_lib.build`):
@@ -30,7 +32,7 @@ Subcommands that exist today:
 
 ``present``
     For lecturers: show a slider demo alone on a page, without code (Voila; see
-    :mod:`course_lib.present`).
+    :mod:`course_lib.present`); ``--lang ko`` shows the Korean page.
 
 Each subcommand registers itself in :func:`make_parser`.
 
@@ -40,6 +42,7 @@ Importing this module has no side effects: nothing runs until :func:`main` is ca
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shlex
 import subprocess
@@ -50,6 +53,10 @@ __all__ = ["course_root", "start_command", "start_log_path", "make_parser", "mai
 
 LESSON_00 = Path("notebooks") / "00_start_here.ipynb"
 LAB_SETTINGS = Path(__file__).resolve().parent / "lab_settings"  # JupyterLab overrides.json
+# the same overrides with JupyterLab's interface in Korean (its translation extension's locale)
+LAB_SETTINGS_KO = LAB_SETTINGS / "ko"
+# JupyterLab's Korean language pack: the optional extra ``ko`` (pip install -e ".[ko]")
+LANGUAGE_PACK_KO = "jupyterlab_language_pack_ko_KR"
 
 
 def course_root() -> Path:
@@ -77,6 +84,8 @@ def start_command(
     no_browser=False,
     token=None,
     allow_root=None,
+    lang="en",
+    korean_interface=False,
 ):
     """Build the command line that opens the course in JupyterLab.
 
@@ -95,6 +104,11 @@ def start_command(
         Access token. Default: JupyterLab's (random, or ``$JUPYTER_TOKEN``).
     allow_root : bool, optional
         Pass ``--allow-root``. Default: only when running as root (POSIX).
+    lang : {"en", "ko"}, default "en"
+        The course's language: ``"ko"`` opens ``notebooks/ko/00_start_here.ipynb``.
+    korean_interface : bool, default False
+        Show JupyterLab itself in Korean (its settings from ``lab_settings/ko``); needs
+        JupyterLab's Korean language pack.
 
     Returns
     -------
@@ -113,11 +127,15 @@ def start_command(
     ['--ServerApp.ip=127.0.0.1', '--ServerApp.port=8899']
     >>> cmd[-1]
     '--LabApp.default_url=/lab/tree/notebooks'
+    >>> [a for a in start_command("/course", lang="ko", korean_interface=True)
+    ...  if "app_settings_dir" in a][0].endswith("ko")      # JupyterLab's menus in Korean
+    True
     """
     root = Path(root)
     if allow_root is None:
         allow_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    target = LESSON_00 if (root / LESSON_00).is_file() else LESSON_00.parent
+    target = Path(_start_target(root, lang))
+    settings = LAB_SETTINGS_KO if korean_interface else LAB_SETTINGS
     cmd = [
         sys.executable,
         "-m",
@@ -128,7 +146,7 @@ def start_command(
         # and no prompt asking the learner about them (lab_settings/overrides.json)
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        f"--LabApp.app_settings_dir={LAB_SETTINGS}",
+        f"--LabApp.app_settings_dir={settings}",
     ]
     if port is not None:
         cmd += [f"--ServerApp.port={int(port)}", "--ServerApp.port_retries=0"]
@@ -155,12 +173,22 @@ def _start(args) -> int:
             file=sys.stderr,
         )
         return 2
+    from course_lib.i18n import get_language, gettext
+
+    lang = get_language(args.lang)
+    korean_interface = lang == "ko" and importlib.util.find_spec(LANGUAGE_PACK_KO) is not None
+    if lang == "ko" and not korean_interface:
+        print(gettext("softmax-course: JupyterLab's own menus stay in English; for them in Korean "
+                      "too, install its Korean language pack: {command}", lang).format(
+                          command='python -m pip install -e ".[ko]"'), file=sys.stderr)
     cmd = start_command(
         root,
         ip=args.ip,
         port=args.port,
         no_browser=args.no_browser,
         token=args.token,
+        lang=lang,
+        korean_interface=korean_interface,
     )
     if args.dry_run:
         print(shlex.join(cmd))
@@ -175,12 +203,21 @@ def _start(args) -> int:
             return subprocess.call(cmd)
         except KeyboardInterrupt:  # pragma: no cover
             return 130
-    return _serve_quietly(cmd, target=_start_target(root))
+    return _serve_quietly(cmd, target=_start_target(root, lang))
 
 
-def _start_target(root) -> str:
-    """The path, under the server's root, that ``start`` opens."""
-    return (LESSON_00 if (Path(root) / LESSON_00).is_file() else LESSON_00.parent).as_posix()
+def _start_target(root, lang="en") -> str:
+    """The path, under the server's root, that ``start`` opens.
+
+    Lesson 00 of the language (Korean: ``notebooks/ko/00_start_here.ipynb``), else its folder;
+    English's while the Korean lessons are not there.
+    """
+    root = Path(root)
+    if lang == "ko" and (root / LESSON_00.parent / "ko").is_dir():
+        lesson = LESSON_00.parent / "ko" / LESSON_00.name
+    else:
+        lesson = LESSON_00
+    return (lesson if (root / lesson).is_file() else lesson.parent).as_posix()
 
 
 def _server_info(pid, runtime_dir):
@@ -462,6 +499,12 @@ def make_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print the JupyterLab command instead of running it"
     )
     start.add_argument(
+        "--lang", choices=["en", "ko"], default=None,
+        help="the course's language: ko opens the Korean lessons (notebooks/ko/), and "
+        "JupyterLab in Korean too if its Korean language pack is installed "
+        "(python -m pip install -e \".[ko]\"); default: $SOFTMAX_COURSE_LANG, else en",
+    )
+    start.add_argument(
         "--verbose", action="store_true",
         help="show JupyterLab's whole log here (default: only the address to open; the log "
         "goes to a file in Jupyter's runtime folder)",
@@ -582,6 +625,9 @@ def make_parser() -> argparse.ArgumentParser:
     present.add_argument("--no-browser", action="store_true", help="do not open a browser")
     present.add_argument("--dry-run", action="store_true",
                          help="print the Voila command instead of running it")
+    present.add_argument("--lang", choices=["en", "ko"], default=None,
+                         help="the page's language (its text, the widgets' labels and "
+                         "readouts); default: $SOFTMAX_COURSE_LANG, else en")
     present.set_defaults(func=_present)
     _add_lms_commands(sub)
     return parser
@@ -589,9 +635,10 @@ def make_parser() -> argparse.ArgumentParser:
 
 def _present(args) -> int:
     from course_lib import present  # Voila only when presenting
+    from course_lib.i18n import get_language
 
     return present.main(args.demo, port=args.port, no_browser=args.no_browser,
-                        dry_run=args.dry_run)
+                        dry_run=args.dry_run, lang=get_language(args.lang))
 
 
 def main(argv=None) -> int:

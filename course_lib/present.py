@@ -1,7 +1,7 @@
 """``softmax-course present NAME``: a slider demo alone on a page, without code, for a lecture.
 
-The demo is a small notebook shipped inside the package (``course_lib/presentations/NAME.ipynb``)
-served by Voila, which runs it in a fresh kernel and shows only its outputs (Voila leaves out
+The demo is a small notebook shipped inside the package (``course_lib/presentations/NAME.ipynb``,
+its Korean twin in ``presentations/ko/NAME.ipynb`` for ``--lang ko``) served by Voila, which runs it in a fresh kernel and shows only its outputs (Voila leaves out
 code cells' sources by default). Nothing is fetched from the network: the page uses the
 course's Voila template (``presentations/voila/templates/softmax-course``), Voila's "lab"
 template without the Font Awesome style sheet it links from a CDN and without the Mermaid loader.
@@ -26,6 +26,8 @@ Examples
 >>> cmd = present_command("temperature", port=8899, no_browser=True)
 >>> cmd[1:3], cmd[3].endswith("temperature.ipynb")
 (['-m', 'voila'], True)
+>>> presentation_path("temperature", lang="ko").parent.name
+'ko'
 >>> [a for a in cmd if a.startswith(("--port", "--Voila.ip", "--template", "--no-browser"))]
 ['--port=8899', '--Voila.ip=127.0.0.1', '--template=softmax-course', '--no-browser']
 >>> [a for a in cmd if "cull" in a]
@@ -50,6 +52,7 @@ __all__ = ["PRESENTATIONS", "PRESENTATIONS_DIR", "presentation_path", "present_c
 
 PRESENTATIONS_DIR = Path(__file__).resolve().parent / "presentations"
 PRESENTATIONS = {"temperature": "temperature.ipynb"}   # lesson 04's slider demos
+LANGUAGES = {"en": ".", "ko": "ko"}   # the folder of each language's pages, in PRESENTATIONS_DIR
 TEMPLATE = "softmax-course"
 DEFAULT_PORT = 8866                                     # Voila's own default
 CULL_IDLE_TIMEOUT = 120     # seconds a kernel without a page may stay idle before it is culled
@@ -75,11 +78,14 @@ def voila_config():
     )
 
 
-def presentation_path(name):
-    """The notebook that presents demo ``name``; ``ValueError`` naming the choices otherwise."""
+def presentation_path(name, lang="en"):
+    """The notebook that presents demo ``name`` in ``lang``; ``ValueError`` naming the choices
+    otherwise."""
     if name not in PRESENTATIONS:
         raise ValueError(f"no demo called {name!r}; choose one of: {', '.join(sorted(PRESENTATIONS))}")
-    return PRESENTATIONS_DIR / PRESENTATIONS[name]
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of: {', '.join(LANGUAGES)}; got {lang!r}")
+    return PRESENTATIONS_DIR / LANGUAGES[lang] / PRESENTATIONS[name]
 
 
 def free_port(ip="127.0.0.1", start=DEFAULT_PORT, tries=50):
@@ -96,14 +102,14 @@ def free_port(ip="127.0.0.1", start=DEFAULT_PORT, tries=50):
 
 def present_command(name, *, ip="127.0.0.1", port=DEFAULT_PORT, no_browser=False,
                     config_dir=None, cull_idle_timeout=CULL_IDLE_TIMEOUT,
-                    cull_interval=CULL_INTERVAL):
+                    cull_interval=CULL_INTERVAL, lang="en"):
     """The Voila command line that serves demo ``name`` (see the module's docstring).
 
     ``config_dir`` is the folder holding the course's ``voila.py`` (:func:`voila_config`); it
-    replaces Voila's search for configuration files.
+    replaces Voila's search for configuration files. ``lang`` picks the page's language.
     """
     cmd = [
-        sys.executable, "-m", "voila", str(presentation_path(name)),
+        sys.executable, "-m", "voila", str(presentation_path(name, lang)),
         f"--port={int(port)}",
         "--Voila.port_retries=0",           # the printed URL must be the one served
         f"--Voila.ip={ip}",
@@ -146,13 +152,49 @@ def present_environment(kernel_dir, environ=None):
     else:
         env["PYTHONPATH"] = package_root
     env.setdefault("SOFTMAX_COURSE_LIVE_DPI", "200")  # the page stretches the plots to its width
+    _serve_korean_font(Path(kernel_dir))
     return env
 
 
-def main(name, *, ip="127.0.0.1", port=None, no_browser=False, dry_run=False):
-    """Serve demo ``name``; print its URL first. Returns the exit status."""
+WEB_FONT = "softmax-course-hangul.ttf"   # the page's Korean font (see _serve_korean_font)
+
+
+def _serve_korean_font(jupyter_dir):
+    """Put a web copy of the course's Korean font among the page template's static files.
+
+    Voila serves ``<JUPYTER_PATH entry>/voila/templates/softmax-course/static/*`` at
+    ``/voila/templates/softmax-course/static/``; the template's ``@font-face`` loads
+    :data:`WEB_FONT` from there when the page shows Hangul that the machine's own fonts lack
+    (a machine without a Korean font would show boxes). Browsers refuse NanumGothic.ttf as it
+    is (Chromium's font sanitizer rejects its empty ``TSI3`` table: Visual TrueType's sources,
+    unused for drawing), so the copy, written into the temporary folder ``present`` puts first
+    on ``JUPYTER_PATH``, leaves out the ``TSI*`` tables and, being modified, is renamed as the
+    SIL Open Font License asks (no Reserved Font Name).
+    """
+    from fontTools.ttLib import TTFont
+
+    from .plots import KOREAN_FONT
+
+    static = jupyter_dir / "voila" / "templates" / TEMPLATE / "static"
+    target = static / WEB_FONT
+    if target.exists():
+        return
+    static.mkdir(parents=True, exist_ok=True)
+    font = TTFont(str(KOREAN_FONT))
+    for table in [t for t in font.keys() if t.startswith("TSI")]:
+        del font[table]
+    names = {1: "softmax-course Hangul", 3: "softmax-course Hangul", 4: "softmax-course Hangul",
+             6: "softmax-course-Hangul", 16: "softmax-course Hangul"}
+    for record in font["name"].names:
+        if record.nameID in names:
+            record.string = names[record.nameID]
+    font.save(str(target))
+
+
+def main(name, *, ip="127.0.0.1", port=None, no_browser=False, dry_run=False, lang="en"):
+    """Serve demo ``name`` in ``lang``; print its URL first. Returns the exit status."""
     try:
-        notebook = presentation_path(name)
+        notebook = presentation_path(name, lang)
     except ValueError as err:
         print(f"softmax-course: error: {err}", file=sys.stderr)
         return 2
@@ -166,7 +208,7 @@ def main(name, *, ip="127.0.0.1", port=None, no_browser=False, dry_run=False):
         import shlex
 
         cmd = present_command(name, ip=ip, port=port, no_browser=no_browser,
-                              config_dir="<temporary folder>")
+                              config_dir="<temporary folder>", lang=lang)
         print(shlex.join(cmd))
         return 0
     print(f"softmax-course: the {name} demo ({notebook.name}) is at http://{ip}:{port}/ "
@@ -174,7 +216,7 @@ def main(name, *, ip="127.0.0.1", port=None, no_browser=False, dry_run=False):
     with tempfile.TemporaryDirectory(prefix="softmax-course-present-") as kernel_dir:
         (Path(kernel_dir) / "voila.py").write_text(voila_config(), encoding="utf-8")
         cmd = present_command(name, ip=ip, port=port, no_browser=no_browser,
-                              config_dir=kernel_dir)
+                              config_dir=kernel_dir, lang=lang)
         proc = subprocess.Popen(cmd, env=present_environment(kernel_dir))
         # SIGTERM stops Voila (which stops its kernel) before the temporary folder goes
         previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())

@@ -257,3 +257,93 @@ def test_grade_and_check_take_a_sandbox_mode():
     assert (args.sandbox, args.notebook_timeout, args.resume) == ("fallback", 30.0, True)
     args = cli.make_parser().parse_args(["check", "x.ipynb", "--sandbox", "bubblewrap"])
     assert args.sandbox == "bubblewrap"
+
+
+# --------------------------------------------------------------------------- --lang
+
+
+def korean_course(tmp_path, monkeypatch, *, lesson=True):
+    monkeypatch.setattr(cli, "course_root", lambda: tmp_path)
+    (tmp_path / "notebooks" / "ko").mkdir(parents=True)
+    (tmp_path / "notebooks" / "00_start_here.ipynb").write_text("{}")
+    if lesson:
+        (tmp_path / "notebooks" / "ko" / "00_start_here.ipynb").write_text("{}")
+
+
+def settings_dir(cmd):
+    return next(a for a in cmd if a.startswith("--LabApp.app_settings_dir=")).split("=", 1)[1]
+
+
+def test_lang_ko_opens_the_korean_lesson_00(tmp_path, monkeypatch, capsys):
+    korean_course(tmp_path, monkeypatch)
+    monkeypatch.delenv("SOFTMAX_COURSE_LANG", raising=False)
+    _, cmd = dry_run(capsys, "--lang", "ko")
+    assert cmd[-1] == "--LabApp.default_url=/lab/tree/notebooks/ko/00_start_here.ipynb"
+    _, cmd = dry_run(capsys, "--lang", "en")
+    assert cmd[-1] == "--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb"
+    _, cmd = dry_run(capsys)                                     # no --lang, no environment
+    assert cmd[-1] == "--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb"
+
+
+def test_without_lang_the_environment_chooses(tmp_path, monkeypatch, capsys):
+    korean_course(tmp_path, monkeypatch)
+    monkeypatch.setenv("SOFTMAX_COURSE_LANG", "ko")
+    _, cmd = dry_run(capsys)
+    assert cmd[-1] == "--LabApp.default_url=/lab/tree/notebooks/ko/00_start_here.ipynb"
+    _, cmd = dry_run(capsys, "--lang", "en")                     # the option wins
+    assert cmd[-1] == "--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb"
+
+
+def test_lang_ko_before_the_korean_lesson_00_exists_opens_its_folder(tmp_path, monkeypatch,
+                                                                      capsys):
+    korean_course(tmp_path, monkeypatch, lesson=False)
+    _, cmd = dry_run(capsys, "--lang", "ko")
+    assert cmd[-1] == "--LabApp.default_url=/lab/tree/notebooks/ko"
+
+
+def test_korean_interface_with_the_language_pack_else_says_how_to_get_it(tmp_path, monkeypatch,
+                                                                         capsys):
+    korean_course(tmp_path, monkeypatch)
+    monkeypatch.setattr(cli, "LANGUAGE_PACK_KO", "no_such_language_pack_ko")
+    assert cli.main(["start", "--dry-run", "--lang", "ko"]) == 0
+    out, err = capsys.readouterr()
+    assert settings_dir(shlex.split(out)) == str(cli.LAB_SETTINGS)
+    assert err.count('python -m pip install -e ".[ko]"') == 1, err
+    assert "한국어 언어 팩" in err
+    monkeypatch.setattr(cli, "LANGUAGE_PACK_KO", "json")        # an importable stand-in
+    assert cli.main(["start", "--dry-run", "--lang", "ko"]) == 0
+    out, err = capsys.readouterr()
+    assert settings_dir(shlex.split(out)) == str(cli.LAB_SETTINGS_KO)
+    assert err == ""
+    assert cli.main(["start", "--dry-run", "--lang", "en"]) == 0
+    out, err = capsys.readouterr()
+    assert settings_dir(shlex.split(out)) == str(cli.LAB_SETTINGS) and err == ""
+
+
+def test_the_korean_settings_are_the_course_settings_and_korean():
+    base = json.loads((cli.LAB_SETTINGS / "overrides.json").read_text(encoding="utf-8"))
+    ko = json.loads((cli.LAB_SETTINGS_KO / "overrides.json").read_text(encoding="utf-8"))
+    assert ko.pop("@jupyterlab/translation-extension:plugin") == {"locale": "ko_KR"}
+    assert ko == base
+
+
+def test_start_and_present_explain_lang_in_help(capsys):
+    for command in ("start", "present"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        out = capsys.readouterr().out
+        assert "--lang {en,ko}" in out and "SOFTMAX_COURSE_LANG" in out
+    with pytest.raises(SystemExit):
+        cli.main(["start", "--lang", "fr", "--dry-run"])
+    assert "invalid choice: 'fr'" in capsys.readouterr().err
+
+
+def test_present_lang_ko_serves_the_korean_page(capsys, monkeypatch):
+    monkeypatch.delenv("SOFTMAX_COURSE_LANG", raising=False)
+    assert cli.main(["present", "temperature", "--dry-run", "--lang", "ko"]) == 0
+    notebook = Path(shlex.split(capsys.readouterr().out)[3])
+    assert notebook.parts[-2:] == ("ko", "temperature.ipynb") and notebook.is_file()
+    assert "set_language(\"ko\")" in notebook.read_text(encoding="utf-8").replace("\\\"", "\"")
+    assert cli.main(["present", "temperature", "--dry-run"]) == 0
+    english = Path(shlex.split(capsys.readouterr().out)[3])
+    assert english.parent.name == "presentations"

@@ -1,4 +1,5 @@
-"""Lecturer mode leaks no kernel: reloading or leaving the ``present`` page shuts its kernel down.
+"""Lecturer mode leaks no kernel: reloading or leaving the ``present`` page shuts its kernel down;
+and ``present --lang ko`` shows the Korean page, its Hangul drawn even without a Korean font.
 
 Each page load of ``softmax-course present`` starts a kernel. The page asks Voila to shut it
 down when it unloads; without the ``_xsrf`` cookie (which Voila itself never sets) that request
@@ -53,15 +54,15 @@ def settle(proc, wanted, timeout=SETTLE):
 
 
 @contextlib.contextmanager
-def present(tmp):
-    """``softmax-course present temperature``; yields (process, URL) once the port listens
-    (without fetching the page: every fetch of it starts a kernel)."""
+def present(tmp, *options):
+    """``softmax-course present temperature [options]``; yields (process, URL) once the port
+    listens (without fetching the page: every fetch of it starts a kernel)."""
     port = free_port()
     log = tmp / "present.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "course_lib", "present", "temperature", "--no-browser",
-             "--port", str(port)],
+             "--port", str(port), *options],
             cwd=tmp, env=isolated_env(tmp), stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
     try:
@@ -94,3 +95,34 @@ def test_reloading_or_leaving_the_page_leaves_no_kernel_behind(tmp_path):
     assert left == 0, text
     assert "_xsrf' argument missing" not in text
     assert text.count("Kernel shutdown:") >= 1 + RELOADS
+
+
+def test_the_korean_page_shows_korean_labels_and_draws_hangul(tmp_path):
+    """``present temperature --lang ko``: Korean text, widget labels, buttons and readouts, and
+    the page's Korean font loaded (this machine may have none of its own)."""
+    with present(tmp_path, "--lang", "ko") as (proc, url, log), \
+            browser_page(chromium()) as page:
+        page.goto(url)
+        page.locator(".widget-slider").first.wait_for()
+        draw = page.locator("button", has_text="다시 뽑기")
+        draw.wait_for()
+        heading = page.locator("h1").first.inner_text()
+        labels = page.locator(".widget-label").all_inner_texts()
+        buttons = page.locator("button").all_inner_texts()
+        readouts = page.locator(".widget-html-content").all_inner_texts()
+        # the browser fetches the font only for Hangul that its own fonts lack
+        fonts = page.evaluate("""() => ["h1", "h2", "p", ".widget-label", ".widget-html-content",
+            "button"].map(s => getComputedStyle(document.querySelector(s)).fontFamily)""")
+        loaded = page.evaluate("""async () => {
+            const faces = await document.fonts.load('16px "softmax-course Hangul"', '온도');
+            return faces.map(f => f.status); }""")
+        page.goto("about:blank")
+    assert heading.startswith("온도(temperature)"), heading
+    assert {"온도 τ", "로짓", "왼쪽 τ", "오른쪽 τ"} <= set(labels), labels
+    assert "초기화" in buttons and "Reset" not in buttons, buttons
+    assert any(r.startswith("τ = 1") and "엔트로피 H = " in r and "최대 확률 p = " in r
+               for r in readouts), readouts
+    assert any("처음 뽑힌 토큰: 바닥 매트" in r for r in readouts), readouts
+    assert loaded == ["loaded"]
+    assert all("softmax-course Hangul" in f for f in fonts), fonts   # headings, text, widgets
+    assert page.external == []

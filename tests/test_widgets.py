@@ -1,6 +1,7 @@
 """The temperature demos, driven from Python as a lecturer's clicks would drive them."""
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -221,3 +222,64 @@ def test_bar_panel_colours_per_bar_multi_line_labels_and_no_values():
     assert all(t.get_rotation() == 0 for t in ax.get_xticklabels())  # widest line: 3 chars
     wide = BarPanel(make_figure()[1], [f"token {i:02d}" for i in range(10)])
     assert all(t.get_rotation() == 45 for t in wide.ax.get_xticklabels())
+
+
+# --------------------------------------------------------------------------- languages
+
+
+@pytest.fixture
+def no_language(monkeypatch):
+    from course_lib.i18n import set_language
+
+    monkeypatch.delenv("SOFTMAX_COURSE_LANG", raising=False)
+    set_language(None)
+    yield set_language
+    set_language(None)
+
+
+def test_the_demos_speak_korean_when_asked(no_language):
+    labels = ["고양이", "개", "물고기"]
+    d = temperature_explorer([2.0, 1.0, 0.1], tau=0.5, labels=labels, lang="ko")
+    assert d.logits_text.description == "로짓"
+    assert d.reset_button.description == "초기화"
+    assert d.tau_box.description == "온도 τ"
+    assert d.panel.ax.get_ylabel() == "확률"
+    p = softmax(np.array([2.0, 1.0, 0.1]) / 0.5)
+    assert f"엔트로피 H = {float(entropy(p)):.3f} nats" in d.readout.value
+    assert f"최대 확률 p = {p.max():.3f} (토큰 고양이)" in d.readout.value
+    s = temperature_sampler([2.0, 1.0, 0.1], n=20, lang="ko")
+    assert s.draw_button.description == "다시 뽑기"
+    assert "처음 뽑힌 토큰" in s.readout.value and "토큰 3개 중" in s.readout.value
+    c = temperature_compare([2.0, 1.0, 0.1], lang="ko")
+    assert [sl.description for sl in c.tau_sliders] == ["왼쪽 τ", "오른쪽 τ"]
+    assert "<b>왼쪽, τ = 0.5</b>" in c.readout.value
+
+
+@pytest.mark.parametrize("demo", DEMOS)
+def test_korean_readouts_carry_the_same_numbers(demo, no_language):
+    english, korean = demo(Z, lang="en"), demo(Z, lang="ko")
+    for d in (english, korean):
+        d.tau_slider.value = 0.7
+    number = re.compile(r"\d+\.\d+|\d+")
+    # the same numbers (Korean may order a phrase's numbers differently: "토큰 10개 중 6개")
+    assert sorted(number.findall(korean.readout.value)) == sorted(number.findall(english.readout.value))
+    assert korean.readout.value != english.readout.value
+    assert korean.image.value != english.image.value          # Korean labels on the plot
+
+
+def test_the_language_is_the_notebooks_at_creation(no_language, monkeypatch):
+    no_language("ko")
+    d = temperature_explorer(Z)
+    assert d.reset_button.description == "초기화"
+    no_language("en")                                       # later changes leave it Korean
+    d.tau_slider.value = 2.0
+    assert "엔트로피" in d.readout.value
+    assert temperature_explorer(Z).reset_button.description == "Reset"
+    monkeypatch.setenv("SOFTMAX_COURSE_LANG", "ko")         # the environment beats the notebook
+    assert temperature_explorer(Z).reset_button.description == "초기화"
+    assert temperature_explorer(Z, lang="en").reset_button.description == "Reset"
+
+
+def test_an_unknown_language_is_a_clear_error(no_language):
+    with pytest.raises(ValueError, match="lang must be one of"):
+        temperature_explorer(Z, lang="fr")

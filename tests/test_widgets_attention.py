@@ -61,3 +61,16 @@ def test_the_png_is_byte_reproducible_and_in_the_mime_bundle():
 def test_bad_arguments_are_named(kwargs, error):
     with pytest.raises(error, match=next(iter(kwargs))):
         scaling_explorer(**kwargs)
+
+
+def test_scaling_explorer_speaks_korean_when_asked(monkeypatch):
+    from course_lib.widgets import scaling_explorer
+
+    monkeypatch.delenv("SOFTMAX_COURSE_LANG", raising=False)
+    demo = scaling_explorer(d_k=256, lang="ko")
+    assert demo.readout.value == "d_k = 256, 스케일링 없음: 최대 가중치 1.000"
+    assert [label for label, _ in demo.toggle.options] == ["스케일링 없음", "1/√d_k로 스케일링"]
+    demo.toggle.value = True
+    assert demo.readout.value == "d_k = 256, 1/√d_k로 스케일링: 최대 가중치 0.368"
+    ax = demo.panel.ax
+    assert ax.get_xlabel() == "키 j" and "$" not in ax.get_ylabel()   # no Hangul in mathtext

@@ -83,3 +83,16 @@ def test_model_ids_are_unique_and_sanitized_for_nbval():
     assert len(ids) == 3 and all(re.fullmatch(pattern, i) for i in ids)
     bundle = demos[0]._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == demos[0].model_id
+
+
+def test_exploration_explorer_speaks_korean_when_asked(monkeypatch):
+    from course_lib.widgets import exploration_explorer
+
+    monkeypatch.delenv("SOFTMAX_COURSE_LANG", raising=False)
+    english, korean = exploration_explorer(tau=0.5, lang="en"), exploration_explorer(tau=0.5,
+                                                                                     lang="ko")
+    assert korean.tau_box.description == "온도 τ"
+    title = korean.panel.ax.get_title()
+    assert "기대 보상" in title and "엔트로피" in title
+    assert "$" not in korean.panel.ax.get_xlabel()              # no Hangul in mathtext
+    assert korean.summary() == english.summary()

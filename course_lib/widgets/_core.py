@@ -51,9 +51,11 @@ def course_style():
     import matplotlib as mpl
     from cycler import cycler
 
-    from ..plots import COLORS
+    from ..plots import COLORS, use_korean_font
 
-    return mpl.rc_context(dict(STYLE, **{"axes.prop_cycle": cycler(color=COLORS)}))
+    style = dict(STYLE, **{"axes.prop_cycle": cycler(color=COLORS)})
+    use_korean_font(style)   # Hangul falls back to the course's Korean font
+    return mpl.rc_context(style)
 
 
 def make_figure(figsize=None, dpi=None, **subplots):

@@ -7,7 +7,8 @@ picks ``d_k``; a toggle switches the scale on and off.
 
 It is built on :mod:`course_lib.widgets._core`: a :class:`~._core.LiveFigure` whose bars are
 redrawn in place; where widgets cannot render (a notebook viewer, static HTML, nbval) the demo
-shows a PNG of its current state instead.
+shows a PNG of its current state instead. Its labels, readout and figure speak the notebook's
+language (:func:`course_lib.i18n.get_language`) or the one given as ``lang=``.
 
 Examples
 --------
@@ -27,7 +28,8 @@ import numbers
 import ipywidgets as widgets
 import numpy as np
 
-from ..plots import VERMILION
+from ..i18n import gettext
+from ..plots import VERMILION, figure_language
 from ..softmax import softmax
 from ._core import BarPanel, Demo, LiveFigure, course_style, make_figure
 
@@ -62,19 +64,25 @@ class ScalingExplorer(Demo, widgets.VBox):
 
     description = "scaling_explorer"
 
-    def __init__(self, d_k, scaled, n_keys, seed):
+    def __init__(self, d_k, scaled, n_keys, seed, lang=None):
         super().__init__()
+        self.lang = figure_language(lang)
         self.n_keys, self.seed = n_keys, seed
         self.slider = widgets.SelectionSlider(options=D_K, value=d_k, description="d_k",
                                               continuous_update=True)
         self.toggle = widgets.ToggleButtons(
-            options=[("unscaled", False), ("scaled by 1/√d_k", True)], value=scaled)
+            options=[(self._("unscaled"), False), (self._("scaled by 1/√d_k"), True)],
+            value=scaled)
         self.readout = widgets.HTML()
         self._build_figure()
         self.slider.observe(self._update, names="value")
         self.toggle.observe(self._update, names="value")
         self._update()
         self.children = (widgets.HBox([self.slider, self.toggle]), self.readout, self.image)
+
+    def _(self, message):
+        """``message`` in the demo's language."""
+        return gettext(message, self.lang)
 
     def _build_figure(self):
         """Bars for the weights, a dashed line and a label at the largest; all redrawn live."""
@@ -84,9 +92,11 @@ class ScalingExplorer(Demo, widgets.VBox):
         keys = [str(j) for j in range(1, self.n_keys + 1)]
         every = max(1, self.n_keys // 8)
         with course_style():
-            self.panel = BarPanel(ax, keys, ylim=(0.0, 1.12), ylabel="weight $w_j$", fmt=None)
+            # no Korean between $...$: mathtext has no fallback font
+            self.panel = BarPanel(ax, keys, ylim=(0.0, 1.12), ylabel=self._("weight $w_j$"),
+                                  fmt=None)
             ax.set_xticks(np.arange(self.n_keys)[::every], keys[::every])
-            ax.set_xlabel("key j")
+            ax.set_xlabel(self._("key j"))
             self.max_line = ax.axhline(0.0, color=VERMILION, lw=1.5, ls="--")
             self.max_text = ax.text(-0.5, 0.0, "", color=VERMILION, fontsize=10, va="bottom")
         self.live.animate(*self.panel.artists, self.max_line, self.max_text, ax.title)
@@ -101,11 +111,13 @@ class ScalingExplorer(Demo, widgets.VBox):
         top = float(w.max())
         self.panel.set(w)
         self.max_line.set_ydata([top, top])
-        self.max_text.set(y=top + 0.01, text=f"largest weight {top:.3f}")
-        how = "scaled by 1/√d_k" if self.toggle.value else "unscaled"
-        self.panel.ax.title.set_text(f"one query, {self.n_keys} keys, d_k = {self.slider.value}, "
-                                     f"{how}")
-        self.readout.value = f"d_k = {self.slider.value}, {how}: largest weight {top:.3f}"
+        self.max_text.set(y=top + 0.01,
+                          text=self._("largest weight {w}").format(w=f"{top:.3f}"))
+        how = self._("scaled by 1/√d_k") if self.toggle.value else self._("unscaled")
+        self.panel.ax.title.set_text(self._("one query, {n} keys, d_k = {d_k}, {how}").format(
+            n=self.n_keys, d_k=self.slider.value, how=how))
+        self.readout.value = self._("d_k = {d_k}, {how}: largest weight {w}").format(
+            d_k=self.slider.value, how=how, w=f"{top:.3f}")
         self.live.refresh()
 
     def png(self) -> bytes:
@@ -118,7 +130,7 @@ class ScalingExplorer(Demo, widgets.VBox):
         return f"<scaling explorer: {self.readout.value}>"
 
 
-def scaling_explorer(d_k=64, *, scaled=False, n_keys=16, seed=0):
+def scaling_explorer(d_k=64, *, scaled=False, n_keys=16, seed=0, lang=None):
     """A slider over d_k and a scaled/unscaled toggle, showing one row of attention weights.
 
     Parameters
@@ -131,6 +143,8 @@ def scaling_explorer(d_k=64, *, scaled=False, n_keys=16, seed=0):
         Keys in the row (2 to 64).
     seed : int, default 0
         Seeds the query and keys drawn for each d_k.
+    lang : {"en", "ko"}, optional
+        The language of the labels, readout and figure (default: the notebook's).
 
     Returns
     -------
@@ -146,4 +160,4 @@ def scaling_explorer(d_k=64, *, scaled=False, n_keys=16, seed=0):
         raise ValueError(f"n_keys must be an int from 2 to 64, got {n_keys!r}")
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    return ScalingExplorer(int(d_k), bool(scaled), int(n_keys), int(seed))
+    return ScalingExplorer(int(d_k), bool(scaled), int(n_keys), int(seed), lang)

@@ -5,7 +5,9 @@ r"""Lesson 07's demo: temperature as exploration, on a fixed 10-armed bandit.
 reward :math:`\sum_a \pi(a) q_*(a)` and the entropy of :math:`\pi`, under a log-scale slider for
 :math:`\tau`. It is built on :mod:`course_lib.widgets._core`: a :class:`~._core.LiveFigure`
 whose bars are redrawn in place; where widgets cannot render (nbval, an HTML export, a forge's
-notebook viewer) the demo shows a PNG of its current state and a line of text instead.
+notebook viewer) the demo shows a PNG of its current state and a line of text instead. Its
+labels and figure speak the notebook's language (:func:`course_lib.i18n.get_language`) or the one
+given as ``lang=``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from ..plots import BLUE, ORANGE
+from ..i18n import gettext
+from ..plots import BLUE, ORANGE, figure_language
 from ..softmax import _temperature, entropy, softmax
 from ._core import BarPanel, Demo, LiveFigure, course_style, make_figure, tau_box
 
@@ -41,8 +44,9 @@ class ExplorationExplorer(Demo, widgets.VBox):
 
     description = "exploration_explorer"
 
-    def __init__(self, q, tau):
+    def __init__(self, q, tau, lang=None):
         super().__init__()
+        self.lang = figure_language(lang)
         self.q = q
         self._best = int(np.argmax(q))
         self.tau_slider = widgets.FloatLogSlider(
@@ -52,11 +56,15 @@ class ExplorationExplorer(Demo, widgets.VBox):
         )
         # the slider's own readout is not announced by screen readers: a labelled number box
         # shows τ, reads it to them, and takes a typed value (see tau_box)
-        self.tau_box = tau_box(self.tau_slider)
+        self.tau_box = tau_box(self.tau_slider, description=self._("temperature τ"))
         self._build_figure()
         self.tau_slider.observe(lambda change: self._draw(change["new"]), names="value")
         self._draw(tau)
         self.children = (widgets.HBox([self.tau_slider, self.tau_box]), self.image)
+
+    def _(self, message):
+        """``message`` in the demo's language."""
+        return gettext(message, self.lang)
 
     def _build_figure(self):
         """One bar per arm, labelled with its true value; the best arm in orange."""
@@ -67,8 +75,10 @@ class ExplorationExplorer(Demo, widgets.VBox):
         colors = [ORANGE if a == self._best else BLUE for a in range(self.q.size)]
         with course_style():
             self.panel = BarPanel(ax, labels, color=colors, ylim=(0.0, 1.1), ylabel=r"$\pi(a)$")
-            ax.set_xlabel(r"arm $a$ (and its true value $q_*(a)$); orange: the best arm")
-            ax.set_title("τ\nexpected reward", fontsize=10)   # two lines: the layout's room
+            # no Korean between $...$: mathtext has no fallback font
+            ax.set_xlabel(self._(r"arm $a$ (and its true value $q_*(a)$); orange: the best arm"))
+            # two lines: the layout's room
+            ax.set_title(self._("τ\nexpected reward"), fontsize=10)
         self.live.animate(*self.panel.artists, ax.title)
 
     # -- state -------------------------------------------------------------------------------
@@ -94,9 +104,10 @@ class ExplorationExplorer(Demo, widgets.VBox):
     def _draw(self, tau):
         self.panel.set(self.policy(tau))
         expected, h, _ = self.summary(tau)
-        self.panel.ax.title.set_text(
-            f"τ = {tau:.3g}\nexpected reward Σ π(a) q*(a) = {expected:.2f} "
-            f"(best arm: {self.q[self._best]:.2f}),  entropy {h:.2f} nats")
+        self.panel.ax.title.set_text(self._(
+            "τ = {tau}\nexpected reward Σ π(a) q*(a) = {expected} (best arm: {best}),  "
+            "entropy {h} nats").format(tau=f"{tau:.3g}", expected=f"{expected:.2f}",
+                                       best=f"{self.q[self._best]:.2f}", h=f"{h:.2f}"))
         self.live.refresh()
 
     def png(self):
@@ -112,7 +123,7 @@ class ExplorationExplorer(Demo, widgets.VBox):
                 f"entropy {h:.2f} nats")
 
 
-def exploration_explorer(q=None, *, tau=1.0, k=10, true_mean=4.0, seed=8):
+def exploration_explorer(q=None, *, tau=1.0, k=10, true_mean=4.0, seed=8, lang=None):
     r"""A slider demo: how the temperature of :math:`\operatorname{softmax}(q_*/\tau)` trades
     exploration for reward on a fixed bandit.
 
@@ -125,6 +136,8 @@ def exploration_explorer(q=None, *, tau=1.0, k=10, true_mean=4.0, seed=8):
         The temperature shown first, in [0.01, 100] (the slider's range, log scale).
     k, true_mean, seed
         How the default bandit is drawn.
+    lang : {"en", "ko"}, optional
+        The language of the labels and figure (default: the notebook's).
 
     Returns
     -------
@@ -150,4 +163,4 @@ def exploration_explorer(q=None, *, tau=1.0, k=10, true_mean=4.0, seed=8):
     tau = _temperature(tau)
     if not TAU_RANGE[0] <= tau <= TAU_RANGE[1]:
         raise ValueError(f"tau must be in [{TAU_RANGE[0]}, {TAU_RANGE[1]}], got {tau!r}")
-    return ExplorationExplorer(q, tau)
+    return ExplorationExplorer(q, tau, lang)

@@ -15,6 +15,8 @@ Each returns a widget (an ``ipywidgets.VBox``). Shown in JupyterLab or Voila it 
 widgets cannot render (nbval, a static HTML export, a forge's notebook viewer) the same output
 shows a static figure of several temperatures instead (see :class:`course_lib.widgets._core.Demo`).
 Drive them from Python too: ``demo.tau_slider.value = 2.0``, ``demo.reset_button.click()``.
+Their labels, readouts, buttons and figures speak the language of the notebook when they are
+made (:func:`course_lib.i18n.get_language`), or the one given as ``lang=`` (``"en"``, ``"ko"``).
 
 Examples
 --------
@@ -40,7 +42,8 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.patches import Patch
 
-from ..plots import BLUE, GREY, ORANGE, VERMILION
+from ..i18n import gettext
+from ..plots import BLUE, GREY, ORANGE, VERMILION, figure_language
 from ..softmax import entropy, softmax
 from ._core import (BarPanel, Demo, LiveFigure, as_logits, check_tau, course_style, format_logits,
                     make_figure, parse_logits, tau_box)
@@ -88,14 +91,16 @@ def _tau_slider(value, description="τ"):
     )
 
 
-def _summary(p, labels):
+def _summary(p, labels, lang=None):
     """Entropy and the largest probability of ``p``, as HTML."""
     k = p.size
     i = int(np.argmax(p))
-    return (f"entropy H = {float(entropy(p)):.3f} nats "
-            f"<span style='color:{NOTE_COLOR}'>(0 &le; H &le; log {k} = {math.log(k):.3f})</span>"
-            f" &nbsp;&middot;&nbsp; max p = {float(p[i]):.3f} "
-            f"(token {html.escape(labels[i])})")
+    bounds = (f"<span style='color:{NOTE_COLOR}'>(0 &le; H &le; log {k} = {math.log(k):.3f})"
+              f"</span>")
+    return gettext("entropy H = {h} nats {bounds} &nbsp;&middot;&nbsp; max p = {p_max} "
+                   "(token {token})", lang).format(
+        h=f"{float(entropy(p)):.3f}", bounds=bounds, p_max=f"{float(p[i]):.3f}",
+        token=html.escape(labels[i]))
 
 
 def _inverse_cdf(p, u):
@@ -109,19 +114,25 @@ class _TemperatureDemo(Demo):
 
     static_description = "the static figure shows several temperatures"
 
-    def _init_logits(self, z, labels):
+    def _init_logits(self, z, labels, lang):
+        self.lang = figure_language(lang)
         self.z0 = as_logits(z)
         self._labels0 = _labels(labels, self.z0.size)
         self.z = self.z0.copy()
         self.labels = list(self._labels0)
-        self.logits_text = widgets.Text(value=format_logits(self.z0), description="logits",
+        self.logits_text = widgets.Text(value=format_logits(self.z0),
+                                        description=self._("logits"),
                                         continuous_update=False,
                                         layout=widgets.Layout(width="460px"))
-        self.reset_button = widgets.Button(description="Reset",
-                                           tooltip="back to the first logits and temperature")
+        self.reset_button = widgets.Button(
+            description=self._("Reset"), tooltip=self._("back to the first logits and temperature"))
         self.message = widgets.HTML("")
         self.readout = widgets.HTML("")
         self.logits_text.observe(self._on_logits, names="value")
+
+    def _(self, message):
+        """``message`` in the demo's language."""
+        return gettext(message, self.lang)
 
     def _on_logits(self, change):
         try:
@@ -152,7 +163,7 @@ class _TemperatureDemo(Demo):
                          widgets.HBox([self.logits_text, self.reset_button]), self.message)
 
     def _new_panel(self, ax, color, ylabel="probability"):
-        panel = BarPanel(ax, self.labels, color=color, ylabel=ylabel)
+        panel = BarPanel(ax, self.labels, color=color, ylabel=ylabel and self._(ylabel))
         ax.set_title(" ")
         ax.title.set_animated(True)
         return panel
@@ -180,9 +191,10 @@ class _TemperatureDemo(Demo):
         return panels
 
 
-def _static_panels(z, labels, taus, *, draw=None, title="softmax(z / τ) at several temperatures",
-                   ylabel="probability"):
+def _static_panels(z, labels, taus, *, draw=None, title=None, ylabel=None, lang=None):
     """A static figure: one panel of bars per temperature (``draw(ax, p, tau)`` may add more)."""
+    title = gettext("softmax(z / τ) at several temperatures", lang) if title is None else title
+    ylabel = gettext("probability", lang) if ylabel is None else ylabel
     fig, axes = make_figure(figsize=(2.0 * len(taus) + 0.6, 2.9), ncols=len(taus), sharey=True)
     long = sum(len(s) for s in labels) > 12
     for ax, tau in zip(np.atleast_1d(axes), taus):
@@ -209,14 +221,14 @@ class TemperatureExplorer(_TemperatureDemo, widgets.VBox):
     _figsize = (6.4, 3.0)
     _subplots = {}
 
-    def __init__(self, z, tau, labels):
+    def __init__(self, z, tau, labels, lang=None):
         super().__init__()
-        self._init_logits(z, labels)
+        self._init_logits(z, labels, lang)
         self.tau0 = check_tau(tau)
         self.tau_slider = _tau_slider(self.tau0)
         self.tau_slider.observe(lambda _change: self.update(), names="value")
         # a labelled number box names τ for screen readers and takes a typed value (tau_box)
-        self.tau_box = tau_box(self.tau_slider)
+        self.tau_box = tau_box(self.tau_slider, description=self._("temperature τ"))
         self._finish(widgets.HBox([self.tau_slider, self.tau_box]))
 
     @property
@@ -238,14 +250,14 @@ class TemperatureExplorer(_TemperatureDemo, widgets.VBox):
         self.panel.ax.set_title(f"p = softmax(z / τ),  τ = {tau:.3g}")
         # the readout first: a front end that shows the new picture already has its numbers
         self.readout.value = f"<b>τ = {tau:.3g}</b> &nbsp;&middot;&nbsp; " \
-                             + _summary(self.p, self.labels)
+                             + _summary(self.p, self.labels, self.lang)
         self.live.refresh()
 
     def static_figure(self):
-        return _static_panels(self.z0, self._labels0, STATIC_TAUS)
+        return _static_panels(self.z0, self._labels0, STATIC_TAUS, lang=self.lang)
 
 
-def temperature_explorer(z, *, tau=1.0, labels=None):
+def temperature_explorer(z, *, tau=1.0, labels=None, lang=None):
     """A temperature slider driving a bar chart of ``softmax(z / tau)``.
 
     Parameters
@@ -256,6 +268,9 @@ def temperature_explorer(z, *, tau=1.0, labels=None):
         The starting temperature (the slider spans about 0.05 to 20 on a log scale).
     labels : sequence of str, optional
         A name per logit (tokens, classes); default ``"1" ... "K"``.
+    lang : {"en", "ko"}, optional
+        The language of the labels, readout and figures; default
+        :func:`course_lib.i18n.get_language` (the notebook's language).
 
     Returns
     -------
@@ -280,7 +295,7 @@ def temperature_explorer(z, *, tau=1.0, labels=None):
     >>> [round(float(v), 3) for v in demo.p]
     [0.864, 0.117, 0.019]
     """
-    return TemperatureExplorer(z, tau, labels)
+    return TemperatureExplorer(z, tau, labels, lang)
 
 
 # --------------------------------------------------------------------------- compare
@@ -292,19 +307,20 @@ class TemperatureCompare(_TemperatureDemo, widgets.VBox):
     _figsize = (9.0, 3.0)
     _subplots = {"ncols": 2, "sharey": True}
 
-    def __init__(self, z, taus, labels):
+    def __init__(self, z, taus, labels, lang=None):
         super().__init__()
-        self._init_logits(z, labels)
+        self._init_logits(z, labels, lang)
         if len(taus) != 2:
             raise ValueError(f"taus must be two temperatures, got {len(taus)}")
         self.taus0 = tuple(check_tau(t, "taus") for t in taus)
-        self.tau_sliders = [_tau_slider(t, d) for t, d in zip(self.taus0, ("τ left", "τ right"))]
+        self.tau_sliders = [_tau_slider(t, d) for t, d in
+                            zip(self.taus0, (self._("τ left"), self._("τ right")))]
         for s in self.tau_sliders:
             s.style.description_width = "60px"
             s.observe(lambda _change: self.update(), names="value")
         self.tau_slider = self.tau_sliders[0]
-        self.tau_boxes = [tau_box(sl, description=f"temperature {sl.description}")
-                          for sl in self.tau_sliders]
+        self.tau_boxes = [tau_box(sl, description=self._("temperature {name}").format(
+                              name=sl.description)) for sl in self.tau_sliders]
         self._finish(widgets.VBox([widgets.HBox([sl, box]) for sl, box in
                                    zip(self.tau_sliders, self.tau_boxes)]))
 
@@ -327,10 +343,12 @@ class TemperatureCompare(_TemperatureDemo, widgets.VBox):
         self.ps = [softmax(self.z, temperature=t) for t in taus]
         self.p = self.ps[0]
         rows = []
-        for side, panel, p, t in zip(("left", "right"), self.panels, self.ps, taus):
+        sides = (self._("<b>left, τ = {tau}</b>: {summary}"),
+                 self._("<b>right, τ = {tau}</b>: {summary}"))
+        for side, panel, p, t in zip(sides, self.panels, self.ps, taus):
             panel.set(p)
             panel.ax.set_title(f"τ = {t:.3g}")
-            rows.append(f"<b>{side}, τ = {t:.3g}</b>: " + _summary(p, self.labels))
+            rows.append(side.format(tau=f"{t:.3g}", summary=_summary(p, self.labels, self.lang)))
         self.readout.value = "<br>".join(rows)
         self.live.refresh()
 
@@ -346,7 +364,7 @@ class TemperatureCompare(_TemperatureDemo, widgets.VBox):
                           fontsize=8 if long or p.size > 8 else 10)
             ax.set_ylim(0, 1)
             ax.set_title(f"τ = {tau:g}: H = {float(entropy(p)):.2f} nats", fontsize=10)
-        axes[0].set_ylabel("probability")
+        axes[0].set_ylabel(self._("probability"))
         taus = np.geomspace(TAU_MIN, TAU_MAX, 200)
         h = [float(entropy(softmax(self.z0, temperature=t))) for t in taus]
         axes[2].plot(taus, h, color=GREY)
@@ -356,13 +374,13 @@ class TemperatureCompare(_TemperatureDemo, widgets.VBox):
         axes[2].axhline(math.log(self.z0.size), color=GREY, ls="--", lw=0.8)
         axes[2].set_xscale("log")
         axes[2].set_xlabel("τ")
-        axes[2].set_ylabel("entropy (nats)")
-        axes[2].set_title("entropy H(τ); log K dashed", fontsize=10)
-        fig.suptitle("softmax(z / τ) at two temperatures", fontsize=11)
+        axes[2].set_ylabel(self._("entropy (nats)"))
+        axes[2].set_title(self._("entropy H(τ); log K dashed"), fontsize=10)
+        fig.suptitle(self._("softmax(z / τ) at two temperatures"), fontsize=11)
         return fig
 
 
-def temperature_compare(z, *, taus=(0.5, 2.0), labels=None):
+def temperature_compare(z, *, taus=(0.5, 2.0), labels=None, lang=None):
     """Two bar charts of ``softmax(z / tau)`` side by side, each with its own temperature slider.
 
     Parameters
@@ -373,6 +391,8 @@ def temperature_compare(z, *, taus=(0.5, 2.0), labels=None):
         The starting temperatures of the left and right panels.
     labels : sequence of str, optional
         A name per logit.
+    lang : {"en", "ko"}, optional
+        The language of the labels, readout and figures (default: the notebook's).
 
     Returns
     -------
@@ -392,7 +412,7 @@ def temperature_compare(z, *, taus=(0.5, 2.0), labels=None):
     >>> [round(float(p.max()), 3) for p in demo.ps]
     [0.867, 0.402]
     """
-    return TemperatureCompare(z, tuple(taus), labels)
+    return TemperatureCompare(z, tuple(taus), labels, lang)
 
 
 # --------------------------------------------------------------------------- sampler
@@ -404,9 +424,9 @@ class TemperatureSampler(_TemperatureDemo, widgets.VBox):
     _figsize = (6.4, 3.0)
     _subplots = {}
 
-    def __init__(self, z, tau, n, seed, labels):
+    def __init__(self, z, tau, n, seed, labels, lang=None):
         super().__init__()
-        self._init_logits(z, labels)
+        self._init_logits(z, labels, lang)
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a positive integer (the number of draws), got {n!r}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -415,10 +435,10 @@ class TemperatureSampler(_TemperatureDemo, widgets.VBox):
         self.tau0 = check_tau(tau)
         self.tau_slider = _tau_slider(self.tau0)
         self.tau_slider.observe(lambda _change: self.update(), names="value")
-        self.draw_button = widgets.Button(description="Draw again",
-                                          tooltip=f"the next {self.n} draws")
+        self.draw_button = widgets.Button(description=self._("Draw again"),
+                                          tooltip=self._("the next {n} draws").format(n=self.n))
         self.draw_button.on_click(self._draw_again)
-        self.tau_box = tau_box(self.tau_slider)
+        self.tau_box = tau_box(self.tau_slider, description=self._("temperature τ"))
         self._finish(widgets.HBox([self.tau_slider, self.tau_box, self.draw_button]))
 
     @property
@@ -435,8 +455,9 @@ class TemperatureSampler(_TemperatureDemo, widgets.VBox):
             x = np.arange(len(self.labels))
             (self.exact,) = axes[0].plot(x, np.zeros(x.size), ls="none", marker="_",
                                          markersize=26, markeredgewidth=2.5, color=GREY,
-                                         label="exact probability")
-            axes[0].legend(handles=[Patch(color=ORANGE, label="sampled frequency"), self.exact],
+                                         label=self._("exact probability"))
+            axes[0].legend(handles=[Patch(color=ORANGE, label=self._("sampled frequency")),
+                                    self.exact],
                            loc="upper left", fontsize=9)
             return [panel]
 
@@ -460,15 +481,18 @@ class TemperatureSampler(_TemperatureDemo, widgets.VBox):
         self.frequencies = np.bincount(self.samples, minlength=self.z.size) / self.n
         self.panel.set(self.frequencies, above=self.p + 0.01)
         self.exact.set_ydata(self.p)
-        self.panel.ax.set_title(f"{self.n} draws at τ = {tau:.3g} (set {self.draw + 1})")
+        self.panel.ax.set_title(self._("{n} draws at τ = {tau} (set {set})").format(
+            n=self.n, tau=f"{tau:.3g}", set=self.draw + 1))
         shown = " ".join(html.escape(self.labels[i]) for i in self.samples[:30])
         more = " …" if self.n > 30 else ""
         gap = float(np.abs(self.frequencies - self.p).max())
-        self.readout.value = (
-            f"<b>τ = {tau:.3g}</b> &nbsp;&middot;&nbsp; first draws: <tt>{shown}{more}</tt>"
-            f"<br>largest gap |frequency − p| = {gap:.3f} &nbsp;&middot;&nbsp; "
-            f"{len(np.unique(self.samples))} of {self.z.size} tokens seen "
-            f"&nbsp;&middot;&nbsp; " + _summary(self.p, self.labels))
+        self.readout.value = self._(
+            "<b>τ = {tau}</b> &nbsp;&middot;&nbsp; first draws: <tt>{draws}</tt><br>largest gap "
+            "|frequency − p| = {gap} &nbsp;&middot;&nbsp; {seen} of {k} tokens seen "
+            "&nbsp;&middot;&nbsp; {summary}").format(
+            tau=f"{tau:.3g}", draws=shown + more, gap=f"{gap:.3f}",
+            seen=len(np.unique(self.samples)), k=self.z.size,
+            summary=_summary(self.p, self.labels, self.lang))
         self.live.refresh()
 
     def static_figure(self):
@@ -481,12 +505,13 @@ class TemperatureSampler(_TemperatureDemo, widgets.VBox):
                     markeredgewidth=2, color=GREY)
 
         return _static_panels(self.z0, self._labels0, STATIC_TAUS, draw=draw,
-                              title=f"{self.n} seeded draws (bars) against the exact "
-                                    f"probabilities (grey) at several temperatures",
-                              ylabel="frequency")
+                              title=self._("{n} seeded draws (bars) against the exact "
+                                           "probabilities (grey) at several temperatures"
+                                           ).format(n=self.n),
+                              ylabel=self._("frequency"), lang=self.lang)
 
 
-def temperature_sampler(z, *, tau=1.0, n=200, seed=0, labels=None):
+def temperature_sampler(z, *, tau=1.0, n=200, seed=0, labels=None, lang=None):
     """``n`` tokens drawn from ``softmax(z / tau)``: their frequencies against the probabilities.
 
     Parameters
@@ -503,6 +528,8 @@ def temperature_sampler(z, *, tau=1.0, n=200, seed=0, labels=None):
         token through the cumulative probabilities (inverse-CDF sampling).
     labels : sequence of str, optional
         A name per logit.
+    lang : {"en", "ko"}, optional
+        The language of the labels, readout and figures (default: the notebook's).
 
     Returns
     -------
@@ -524,4 +551,4 @@ def temperature_sampler(z, *, tau=1.0, n=200, seed=0, labels=None):
     >>> demo.frequencies.tolist()     # at a low temperature nearly every draw is the argmax
     [0.0, 0.0, 1.0]
     """
-    return TemperatureSampler(z, tau, n, seed, labels)
+    return TemperatureSampler(z, tau, n, seed, labels, lang)
