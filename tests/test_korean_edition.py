@@ -94,7 +94,9 @@ _STRING_TYPES = {tokenize.STRING} | ({tokenize.FSTRING_MIDDLE} if sys.version_in
 
 
 def _fields(literal: str):
-    """The ``{placeholders}`` of a string literal, in order (with their format specs)."""
+    """The ``{placeholders}`` of a string literal, in order (with their format specs); text
+    quoted inside a placeholder (``{'yes' if ok else 'no'}``) is text, and may be translated."""
+    literal = re.sub(r"'[^'{}]*'|\"[^\"{}]*\"", "''", literal) if "f" in _prefix(literal) else literal
     try:
         return [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(literal)
                 if name is not None]
@@ -106,21 +108,42 @@ def _prefix(literal: str) -> str:
     return re.match(r"[A-Za-z]*", literal).group().lower()
 
 
-# where a one-word literal is text on a figure or a widget, not a name the program uses
-LABEL_KEYWORDS = {"label", "title", "xlabel", "ylabel", "description", "text", "s", "header"}
-LABEL_CALLS = {"title", "xlabel", "ylabel", "set_title", "set_xlabel", "set_ylabel", "suptitle",
-               "text", "annotate", "print", "Markdown", "legend", "set_label", "colorbar"}
+# a literal the program itself uses: translating it changes what the code does
+NAME_CALLS = {"check", "get_exercise", "set_language", "getattr", "setattr", "hasattr"}
+NAME_KEYWORDS = {"dtype", "axis", "dim", "mode", "method", "kind", "reduction", "ha", "va", "loc",
+                 "color", "c", "marker", "linestyle", "ls", "cmap", "norm", "layout", "style",
+                 "name", "key", "lang", "orientation", "interpolation", "aspect", "origin"}
+
+
+def _enclosing_call(tokens, i):
+    depth = 0
+    for k in range(i - 1, 0, -1):
+        s = tokens[k].string
+        if s in ")]}":
+            depth += 1
+        elif s in "([{":
+            if depth == 0:
+                return tokens[k - 1].string if s == "(" else s
+            depth -= 1
+    return None
 
 
 def _is_text(tokens, i) -> bool:
-    """Whether the literal at ``tokens[i]`` is text a reader reads: more than one word, or one
-    word given as a figure's or widget's label."""
-    body = re.sub(r"^[A-Za-z]*(\"\"\"|\'\'\'|\"|\')|(\"\"\"|\'\'\'|\"|\')$", "", tokens[i].string)
-    if re.search(r"\s", body.strip()) or not re.fullmatch(r"[\w.+-]*", body):
-        return True
-    before = [t.string for t in tokens[max(0, i - 2):i]]
-    return (len(before) == 2 and before[1] == "=" and before[0] in LABEL_KEYWORDS) or (
-        len(before) == 2 and before[1] == "(" and before[0] in LABEL_CALLS)
+    """Whether the literal at ``tokens[i]`` is text a reader reads rather than a name the
+    program uses: not an exercise's name, a subscript, a dictionary key, a compared value or an
+    option such as ``dtype=`` (translating those would change what the code does)."""
+    before = tokens[i - 1].string if i else ""
+    after = tokens[i + 1].string if i + 1 < len(tokens) else ""
+    if before in ("==", "!=", "in", "is") or after in ("==", "!=", ":") and _enclosing_call(tokens, i) == "{":
+        return False
+    if before == "[" and i >= 2 and tokens[i - 2].type in (tokenize.NAME, tokenize.OP) and \
+            tokens[i - 2].string not in ("=", "(", ",", "[", "return", "in"):
+        return False  # x["key"]
+    if before == "=" and i >= 2 and tokens[i - 2].string in NAME_KEYWORDS:
+        return False
+    if _enclosing_call(tokens, i) in NAME_CALLS and before == "(":
+        return False
+    return True
 
 
 def code_differences(en: str, ko: str) -> list[str]:
@@ -130,6 +153,10 @@ def code_differences(en: str, ko: str) -> list[str]:
     []
     >>> code_differences('plt.plot(x, label="logits")', 'plt.plot(x, label="로짓")')
     []
+    >>> code_differences('print(n, "of", m, "rows")', 'print(n, "개 (전체", m, "개 중)")')
+    []
+    >>> code_differences('d["before"] = 1', 'd["이전"] = 1')
+    ['line 1: \'"before"\' became \'"이전"\': a name the program uses stays as it is']
     >>> code_differences('check("softmax", f)', 'check("소프트맥스", f)')
     ['line 1: \'"softmax"\' became \'"소프트맥스"\': a name the program uses stays as it is']
     >>> code_differences('print(f"ECE = {e:.3f}")', 'print(f"ECE(기대 보정 오차) = {e:.2f}")')
@@ -146,6 +173,8 @@ def code_differences(en: str, ko: str) -> list[str]:
             problems.append(f"line {y.start[0]}: {y.string!r} where English has {x.string!r}")
         elif (x.string, y.string) == ('"en"', '"ko"') and i >= 2 and a[i - 2].string == "set_language":
             continue
+        elif x.string.split() == y.string.split():
+            continue  # text realigned (a table's columns)
         elif not HANGUL.search(y.string) or not _is_text(a, i):
             problems.append(f"line {y.start[0]}: {x.string!r} became {y.string!r}: a name the "
                             f"program uses stays as it is")
