@@ -83,9 +83,10 @@ def test_environment_yml_matches_pyproject():
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert env["name"] == "softmax-course"
-    conda = {re.split(r"[<>=]", d)[0] for d in env["dependencies"] if isinstance(d, str)}
+    conda = {re.split(r"[<>=]", d)[0].lower() for d in env["dependencies"] if isinstance(d, str)}
     wanted = meta["project"]["dependencies"] + meta["project"]["optional-dependencies"]["test"]
-    assert {re.split(r"[<>=]", d)[0] for d in wanted} <= conda
+    # conda-forge spells every name in lower case (Babel is babel)
+    assert {re.split(r"[<>=;]", d)[0].strip().lower() for d in wanted} <= conda
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert any(p.replace(" ", "").startswith("-e.") for p in pip), "must install the package itself"
 
