@@ -106,6 +106,17 @@ def _fields(literal: str):
         return re.findall(r"\{[^{}]*\}", literal)
 
 
+def _placeholders(tokens, i):
+    """What a string literal leaves to be filled: ``%`` specs where ``%`` formats it, and
+    ``{fields}`` where it is an f-string or formatted with ``.format`` (elsewhere braces and
+    percent signs are text: LaTeX, "95% interval")."""
+    literal = tokens[i].string
+    percent = i + 1 < len(tokens) and tokens[i + 1].string == "%"
+    specs = re.findall(r"%[-+ #0]*\d*(?:\.\d+)?[sdifgeExXr%]", literal) if percent else None
+    formatted = "f" in _prefix(literal) or [t.string for t in tokens[i + 1:i + 3]] == [".", "format"]
+    return specs, (_fields(literal) if formatted else None)
+
+
 def _prefix(literal: str) -> str:
     return re.match(r"[A-Za-z]*", literal).group().lower()
 
@@ -180,9 +191,9 @@ def code_differences(en: str, ko: str) -> list[str]:
         elif not HANGUL.search(y.string) or not _is_text(a, i):
             problems.append(f"line {y.start[0]}: {x.string!r} became {y.string!r}: a name the "
                             f"program uses stays as it is")
-        elif x.type == tokenize.STRING and _prefix(x.string) != _prefix(y.string):
+        elif x.type == tokenize.STRING and set(_prefix(x.string)) & set("fb") != set(_prefix(y.string)) & set("fb"):
             problems.append(f"line {y.start[0]}: the prefix of {x.string!r} changed in {y.string!r}")
-        elif _fields(x.string) != _fields(y.string):
+        elif _placeholders(a, i) != _placeholders(b, i):
             problems.append(f"line {y.start[0]}: the placeholders of {x.string!r} changed "
                             f"in {y.string!r}")
     if len(a) != len(b):
