@@ -688,7 +688,10 @@ def _add_lms_commands(sub) -> None:
                             default=None, help="how to confine the notebook in Gradescope's "
                             "container (default: bubblewrap where it works, else the fallback)")
     gradescope.add_argument("--lang", choices=["en", "ko"], default=None,
-                            help="language of the students' feedback (default: English)")
+                            help="language of the students' feedback, and of this command's "
+                            "messages (default: the feedback in English, or in "
+                            "$SOFTMAX_COURSE_LANG of Gradescope's container; the messages in "
+                            "$SOFTMAX_COURSE_LANG, else en)")
     gradescope.set_defaults(func=_gradescope)
 
     export = sub.add_parser(
@@ -717,39 +720,63 @@ def _add_lms_commands(sub) -> None:
                         help="one grade column per exercise instead of the total")
     export.add_argument("--missing-zero", action="store_true",
                         help="give 0 to roster students without a submission (default: empty)")
+    export.add_argument("--lang", choices=["en", "ko"], default=None,
+                        help="language of the messages and of the report on stderr (the file "
+                        "written is the same in every language); default: "
+                        "$SOFTMAX_COURSE_LANG, else en")
     export.set_defaults(func=_export)
 
 
 def _gradescope(args) -> int:
+    from course_lib.i18n import language
+
+    # one --lang: the bundle's feedback (args.lang as given: None leaves it to the container)
+    # and, resolved here ($SOFTMAX_COURSE_LANG, else en), this command's own messages
+    with language(args.lang):
+        return _gradescope_in_language(args)
+
+
+def _gradescope_in_language(args) -> int:
     from course_lib.batch.gradescope import GradescopeError, build_bundle
+    from course_lib.i18n import gettext as _
 
     try:
         config = build_bundle(args.lesson, args.out, seed=args.seed, timeout=args.timeout,
                               notebook_timeout=args.notebook_timeout, sandbox=args.sandbox,
                               lang=args.lang)
     except GradescopeError as err:
-        print(f"softmax-course: error: {err}", file=sys.stderr)
+        _error(err)
         return 2
     except (OSError, RuntimeError) as err:
-        print(f"softmax-course: error: could not write --out {args.out}: {err}", file=sys.stderr)
+        _error(_("could not write --out {out}: {error}").format(out=args.out, error=err))
         return 1
-    print(f"wrote {args.out}: lesson {config['lesson']} ({', '.join(config['exercises'])}), "
-          f"hidden tests' seed {config['seed']}, {config['wheel']}\n"
-          "Upload it as the autograder of a Gradescope programming assignment "
-          "(docs/gradescope.md).")
+    print(_("wrote {out}: lesson {lesson} ({exercises}), hidden tests' seed {seed}, {wheel}\n"
+            "Upload it as the autograder of a Gradescope programming assignment "
+            "(docs/gradescope.md).").format(out=args.out, lesson=config["lesson"],
+                                            exercises=", ".join(config["exercises"]),
+                                            seed=config["seed"], wheel=config["wheel"]))
     return 0
 
 
 def _export(args) -> int:
+    from course_lib.i18n import language
+
+    # the messages and the report follow --lang; the file written never does
+    with language(args.lang):
+        return _export_in_language(args)
+
+
+def _export_in_language(args) -> int:
     from course_lib.batch.export import ExportError, export_grades
     from course_lib.batch.gradebook import plain_text
+    from course_lib.i18n import gettext as _
 
     try:
         result = export_grades(args.grades, args.format, roster=args.roster,
                                assignment=args.assignment, per_exercise=args.per_exercise,
                                missing_zero=args.missing_zero)
     except ExportError as err:
-        print(f"softmax-course: error: {err}", file=sys.stderr)
+        _error(err)
         return 2
     if args.out is None:
         sys.stdout.write(result.text)
@@ -760,8 +787,8 @@ def _export(args) -> int:
         try:
             write_atomically(args.out, result.text.encode("utf-8"))
         except OSError as exc:
-            print(f"softmax-course: error: cannot write --out {args.out} "
-                  f"({exc.strerror or type(exc).__name__})", file=sys.stderr)
+            _error(_("cannot write --out {out} ({reason})").format(
+                out=args.out, reason=exc.strerror or type(exc).__name__))
             return 2
     for line in result.report():
         print(plain_text(line), file=sys.stderr)

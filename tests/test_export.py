@@ -5,6 +5,7 @@ plain CSV, with a roster mapping file ids to students."""
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -185,18 +186,8 @@ def test_cli_writes_file_and_reports_on_stderr(grades, roster, tmp_path, capsys)
     assert capsys.readouterr().out.startswith("file_id,student_id,")
 
 
-@pytest.mark.parametrize("change, argument", [
-    ("no folder", "GRADES"),
-    ("no grades.csv", "GRADES"),
-    ("bad header", "GRADES"),
-    ("bad score", "GRADES"),
-    ("roster without student_id", "--roster"),
-    ("roster twice the same file", "--roster"),
-    ("roster twice the same student", "--roster"),
-    ("roster missing", "--roster"),
-    ("empty assignment", "--assignment"),
-])
-def test_bad_input_names_the_argument(grades, roster, tmp_path, capsys, change, argument):
+def _broken(change, grades, roster, tmp_path) -> list:
+    """The arguments of an ``export`` that fails on ``change`` (its files broken as it says)."""
     folder, ids = grades
     args = ["export", str(folder), "--format", "canvas", "--roster", str(roster)]
     if change == "no folder":
@@ -221,6 +212,25 @@ def test_bad_input_names_the_argument(grades, roster, tmp_path, capsys, change, 
         args[5] = str(tmp_path / "nobody.csv")
     elif change == "empty assignment":
         args += ["--assignment", " "]
+    return args
+
+
+BAD_INPUTS = [
+    ("no folder", "GRADES"),
+    ("no grades.csv", "GRADES"),
+    ("bad header", "GRADES"),
+    ("bad score", "GRADES"),
+    ("roster without student_id", "--roster"),
+    ("roster twice the same file", "--roster"),
+    ("roster twice the same student", "--roster"),
+    ("roster missing", "--roster"),
+    ("empty assignment", "--assignment"),
+]
+
+
+@pytest.mark.parametrize("change, argument", BAD_INPUTS)
+def test_bad_input_names_the_argument(grades, roster, tmp_path, capsys, change, argument):
+    args = _broken(change, grades, roster, tmp_path)
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("softmax-course: error: ") and argument in err
@@ -255,3 +265,85 @@ def test_mixed_maximums_are_pointed_out(grades):
     out = export.export_grades(folder, "canvas")
     assert any("--per-exercise" in line for line in out.report())
     assert not export.export_grades(folder, "canvas", per_exercise=True).warnings
+
+
+# --- --lang: the messages speak Korean, the file written does not change -----------------------
+HANGUL = re.compile("[\uac00-\ud7a3]")
+
+
+def _numbers(text) -> list:
+    """The ASCII numbers of ``text``, as a multiset (Korean puts them in another order)."""
+    return sorted(re.findall(r"[0-9]+(?:\.[0-9]+)?", text))
+
+
+def _quoted(text) -> list:
+    return sorted(re.findall(r"'[^']*'", text))
+
+
+@pytest.mark.parametrize("change, argument", BAD_INPUTS)
+def test_bad_input_in_korean_names_the_same_argument_and_values(
+        grades, roster, tmp_path, capsys, monkeypatch, change, argument):
+    monkeypatch.delenv("SOFTMAX_COURSE_LANG", raising=False)
+    args = _broken(change, grades, roster, tmp_path)
+    assert cli.main(args) == 2
+    en = capsys.readouterr().err
+    assert cli.main(args + ["--lang", "ko"]) == 2
+    ko = capsys.readouterr().err
+    assert ko.startswith("softmax-course: 오류: ") and argument in ko, ko
+    assert HANGUL.search(ko.removeprefix("softmax-course: 오류: ")), ko
+    assert "Traceback" not in ko
+    # the same facts: line numbers, counts, paths and the quoted values, as they are
+    assert _numbers(ko) == _numbers(en) and _quoted(ko) == _quoted(en)
+    assert en.removeprefix("softmax-course: error: ") not in ko  # not the English message
+
+
+@pytest.mark.parametrize("fmt", export.FORMATS)
+def test_korean_report_has_the_same_numbers_and_ids_and_the_same_file(
+        grades, roster, tmp_path, capsys, monkeypatch, fmt):
+    monkeypatch.delenv("SOFTMAX_COURSE_LANG", raising=False)
+    folder, ids = grades
+    written, report = {}, {}
+    for lang in ("en", "ko"):
+        target = tmp_path / f"{fmt}-{lang}.csv"
+        assert cli.main(["export", str(folder), "--format", fmt, "--roster", str(roster),
+                         "--out", str(target), "--lang", lang]) == 0
+        written[lang] = target.read_bytes()
+        report[lang] = capsys.readouterr().err.splitlines()
+    assert written["ko"] == written["en"]  # headers and values are the LMS's, in any language
+    en, ko = report["en"], report["ko"]
+    assert len(ko) == len(en) >= 4
+    for e, k in zip(en, ko):
+        assert HANGUL.search(k) and _numbers(k) == _numbers(e), (e, k)
+    text = "\n".join(ko)
+    for kept in (ids["evil"], ids["carol"], "1005", "이서연", "(not a notebook)"):
+        assert kept in text  # ids, names and the gradebook's statuses stay as they are
+    for english in ("not in the roster", "no submission", "not graded", "exported"):
+        assert english not in text
+    summary = _numbers(ko[-1])
+    assert summary == _numbers(en[-1]) == sorted(["6" if fmt == "csv" else "5", "1", "1", "1"])
+    assert "명단" in ko[-1] and "학생" in ko[-1]
+    if fmt != "csv":  # the unknown submission is left out of the file, and the report says why
+        assert ids["evil"] not in written["ko"].decode("utf-8")
+        unknown = next(line for line in ko if ids["evil"] in line)
+        assert unknown != f"{ids['evil']}" and "뺐습니다" in unknown
+
+
+def test_export_speaks_the_environments_language_unless_lang_says_otherwise(
+        grades, roster, capsys, monkeypatch):
+    folder, _ = grades
+    args = ["export", str(folder), "--format", "moodle", "--roster", str(roster)]
+    monkeypatch.delenv("SOFTMAX_COURSE_LANG", raising=False)
+    assert cli.main(args) == 0
+    english = capsys.readouterr()
+    monkeypatch.setenv("SOFTMAX_COURSE_LANG", "ko")
+    assert cli.main(args) == 0
+    korean = capsys.readouterr()
+    assert HANGUL.search(korean.err) and korean.err != english.err
+    assert korean.out == english.out  # the file (here on stdout) is the same
+    assert cli.main(args + ["--lang", "en"]) == 0
+    assert capsys.readouterr() == english
+    assert cli.main(args + ["--lang", "ko"]) == 0
+    assert capsys.readouterr() == korean
+    with pytest.raises(SystemExit) as exc:
+        cli.main(args + ["--lang", "fr"])
+    assert exc.value.code == 2 and "--lang" in capsys.readouterr().err

@@ -351,3 +351,58 @@ def test_feedback_in_korean(bundle, tmp_path):
     assert "제출물에 노트북(.ipynb 파일)이 없습니다" in results["output"]
     assert "레슨 01" in results["output"] and "there is no" not in results["output"]
     assert "softmax: 숨은 테스트 1" in {t["name"] for t in results["tests"]}
+
+
+# --- --lang: the command's own messages follow the option that sets the feedback's language ------
+def test_command_messages_in_korean_name_the_same_argument(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("SOFTMAX_COURSE_LANG", raising=False)
+    for args in (["99", "--out", str(tmp_path / "a.zip")], ["x1", "--out", str(tmp_path / "a.zip")],
+                 ["01", "--out", str(tmp_path)], ["01", "--out", str(tmp_path / "no" / "a.zip")]):
+        assert cli.main(["gradescope", *args]) == 2
+        en = capsys.readouterr().err
+        assert cli.main(["gradescope", *args, "--lang", "ko"]) == 2
+        ko = capsys.readouterr().err
+        assert ko.startswith("softmax-course: 오류: ") and "Traceback" not in ko
+        assert any("\uac00" <= c <= "\ud7a3" for c in ko.split(": ", 2)[-1]), ko
+        # the same argument (LESSON or --out) and value first, then the Korean message
+        assert en.split()[2:4] == ko.split()[2:4] and en.split()[2] in ("LESSON", "--out")
+        assert en.removeprefix("softmax-course: error: ") not in ko
+    assert not list(tmp_path.iterdir())
+
+
+def test_command_report_follows_lang_and_the_environment(tmp_path, capsys, monkeypatch):
+    """The summary after writing the bundle (the bundle itself is built by the tests above)."""
+    calls = []
+
+    def fake_bundle(lesson, out, **kwargs):
+        calls.append(kwargs["lang"])
+        return {"lesson": "01", "exercises": NAMES, "seed": SEED, "wheel": "course.whl"}
+
+    monkeypatch.setattr(gradescope, "build_bundle", fake_bundle)
+    monkeypatch.delenv("SOFTMAX_COURSE_LANG", raising=False)
+    args = ["gradescope", LESSON, "--out", str(tmp_path / "a.zip")]
+    assert cli.main(args) == 0
+    en = capsys.readouterr().out
+    assert en == (f"wrote {tmp_path / 'a.zip'}: lesson 01 ({', '.join(NAMES)}), hidden tests' "
+                  f"seed {SEED}, course.whl\nUpload it as the autograder of a Gradescope "
+                  "programming assignment (docs/gradescope.md).\n")
+    assert cli.main(args + ["--lang", "ko"]) == 0
+    ko = capsys.readouterr().out
+    monkeypatch.setenv("SOFTMAX_COURSE_LANG", "ko")
+    assert cli.main(args) == 0
+    assert capsys.readouterr().out == ko != en
+    assert "썼습니다" in ko and str(SEED) in ko and ", ".join(NAMES) in ko
+    assert "course.whl" in ko and "docs/gradescope.md" in ko
+    # one option: --lang goes into the bundle as given (no --lang: the container decides)
+    assert calls == [None, "ko", None]
+
+    def failing(lesson, out, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(gradescope, "build_bundle", failing)
+    assert cli.main(args + ["--lang", "en"]) == 1
+    assert capsys.readouterr().err == f"softmax-course: error: could not write --out " \
+        f"{tmp_path / 'a.zip'}: disk full\n"
+    assert cli.main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("softmax-course: 오류: --out ") and "disk full" in err

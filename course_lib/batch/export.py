@@ -30,6 +30,10 @@ keeps both; ``canvas`` and ``moodle`` keep the missing students with an empty gr
 A cell a student controls (a file id comes from a file name the student chose) that starts with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with ``'`` so that a
 spreadsheet does not run it as a formula.
+
+Messages (errors, warnings, the report on stderr) speak the language in effect
+(:func:`course_lib.i18n.get_language`; ``softmax-course export --lang ko``); the file written
+never does: its headers, column names and values are what the LMS reads, in any language.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..i18n import gettext as _, ngettext
 
 __all__ = ["ExportError", "Export", "read_gradebook", "read_roster", "export_grades",
            "neutralise", "FORMATS", "ROSTER_COLUMNS"]
@@ -88,13 +94,17 @@ class Gradebook:
     rows: list            # of Row
 
 
-def _number(text, what) -> float:
+def _number(text, path, line, column) -> float:
+    """The number in cell ``column`` of ``line`` of the gradebook ``path``."""
     try:
         value = float(text)
     except (TypeError, ValueError):
-        raise ExportError(f"{what}: not a number: {text!r}") from None
+        raise ExportError(_("GRADES {path}, line {line}, {column}: not a number: {value}").format(
+            path=path, line=line, column=column, value=repr(text))) from None
     if value != value or value in (float("inf"), float("-inf")):
-        raise ExportError(f"{what}: not a finite number: {text!r}")
+        raise ExportError(_("GRADES {path}, line {line}, {column}: not a finite number: "
+                            "{value}").format(path=path, line=line, column=column,
+                                              value=repr(text)))
     return value
 
 
@@ -122,23 +132,23 @@ def read_gradebook(folder) -> Gradebook:
 
     folder = Path(folder)
     if not folder.is_dir():
-        raise ExportError(f"GRADES {folder}: no such folder (give the --out folder of "
-                          "softmax-course grade)")
+        raise ExportError(_("GRADES {folder}: no such folder (give the --out folder of "
+                            "softmax-course grade)").format(folder=folder))
     path = folder / "grades.csv"
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ExportError(f"GRADES {folder}: cannot read grades.csv "
-                          f"({exc.strerror or type(exc).__name__}); is it the --out folder of "
-                          "softmax-course grade?") from None
+        raise ExportError(_("GRADES {folder}: cannot read grades.csv ({reason}); is it the "
+                            "--out folder of softmax-course grade?").format(
+                                folder=folder, reason=exc.strerror or type(exc).__name__)) from None
     except UnicodeDecodeError:
-        raise ExportError(f"GRADES {path}: not UTF-8 text") from None
+        raise ExportError(_("GRADES {path}: not UTF-8 text").format(path=path)) from None
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     tail = ["total", "max", "status", "notes"]
     if not header or header[0] != "id" or header[-4:] != tail or len(header) < 5:
-        raise ExportError(f"GRADES {path}: not a gradebook (its header should be id, the "
-                          "exercises, total, max, status, notes)")
+        raise ExportError(_("GRADES {path}: not a gradebook (its header should be id, the "
+                            "exercises, total, max, status, notes)").format(path=path))
     exercises = header[1:-4]
     points = {}
     try:
@@ -149,25 +159,29 @@ def read_gradebook(folder) -> Gradebook:
     for name in exercises:
         if name not in points:
             if name not in EXERCISES:
-                raise ExportError(f"GRADES {path}: unknown exercise {name!r} and no "
-                                  "results.json to say its points")
+                raise ExportError(_("GRADES {path}: unknown exercise {name} and no "
+                                    "results.json to say its points").format(
+                                        path=path, name=repr(name)))
             points[name] = float(EXERCISES[name].points)
     rows, seen = [], set()
     for n, cells in enumerate(reader, 2):
         if not cells:
             continue
         if len(cells) != len(header):
-            raise ExportError(f"GRADES {path}, line {n}: {len(cells)} cells, the header has "
-                              f"{len(header)}")
+            # "cells" whatever the count, as before (the header has 5 cells or more)
+            raise ExportError(_("GRADES {path}, line {line}: {cells} cells, the header has "
+                                "{header}").format(path=path, line=n, cells=len(cells),
+                                                   header=len(header)))
         sid = cells[0]
         if sid in seen:
-            raise ExportError(f"GRADES {path}, line {n}: id {sid!r} appears twice")
+            raise ExportError(_("GRADES {path}, line {line}: id {id} appears twice").format(
+                path=path, line=n, id=repr(sid)))
         seen.add(sid)
         scores = {}
         for name, cell in zip(exercises, cells[1:-4]):
-            scores[name] = _number(cell, f"GRADES {path}, line {n}, {name}") if cell else ""
-        total = _number(cells[-4], f"GRADES {path}, line {n}, total")
-        top = _number(cells[-3], f"GRADES {path}, line {n}, max")
+            scores[name] = _number(cell, path, n, name) if cell else ""
+        total = _number(cells[-4], path, n, "total")
+        top = _number(cells[-3], path, n, "max")
         rows.append(Row(sid, scores, total, top, cells[-2], cells[-1]))
     return Gradebook(exercises, points, rows)
 
@@ -185,16 +199,23 @@ def read_roster(path) -> list:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise ExportError(f"--roster {path}: cannot be read "
-                          f"({exc.strerror or type(exc).__name__})") from None
+        raise ExportError(_("--roster {path}: cannot be read ({reason})").format(
+            path=path, reason=exc.strerror or type(exc).__name__)) from None
     except UnicodeDecodeError:
-        raise ExportError(f"--roster {path}: not UTF-8 text (save it as CSV UTF-8)") from None
+        raise ExportError(_("--roster {path}: not UTF-8 text (save it as CSV UTF-8)").format(
+            path=path)) from None
     reader = csv.DictReader(io.StringIO(text))
     fields = [(f or "").strip().lower() for f in (reader.fieldnames or [])]
     missing = [c for c in ("file_id", "student_id") if c not in fields]
+    optional = ", ".join(ROSTER_COLUMNS[2:])
+    if len(missing) == 2:
+        raise ExportError(_("--roster {path}: no column file_id or student_id (its header must "
+                            "name file_id and student_id; optional: {optional})").format(
+                                path=path, optional=optional))
     if missing:
-        raise ExportError(f"--roster {path}: no column {' or '.join(missing)} (its header must "
-                          f"name file_id and student_id; optional: {', '.join(ROSTER_COLUMNS[2:])})")
+        raise ExportError(_("--roster {path}: no column {column} (its header must name file_id "
+                            "and student_id; optional: {optional})").format(
+                                path=path, column=missing[0], optional=optional))
     reader.fieldnames = fields
     rows, files, students = [], {}, {}
     for n, raw in enumerate(reader, 2):
@@ -203,13 +224,16 @@ def read_roster(path) -> list:
             continue
         for c in ("file_id", "student_id"):
             if not row[c]:
-                raise ExportError(f"--roster {path}, line {n}: empty {c}")
+                raise ExportError(_("--roster {path}, line {line}: empty {column}").format(
+                    path=path, line=n, column=c))
         if row["file_id"] in files:
-            raise ExportError(f"--roster {path}, line {n}: file_id {row['file_id']!r} is also on "
-                              f"line {files[row['file_id']]}")
+            raise ExportError(_("--roster {path}, line {line}: file_id {id} is also on line "
+                                "{other}").format(path=path, line=n, id=repr(row["file_id"]),
+                                                  other=files[row["file_id"]]))
         if row["student_id"] in students:
-            raise ExportError(f"--roster {path}, line {n}: student_id {row['student_id']!r} is "
-                              f"also on line {students[row['student_id']]}")
+            raise ExportError(_("--roster {path}, line {line}: student_id {id} is also on line "
+                                "{other}").format(path=path, line=n, id=repr(row["student_id"]),
+                                                  other=students[row["student_id"]]))
         files[row["file_id"]], students[row["student_id"]] = n, n
         rows.append(row)
     return rows
@@ -228,17 +252,28 @@ class Export:
     warnings: list = field(default_factory=list)
 
     def report(self) -> list:
-        """The lines for stderr: every unknown, missing or ungraded student, then a summary."""
-        lines = [f"not in the roster: {sid}" + (" (left out of the file: it cannot be matched "
-                                               "to a student)" if sid in self.left_out else "")
-                 for sid in self.unknown]
-        lines += [f"no submission: {r['student_id']}" + (f" ({r['name']})" if r["name"] else "")
+        """The lines for stderr: every unknown, missing or ungraded student, then a summary.
+
+        They speak the language in effect when this is called (ids, names and the gradebook's
+        statuses stay as they are); the warnings, the language in effect at the export.
+        """
+        lines = [(_("not in the roster: {id} (left out of the file: it cannot be matched to a "
+                    "student)") if sid in self.left_out else _("not in the roster: {id}")).format(
+                        id=sid) for sid in self.unknown]
+        lines += [(_("no submission: {student} ({name})") if r["name"]
+                   else _("no submission: {student}")).format(student=r["student_id"],
+                                                             name=r["name"])
                   for r in self.missing]
-        lines += [f"not graded: {sid} ({status})" for sid, status in self.not_graded]
-        lines += [f"warning: {w}" for w in self.warnings]
-        lines.append(f"exported {self.exported} row{'s' if self.exported != 1 else ''}; "
-                     f"{len(self.unknown)} not in the roster, {len(self.missing)} without a "
-                     f"submission, {len(self.not_graded)} not graded")
+        lines += [_("not graded: {id} ({status})").format(id=sid, status=status)
+                  for sid, status in self.not_graded]
+        lines += [_("warning: {warning}").format(warning=w) for w in self.warnings]
+        lines.append(ngettext(
+            "exported {rows} row; {unknown} not in the roster, {missing} without a submission, "
+            "{not_graded} not graded",
+            "exported {rows} rows; {unknown} not in the roster, {missing} without a submission, "
+            "{not_graded} not graded", self.exported).format(
+                rows=self.exported, unknown=len(self.unknown), missing=len(self.missing),
+                not_graded=len(self.not_graded)))
         return lines
 
 
@@ -272,9 +307,10 @@ def export_grades(grades, fmt="csv", *, roster=None, assignment=None, per_exerci
     Export
     """
     if fmt not in FORMATS:
-        raise ExportError(f"--format {fmt!r}: one of {', '.join(FORMATS)}")
+        raise ExportError(_("--format {format}: one of {formats}").format(
+            format=repr(fmt), formats=", ".join(FORMATS)))
     if assignment is not None and not str(assignment).strip():
-        raise ExportError("--assignment: an empty name")
+        raise ExportError(_("--assignment: an empty name"))
     book = read_gradebook(grades)
     people = read_roster(roster) if roster is not None else None
     by_file = {r["file_id"]: r for r in people} if people is not None else {}
@@ -286,10 +322,11 @@ def export_grades(grades, fmt="csv", *, roster=None, assignment=None, per_exerci
     name = (assignment or _lesson_name(book)).strip()
     maxima_seen = sorted({row.max for row in book.rows})
     if not per_exercise and fmt != "csv" and len(maxima_seen) > 1:
-        out.warnings.append(
-            "the submissions were graded on different exercises (maximums "
-            f"{', '.join(map(_fmt, maxima_seen))}), but the total column's Points Possible is "
-            f"{_fmt(sum(book.points.values()))}: --per-exercise gives each exercise its own column")
+        out.warnings.append(_(
+            "the submissions were graded on different exercises (maximums {maximums}), but the "
+            "total column's Points Possible is {points}: --per-exercise gives each exercise its "
+            "own column").format(maximums=", ".join(map(_fmt, maxima_seen)),
+                                 points=_fmt(sum(book.points.values()))))
     columns = ([f"{name}: {n}" for n in book.exercises] if per_exercise else [name])
     maxima = ([book.points[n] for n in book.exercises] if per_exercise
               else [sum(book.points[n] for n in book.exercises)])
@@ -351,7 +388,7 @@ def export_grades(grades, fmt="csv", *, roster=None, assignment=None, per_exerci
             entries.append((p["student_id"], ident(p) + grades_of(row)))
         for p in out.missing:
             entries.append((p["student_id"], ident(p) + empty))
-        for _, cells in sorted(entries, key=lambda e: e[0]):
+        for _student, cells in sorted(entries, key=lambda e: e[0]):
             writer.writerow(cells)
             out.exported += 1
     out.text = buffer.getvalue()

@@ -107,9 +107,10 @@ def _course_tree(root=None) -> Path:
 
     root = Path(root) if root is not None else course_root()
     if not (root / "pyproject.toml").is_file() or not (root / "course_lib").is_dir():
-        raise GradescopeError(
-            f"the course's source tree was not found in {root} (no pyproject.toml): build the "
-            "bundle from a clone of the course installed with `pip install -e .`")
+        raise GradescopeError(_(
+            "the course's source tree was not found in {root} (no pyproject.toml): build the "
+            "bundle from a clone of the course installed with `pip install -e .`").format(
+                root=root))
     return root
 
 
@@ -154,12 +155,13 @@ def lesson_exercises(lesson) -> list:
 
     text = str(lesson).strip()
     if not text.isdigit():
-        raise GradescopeError(f"LESSON {lesson!r}: a lesson number such as 03")
+        raise GradescopeError(_("LESSON {lesson}: a lesson number such as 03").format(
+            lesson=repr(lesson)))
     names = [n for n, ex in EXERCISES.items() if ex.lesson == text.zfill(2)]
     if not names:
         lessons = sorted({ex.lesson for ex in EXERCISES.values()})
-        raise GradescopeError(f"LESSON {lesson}: no exercises (the lessons with exercises: "
-                              f"{', '.join(lessons)})")
+        raise GradescopeError(_("LESSON {lesson}: no exercises (the lessons with exercises: "
+                                "{lessons})").format(lesson=lesson, lessons=", ".join(lessons)))
     return names
 
 
@@ -197,18 +199,22 @@ def build_bundle(lesson, out, *, seed=None, timeout=60.0, notebook_timeout=None,
     names = lesson_exercises(lesson)
     out = Path(out)
     if out.exists() and out.is_dir():
-        raise GradescopeError(f"--out {out}: a folder; give the zip file to write")
+        raise GradescopeError(_("--out {out}: a folder; give the zip file to write").format(
+            out=out))
     if not out.parent.is_dir():
-        raise GradescopeError(f"--out {out}: no folder {out.parent}")
+        raise GradescopeError(_("--out {out}: no folder {folder}").format(out=out,
+                                                                        folder=out.parent))
     if seed is None:
         seed = int.from_bytes(os.urandom(4), "little")
     if sandbox not in (None, "auto", "bubblewrap", "fallback"):
-        raise GradescopeError(f"--sandbox {sandbox!r}: auto, bubblewrap or fallback")
+        raise GradescopeError(_("--sandbox {sandbox}: auto, bubblewrap or fallback").format(
+            sandbox=repr(sandbox)))
     if lang is not None:
         from ..i18n import LANGUAGES
 
         if lang not in LANGUAGES:
-            raise GradescopeError(f"--lang {lang!r}: one of {', '.join(LANGUAGES)}")
+            raise GradescopeError(_("--lang {lang}: one of {languages}").format(
+                lang=repr(lang), languages=", ".join(LANGUAGES)))
     config = {
         "lesson": str(lesson).strip().zfill(2),
         "exercises": names,
