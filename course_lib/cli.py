@@ -366,16 +366,25 @@ def _grade(args) -> int:
     if why:
         print(f"softmax-course: error: {why}", file=sys.stderr)
         return 2
+    runner = None
     try:
-        isolation.protection(args.sandbox)
+        if args.cluster:  # the workers' sandboxes, not this machine's
+            from course_lib.batch.cluster import ClusterRunner
+
+            runner = ClusterRunner(args.cluster, sandbox=args.sandbox, jobs=args.jobs)
+        else:
+            isolation.protection(args.sandbox)
         book = grade_submissions(files, args.out, jobs=args.jobs, timeout=args.timeout,
                                  seed=args.seed, exercises=list(dict.fromkeys(names)) or None,
                                  progress=progress_printer(),
                                  notebook_timeout=args.notebook_timeout, resume=args.resume,
-                                 sandbox=args.sandbox)
+                                 sandbox=args.sandbox, runner=runner)
     except (ValueError, RuntimeError) as err:
         print(f"softmax-course: error: {err}", file=sys.stderr)
         return 2
+    finally:
+        if runner is not None:
+            runner.close()
     print(book.summary())
     return 0 if all(s.entry is not None for s in book.submissions) else 1
 
@@ -521,6 +530,12 @@ def make_parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, default=None,
                        help="seed of the hidden tests (default: the previous run's in DIR, or "
                        "random)")
+    grade.add_argument("--cluster", default=None, metavar="ADDRESS",
+                       help="grade on the Dask cluster whose scheduler is at ADDRESS "
+                       "(tcp://host:8786): each submission is a task, run in a sandbox on a "
+                       "worker; the gradebook is written here (needs softmax-course[cluster]; "
+                       "--jobs: submissions handed over at once, default twice its threads; "
+                       "see docs/grading-cluster.md)")
     grade.set_defaults(func=_grade)
 
     execute = sub.add_parser(
