@@ -45,25 +45,29 @@ SEED = 20261201
 KILL_MARK = "KILL-THE-WORKER"
 # the workers' preload: a submission carrying the mark kills the worker process that grades it
 # (under bubblewrap a notebook cannot reach its worker; this stands for an out-of-memory kill)
+# (Dask may import a preload twice in one process: patch once)
 KILLER = f"""
 import os, signal
 from course_lib.batch import cluster
 
-_grade = cluster.grade_data
+if not hasattr(cluster, "real_grade_data"):
+    cluster.real_grade_data = cluster.grade_data
 
-def grade_data(data, **options):
-    if {KILL_MARK!r}.encode() in data:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return _grade(data, **options)
+    def grade_data(data, **options):
+        if {KILL_MARK!r}.encode() in data:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return cluster.real_grade_data(data, **options)
 
-cluster.grade_data = grade_data
+    cluster.grade_data = grade_data
 """
 # a worker that claims another version of the course
 OTHER_VERSION = """
 from course_lib.batch import cluster
 
-_real = cluster.course_fingerprint
-cluster.course_fingerprint = lambda: {**_real(), "code": "0000000000000000"}
+if not hasattr(cluster, "real_course_fingerprint"):
+    cluster.real_course_fingerprint = cluster.course_fingerprint
+    cluster.course_fingerprint = lambda: {**cluster.real_course_fingerprint(),
+                                          "code": "0000000000000000"}
 """
 
 

@@ -189,8 +189,9 @@ def _started_before(attempt: str) -> str | None:
 
 def grade_on_worker(data: bytes, options: dict, expected: dict, attempt: str = "") -> dict:
     """The task: check the course fingerprint, then grade ``data`` with
-    :func:`.gradebook.grade_data`. Returns ``{"plain": ...}``, or ``{"rerun": worker}`` when
-    this attempt already started on a worker that died."""
+    :func:`.gradebook.grade_data`. Returns ``{"plain": ...}``; ``{"rerun": worker}`` when
+    this attempt already started on a worker that died; ``{"failed": [error name, message]}``
+    when the grader itself failed."""
     found = course_fingerprint()
     if found != expected:
         raise CourseVersionMismatch(_address(), expected, found)
@@ -203,9 +204,12 @@ def grade_on_worker(data: bytes, options: dict, expected: dict, attempt: str = "
         protection = _protection(options.pop("sandbox", None))
     except (RuntimeError, ValueError) as err:
         raise ClusterError(f"the worker {_address()} cannot grade: {err}") from None
-    with _Slot() as slot:
-        return {"plain": grade_data(data, protection=protection, slot=slot, base=_base(),
-                                    **options)}
+    try:
+        with _Slot() as slot:
+            return {"plain": grade_data(data, protection=protection, slot=slot, base=_base(),
+                                        **options)}
+    except Exception as exc:  # the grader's own failure, as plain data (it may not pickle)
+        return {"failed": [type(exc).__name__, str(exc)[:2000]]}
 
 
 def probe_worker(expected: dict, sandbox) -> dict:
@@ -321,6 +325,9 @@ class ClusterRunner:
             if "rerun" in reply:
                 died.append(reply["rerun"])
                 continue
+            if "failed" in reply:  # the row says it as local grading would
+                name, message = reply["failed"]
+                raise type(name, (Exception,), {})(message)
             return reply["plain"]
         return killed_row(options["exercises"], died, self.protection.mode)
 
