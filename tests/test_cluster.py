@@ -84,15 +84,15 @@ def _env() -> dict:
 class Cluster:
     """A scheduler and workers on 127.0.0.1, stopped by pid."""
 
-    def __init__(self, folder: Path):
-        self.folder, self.procs = folder, []
+    def __init__(self, folder: Path, name: str):
+        self.folder, self.name, self.procs = folder, name, []
         self.port = _free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         self.scheduler = self._start("scheduler", "--host", "127.0.0.1", "--port",
                                      str(self.port), "--no-dashboard")
 
     def _start(self, *args):
-        log = open(self.folder / f"dask-{len(self.procs)}.log", "wb")
+        log = open(self.folder / f"{self.name}-{len(self.procs)}.log", "wb")
         proc = subprocess.Popen([str(BIN / "dask"), *args], stdout=log, stderr=subprocess.STDOUT,
                                 env=_env(), cwd=self.folder, start_new_session=True)
         self.procs.append(proc)
@@ -188,7 +188,7 @@ def graded(tmp_path_factory):
     _class(folder)
     found = {}
     found["local"] = _grade(folder, work / "local", "--jobs", "2")
-    dask = Cluster(work)
+    dask = Cluster(work, "dask")
     try:
         dask.worker(killer)
         dask.worker(killer)
@@ -225,7 +225,7 @@ def graded(tmp_path_factory):
     # a scheduler lost mid-batch: the journal stays valid, and --resume completes it (the class
     # without the killer, whose row differs from local grading)
     others = sorted(str(p) for p in folder.glob("*.ipynb") if "killer" not in p.name)
-    dask = Cluster(work)
+    dask = Cluster(work, "lost")
     try:
         dask.worker()
         dask.client(1).close()

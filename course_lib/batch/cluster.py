@@ -17,7 +17,7 @@ Each submission becomes one task on an existing `Dask distributed
   try elsewhere; a submission whose attempts killed :data:`DEATHS` workers in a row gets the row
   ``"killed its worker"``, not a third try. Dask re-runs a task whose worker died by itself, up
   to ``distributed.scheduler.allowed-failures`` times, which the cluster's owner sets; so each
-  attempt marks itself on the scheduler when it starts (a :class:`distributed.Variable`), and a
+  attempt marks itself on the scheduler when it starts (a :class:`distributed.Event`), and a
   re-run that finds the mark returns at once without grading: the client counts one death and
   decides whether to try again, whatever that setting is;
 * a **lost scheduler** stops the batch (:class:`SchedulerLost`): the journal keeps the rows
@@ -174,31 +174,28 @@ def _address() -> str:
         return platform.node()
 
 
-def _started_before(attempt: str) -> str | None:
-    """Mark ``attempt`` as started, on the scheduler; the worker it started on before, if it
-    had (Dask re-runs a task whose worker died)."""
-    from distributed import Variable
+def _started_before(attempt: str) -> bool:
+    """Has ``attempt`` started before (Dask re-runs a task whose worker died)? Marks it as
+    started, on the scheduler (a :class:`distributed.Event`, which the client clears)."""
+    from distributed import Event
 
-    mark = Variable(attempt)
-    try:
-        return mark.get(timeout=0)
-    except _TIMEOUTS:
-        mark.set(_address())
-        return None
+    mark = Event(attempt)
+    if mark.is_set():
+        return True
+    mark.set()
+    return False
 
 
 def grade_on_worker(data: bytes, options: dict, expected: dict, attempt: str = "") -> dict:
     """The task: check the course fingerprint, then grade ``data`` with
-    :func:`.gradebook.grade_data`. Returns ``{"plain": ...}``; ``{"rerun": worker}`` when
+    :func:`.gradebook.grade_data`. Returns ``{"plain": ...}``; ``{"rerun": True}`` when
     this attempt already started on a worker that died; ``{"failed": [error name, message]}``
     when the grader itself failed."""
     found = course_fingerprint()
     if found != expected:
         raise CourseVersionMismatch(_address(), expected, found)
-    if attempt:
-        before = _started_before(attempt)
-        if before is not None:
-            return {"rerun": before}
+    if attempt and _started_before(attempt):
+        return {"rerun": True}
     options = dict(options)
     try:
         protection = _protection(options.pop("sandbox", None))
@@ -288,11 +285,11 @@ class ClusterRunner:
             raise
 
     def __call__(self, data: bytes, options: dict) -> dict:
-        from distributed import Variable
+        from distributed import Event
         from distributed.scheduler import KilledWorker
 
-        died = []
-        while len(died) < DEATHS:
+        died = 0
+        while died < DEATHS:
             if self.stopped is not None:
                 raise self.stopped
             # the task's name says which submission it grades (on the dashboard, in logs)
@@ -304,7 +301,7 @@ class ClusterRunner:
                     attempt, key=attempt, pure=False, retries=0)
                 reply = future.result()
             except KilledWorker as err:  # the cluster's own limit on re-runs came first
-                died.append(str(getattr(err, "last_worker", "") or "a worker"))
+                died += 1
                 continue
             except BatchStopped as err:
                 self.stopped = err
@@ -319,11 +316,11 @@ class ClusterRunner:
                 raise self.stopped from None
             finally:
                 try:
-                    Variable(attempt, client=self.client).delete()
+                    Event(attempt, client=self.client).clear()  # which deletes it
                 except Exception:
                     pass
             if "rerun" in reply:
-                died.append(reply["rerun"])
+                died += 1
                 continue
             if "failed" in reply:  # the row says it as local grading would
                 name, message = reply["failed"]
@@ -340,20 +337,19 @@ class ClusterRunner:
                 pass
 
 
-def killed_row(exercises, workers, sandbox) -> dict:
-    """The plain data of a submission whose grading killed ``workers`` in a row.
+def killed_row(exercises, deaths, sandbox) -> dict:
+    """The plain data of a submission whose grading killed ``deaths`` workers in a row.
 
     Examples
     --------
-    >>> row = killed_row(["softmax"], ["tcp://a:1", "tcp://b:2"], "bubblewrap")
+    >>> row = killed_row(["softmax"], 2, "bubblewrap")
     >>> row["status"], row["results"][0]["score"], row["results"][0]["status"]
     ('killed its worker', 0.0, 'error')
     """
     from ..grading.registry import EXERCISES
     from ..grading.result import CheckResult
 
-    message = (f"grading it killed {len(workers)} Dask workers in a row "
-               f"({', '.join(map(str, workers))}); it was not tried again")
+    message = f"grading it killed {deaths} Dask workers in a row; it was not tried again"
     return {"status": KILLED, "message": message, "cell_errors": [], "notes": [],
             "sandbox": sandbox, "seconds": 0.0, "peak_bytes": 0, "sandbox_id": "",
             "results": [_result_dict(CheckResult.error(n, EXERCISES[n].points, message))
