@@ -224,8 +224,7 @@ def _scheduler_rate(address: str, data: bytes, count: int, reply_bytes: int) -> 
         client.submit(_echo, b"", 0, pure=False).result()  # warm up
         began = time.perf_counter()
         futures = [client.submit(_echo, data, reply_bytes, pure=False) for _ in range(count)]
-        for future in distributed.as_completed(futures):
-            future.result()
+        client.gather(futures)
         return count / (time.perf_counter() - began)
 
 
@@ -271,19 +270,19 @@ def bench_cluster(args) -> None:
         entry = json.loads((work / "cluster" / "results.json").read_text())["submissions"][0]
         reply = len(json.dumps(entry))
         data = source.read_bytes()
+        print(f"{args.copies} copies of {source.name} ({len(data) // 1024} KB each), "
+              f"{os.cpu_count()} cores; 1-minute load average {load[0]:.1f}, {load[1]:.1f}, "
+              f"{load[2]:.1f} before, between and after")
+        print(f"  softmax-course grade --jobs {args.jobs}:                    {local:6.1f} s")
+        print(f"  softmax-course grade --cluster ({args.jobs} workers x 1 thread): "
+              f"{remote:6.1f} s   gradebooks {'identical' if same else 'DIFFER'}")
+        print(f"  ratio cluster / local: {remote / local:.3f}  (goal: at most 1.10)", flush=True)
         rate = _scheduler_rate(address, data, max(args.copies, 200), reply)
     finally:
         _stop(procs)
         shutil.rmtree(work, ignore_errors=True)
 
     per_notebook = remote * args.jobs / args.copies  # seconds of one worker thread per notebook
-    print(f"{args.copies} copies of {source.name} ({len(data) // 1024} KB each), "
-          f"{os.cpu_count()} cores; 1-minute load average {load[0]:.1f}, {load[1]:.1f}, "
-          f"{load[2]:.1f} before, between and after")
-    print(f"  softmax-course grade --jobs {args.jobs}:                    {local:6.1f} s")
-    print(f"  softmax-course grade --cluster ({args.jobs} workers x 1 thread): {remote:6.1f} s"
-          f"   gradebooks {'identical' if same else 'DIFFER'}")
-    print(f"  ratio cluster / local: {remote / local:.3f}  (goal: at most 1.10)")
     print(f"  the scheduler alone: {rate:.0f} tasks/s with a notebook in ({len(data) // 1024} KB) "
           f"and a row out ({reply // 1024} KB), i.e. {1000 / rate:.1f} ms a task, against "
           f"{per_notebook:.2f} s of a worker thread per notebook")
