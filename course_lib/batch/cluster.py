@@ -350,7 +350,8 @@ def killed_row(exercises, deaths, sandbox) -> dict:
     from ..grading.result import CheckResult
 
     message = f"grading it killed {deaths} Dask workers in a row; it was not tried again"
+    why = "The notebook killed the Dask workers that graded it."
     return {"status": KILLED, "message": message, "cell_errors": [], "notes": [],
             "sandbox": sandbox, "seconds": 0.0, "peak_bytes": 0, "sandbox_id": "",
-            "results": [_result_dict(CheckResult.error(n, EXERCISES[n].points, message))
+            "results": [_result_dict(CheckResult.error(n, EXERCISES[n].points, why))
                         for n in exercises]}
