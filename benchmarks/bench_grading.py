@@ -114,6 +114,9 @@ def main(argv=None) -> None:
     parser.add_argument("--cluster", action="store_true",
                         help="compare a local Dask cluster of --jobs single-threaded workers "
                         "with local --jobs")
+    parser.add_argument("--cluster-first", action="store_true",
+                        help="with --cluster: grade on the cluster first, then locally (run "
+                        "both orders on a shared machine, whose load drifts)")
     args = parser.parse_args(argv)
     if args.cluster:
         return bench_cluster(args)
@@ -259,10 +262,13 @@ def bench_cluster(args) -> None:
         common = [sys.executable, "-m", "course_lib", "grade", str(folder), "--seed", "1",
                   "--sandbox", args.sandbox]
         load = [os.getloadavg()[0]]
-        local = timed(common + ["--out", str(work / "local"), "--jobs", str(args.jobs)], env=env)
-        load.append(os.getloadavg()[0])
-        remote = timed(common + ["--out", str(work / "cluster"), "--cluster", address], env=env)
-        load.append(os.getloadavg()[0])
+        runs = {"local": common + ["--out", str(work / "local"), "--jobs", str(args.jobs)],
+                "cluster": common + ["--out", str(work / "cluster"), "--cluster", address]}
+        seconds = {}
+        for name in (("cluster", "local") if args.cluster_first else ("local", "cluster")):
+            seconds[name] = timed(runs[name], env=env)
+            load.append(os.getloadavg()[0])
+        local, remote = seconds["local"], seconds["cluster"]
         same = (work / "local" / "grades.csv").read_bytes() == \
             (work / "cluster" / "grades.csv").read_bytes()
         rows = (work / "cluster" / "grades.csv").read_text(encoding="utf-8").splitlines()
@@ -272,7 +278,8 @@ def bench_cluster(args) -> None:
         data = source.read_bytes()
         print(f"{args.copies} copies of {source.name} ({len(data) // 1024} KB each), "
               f"{os.cpu_count()} cores; 1-minute load average {load[0]:.1f}, {load[1]:.1f}, "
-              f"{load[2]:.1f} before, between and after")
+              f"{load[2]:.1f} before, between and after "
+              f"({'cluster' if args.cluster_first else 'local'} first)")
         print(f"  softmax-course grade --jobs {args.jobs}:                    {local:6.1f} s")
         print(f"  softmax-course grade --cluster ({args.jobs} workers x 1 thread): "
               f"{remote:6.1f} s   gradebooks {'identical' if same else 'DIFFER'}")
