@@ -163,8 +163,13 @@ def _grade(folder, out, *extra, check=True):
 
 
 def _rows(out: Path) -> dict:
-    return {r["id"]: r for r in csv.DictReader(io.StringIO(
+    """grades.csv by id; the forger's notes left out: which of its exercises its thread manages
+    to tamper with is a race with the grader, locally as on a cluster (its points are 0 anyway)."""
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(
         (out / "grades.csv").read_text(encoding="utf-8")))}
+    if "01_forge" in rows:
+        rows["01_forge"]["notes"] = "tampered" if "tampered" in rows["01_forge"]["notes"] else ""
+    return rows
 
 
 def _journal_lines(out: Path) -> int:
@@ -265,7 +270,7 @@ def test_the_cluster_grades_exactly_as_local_grading(graded):
     assert remote["01_ada"]["total"] == "6" and remote["01_forge"]["total"] == "0"
     # every feedback page but the killer's, byte for byte
     for sid in local:
-        if sid != "01_killer":
+        if sid not in ("01_killer", "01_forge"):
             assert (work / "cluster" / "feedback" / f"{sid}.html").read_bytes() == \
                 (work / "local" / "feedback" / f"{sid}.html").read_bytes(), sid
     # the progress, as locally: one line per submission
