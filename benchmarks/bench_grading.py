@@ -15,10 +15,19 @@ included, sampled every 0.2 s), and the most kernels alive at once (which ``--jo
 ``--plain-sample K`` times only K of the plain executions and scales their time to N (say so
 when you quote the ratio): with 300 copies the plain runs alone take most of an hour.
 
+``--cluster`` compares instead grading on a Dask cluster (``softmax-course grade --cluster``,
+the ``cluster`` extra) with local grading: it starts a local cluster (``dask scheduler`` and
+``dask worker --nworkers J --nthreads 1`` on 127.0.0.1, stopped by pid at the end), grades the
+copies through it and with local ``--jobs J``, checks that both gradebooks agree, and prints the
+ratio (goal: at most 1.10). Then it measures what would limit adding workers: how many tasks a
+second the scheduler turns around when each carries a notebook's bytes and brings back a row's
+worth of plain data, against the seconds one notebook takes to grade.
+
 Run::
 
     python benchmarks/bench_grading.py              # 20 copies of solutions/03_solutions_max_trick, 2 jobs
     python benchmarks/bench_grading.py --copies 300 --jobs 2 --plain-sample 30
+    python benchmarks/bench_grading.py --cluster --copies 300 --jobs 2
 """
 
 from __future__ import annotations
@@ -102,7 +111,15 @@ def main(argv=None) -> None:
     parser.add_argument("--plain-sample", type=int, default=None, metavar="K",
                         help="time only K plain executions and scale to --copies")
     parser.add_argument("--sandbox", default="auto", choices=["auto", "bubblewrap", "fallback"])
+    parser.add_argument("--cluster", action="store_true",
+                        help="compare a local Dask cluster of --jobs single-threaded workers "
+                        "with local --jobs")
+    parser.add_argument("--cluster-first", action="store_true",
+                        help="with --cluster: grade on the cluster first, then locally (run "
+                        "both orders on a shared machine, whose load drifts)")
     args = parser.parse_args(argv)
+    if args.cluster:
+        return bench_cluster(args)
 
     work = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     try:
@@ -155,6 +172,131 @@ def main(argv=None) -> None:
     print(f"  ratio grade / plain execution: {grade['seconds'] / plain:.2f}  (goal: at most 0.8)")
     print(f"  peak memory: grader process {grade['grader'] / mb:.0f} MB, whole tree "
           f"{grade['tree'] / mb:.0f} MB; at most {grade['kernels']} kernels alive at once")
+
+
+# --- --cluster ---------------------------------------------------------------------------------
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(procs) -> None:
+    """Stop what was started, and what it started (the workers under their nanny), by pid."""
+    import psutil
+    import signal
+
+    pids = []
+    for proc in procs:
+        try:
+            pids += [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+        except psutil.Error:
+            pass
+        pids.append(proc.pid)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _echo(data: bytes, reply_bytes: int) -> dict:
+    """A task that does no grading: the notebook's bytes in, a row's worth of plain data out."""
+    return {"status": "graded", "bytes": len(data), "text": "x" * reply_bytes}
+
+
+def _scheduler_rate(address: str, data: bytes, count: int, reply_bytes: int) -> float:
+    """Tasks a second the cluster turns around, each with ``data`` in and a reply out: the
+    scheduler's and the transfer's share of a task, without any grading."""
+    import distributed
+
+    with distributed.Client(address, set_as_default=False) as client:
+        client.submit(_echo, b"", 0, pure=False).result()  # warm up
+        began = time.perf_counter()
+        futures = [client.submit(_echo, data, reply_bytes, pure=False) for _ in range(count)]
+        client.gather(futures)
+        return count / (time.perf_counter() - began)
+
+
+def bench_cluster(args) -> None:
+    import json
+
+    work = Path(tempfile.mkdtemp(prefix="bench-grading-cluster-"))
+    procs = []
+    env = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
+    dask = str(Path(sys.executable).parent / "dask")
+    try:
+        folder = work / "submissions"
+        folder.mkdir()
+        source = Path(args.notebook)
+        for i in range(args.copies):
+            shutil.copyfile(source, folder / f"{source.name[:3]}student{i:03d}.ipynb")
+        port = _free_port()
+        address = f"tcp://127.0.0.1:{port}"
+        log = open(work / "dask.log", "wb")
+        procs.append(subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port",
+                                       str(port), "--no-dashboard"], stdout=log,
+                                      stderr=subprocess.STDOUT, env=env, cwd=work))
+        procs.append(subprocess.Popen([dask, "worker", address, "--host", "127.0.0.1",
+                                       "--nworkers", str(args.jobs), "--nthreads", "1",
+                                       "--no-dashboard", "--memory-limit", "0",
+                                       "--local-directory", str(work / "scratch")],
+                                      stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work))
+        import distributed
+
+        with distributed.Client(address, timeout=60, set_as_default=False) as client:
+            client.wait_for_workers(args.jobs, timeout=120)
+        common = [sys.executable, "-m", "course_lib", "grade", str(folder), "--seed", "1",
+                  "--sandbox", args.sandbox]
+        load = [os.getloadavg()[0]]
+        runs = {"local": common + ["--out", str(work / "local"), "--jobs", str(args.jobs)],
+                "cluster": common + ["--out", str(work / "cluster"), "--cluster", address]}
+        seconds = {}
+        for name in (("cluster", "local") if args.cluster_first else ("local", "cluster")):
+            seconds[name] = timed(runs[name], env=env)
+            load.append(os.getloadavg()[0])
+        local, remote = seconds["local"], seconds["cluster"]
+        same = (work / "local" / "grades.csv").read_bytes() == \
+            (work / "cluster" / "grades.csv").read_bytes()
+        rows = (work / "cluster" / "grades.csv").read_text(encoding="utf-8").splitlines()
+        assert len(rows) == args.copies + 1 and all(",graded," in r for r in rows[1:]), rows[:3]
+        entry = json.loads((work / "cluster" / "results.json").read_text())["submissions"][0]
+        reply = len(json.dumps(entry))
+        data = source.read_bytes()
+        print(f"{args.copies} copies of {source.name} ({len(data) // 1024} KB each), "
+              f"{os.cpu_count()} cores; 1-minute load average {load[0]:.1f}, {load[1]:.1f}, "
+              f"{load[2]:.1f} before, between and after "
+              f"({'cluster' if args.cluster_first else 'local'} first)")
+        print(f"  softmax-course grade --jobs {args.jobs}:                    {local:6.1f} s")
+        print(f"  softmax-course grade --cluster ({args.jobs} workers x 1 thread): "
+              f"{remote:6.1f} s   gradebooks {'identical' if same else 'DIFFER'}")
+        print(f"  ratio cluster / local: {remote / local:.3f}  (goal: at most 1.10)", flush=True)
+        rate = _scheduler_rate(address, data, max(args.copies, 200), reply)
+    finally:
+        _stop(procs)
+        shutil.rmtree(work, ignore_errors=True)
+
+    per_notebook = remote * args.jobs / args.copies  # seconds of one worker thread per notebook
+    print(f"  the scheduler alone: {rate:.0f} tasks/s with a notebook in ({len(data) // 1024} KB) "
+          f"and a row out ({reply // 1024} KB), i.e. {1000 / rate:.1f} ms a task, against "
+          f"{per_notebook:.2f} s of a worker thread per notebook")
+    print(f"  so grading scales with the workers' threads until about {per_notebook * rate:.0f} "
+          "threads, where the scheduler (and the transfers through it) would be busy all the "
+          "time; before that, the instructor's machine, which reads, journals and writes a "
+          "feedback page per row, may be the limit")
 
 
 if __name__ == "__main__":

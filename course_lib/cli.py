@@ -430,16 +430,25 @@ def _grade_in_language(args) -> int:
     if why:
         _error(why)
         return 2
+    runner = None
     try:
-        isolation.protection(args.sandbox)
+        if args.cluster:  # the workers' sandboxes, not this machine's
+            from course_lib.batch.cluster import ClusterRunner
+
+            runner = ClusterRunner(args.cluster, sandbox=args.sandbox, jobs=args.jobs)
+        else:
+            isolation.protection(args.sandbox)
         book = grade_submissions(files, args.out, jobs=args.jobs, timeout=args.timeout,
                                  seed=args.seed, exercises=list(dict.fromkeys(names)) or None,
                                  progress=progress_printer(lang=get_language()),
                                  notebook_timeout=args.notebook_timeout, resume=args.resume,
-                                 sandbox=args.sandbox, lang=args.lang)
+                                 sandbox=args.sandbox, lang=args.lang, runner=runner)
     except (ValueError, RuntimeError) as err:
         _error(err)
         return 2
+    finally:
+        if runner is not None:
+            runner.close()
     print(book.summary())
     return 0 if all(s.entry is not None for s in book.submissions) else 1
 
@@ -599,6 +608,12 @@ def make_parser() -> argparse.ArgumentParser:
                        help="language of every feedback page, of the kernels "
                        "(SOFTMAX_COURSE_LANG) and of the summary (default: each submission's "
                        "feedback in its notebook's own language)")
+    grade.add_argument("--cluster", default=None, metavar="ADDRESS",
+                       help="grade on the Dask cluster whose scheduler is at ADDRESS "
+                       "(tcp://host:8786): each submission is a task, run in a sandbox on a "
+                       "worker; the gradebook is written here (needs softmax-course[cluster]; "
+                       "--jobs: submissions handed over at once, default twice its threads; "
+                       "see docs/grading-cluster.md)")
     grade.set_defaults(func=_grade)
 
     execute = sub.add_parser(

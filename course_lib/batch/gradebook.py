@@ -47,7 +47,7 @@ from ..grading.registry import EXERCISES
 from ..i18n import get_language, gettext as _, language, ngettext
 
 __all__ = ["Submission", "Gradebook", "grade_submissions", "submission_ids", "lesson_of",
-           "plain_text"]
+           "plain_text", "grade_data", "LocalRunner", "BatchStopped"]
 
 FILES = ("grades.csv", "results.json", "feedback")
 JOURNAL = "journal.jsonl"
@@ -268,9 +268,77 @@ def _compact(entry: dict) -> dict:
     return small
 
 
+class BatchStopped(RuntimeError):
+    """Raised by a runner when the batch cannot go on (a cluster lost, or one that grades with
+    another version of the course): no row is written for the submission at hand, the journal
+    keeps the rows so far, and ``--resume`` continues."""
+
+
+def grade_data(data: bytes, *, file, exercises, seed, timeout, notebook_timeout, protect=(),
+               protection=None, slot=0, base=None, lang=None) -> dict:
+    """Grade one submission's bytes into plain data: what a local pool and a cluster's worker
+    (:mod:`.cluster`) both run, so that both give the same rows.
+
+    Returns ``{"status", "message", "cell_errors", "notes", "sandbox", "seconds",
+    "peak_bytes", "sandbox_id", "lang", "results"}``, each result as in ``results.json``;
+    ``lang`` (``--lang``) is the language of every message, else the notebook's own.
+    """
+    report = grade_notebook(file, timeout=timeout, seed=seed, exercises=exercises,
+                            protect=protect, data=data, notebook_timeout=notebook_timeout,
+                            protection=protection, slot=slot, base=base, lang=lang)
+    _fill(report, exercises)
+    plain = {k: getattr(report, k) for k in ("status", "message", "cell_errors", "notes",
+                                             "sandbox", "seconds", "peak_bytes", "sandbox_id",
+                                             "lang")}
+    plain["results"] = [_result_dict(r) for r in report.results]
+    return plain
+
+
+def _report(plain: dict, path) -> NotebookReport:
+    """The report :func:`grade_data` described, its results rebuilt for the feedback page."""
+    from ..grading.result import CheckResult, Failure
+
+    names = {f.name for f in dataclasses.fields(CheckResult)}
+    results = []
+    for d in plain["results"]:
+        d = {k: v for k, v in d.items() if k in names}
+        d["failures"] = [Failure(**f) for f in d.get("failures", [])]
+        d["mistakes"] = [(m["name"], m["hint"]) for m in d.get("mistakes", [])]
+        results.append(CheckResult(**d))
+    fields = {k: v for k, v in plain.items() if k != "results"}
+    return NotebookReport(str(path), results=results, **fields)
+
+
+class LocalRunner:
+    """Grades submissions on this machine, ``jobs`` at a time, each in a sandbox of its own."""
+
+    def __init__(self, jobs=None, sandbox=None):
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.protection = isolation.protection(sandbox)
+        self.base = make_base()
+        self.slots = queue.Queue()
+        for k in range(self.jobs):
+            self.slots.put(k)
+
+    def __call__(self, data: bytes, options: dict) -> dict:
+        slot = self.slots.get()
+        try:
+            return grade_data(data, protection=self.protection, slot=slot, base=self.base,
+                              **options)
+        finally:
+            self.slots.put(slot)
+
+    def close(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.base, ignore_errors=True)
+        if self.protection.mode == "fallback":
+            isolation.reap_orphans(set())
+
+
 def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercises=None,
                       progress=None, notebook_timeout=None, resume=False,
-                      sandbox=None, lang=None) -> Gradebook:
+                      sandbox=None, lang=None, runner=None) -> Gradebook:
     """Grade every submitted notebook and write the gradebook and the feedback into ``out``.
 
     Parameters
@@ -301,6 +369,11 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
     lang : {"en", "ko"}, optional
         The language of every feedback page (and every kernel's ``SOFTMAX_COURSE_LANG``).
         Default: per submission, its notebook's own (:func:`.notebook.notebook_language`).
+    runner : optional
+        Who grades each submission: default a :class:`LocalRunner` of ``jobs`` and ``sandbox``;
+        a :class:`.cluster.ClusterRunner` hands them to a Dask cluster. It has ``jobs``
+        (submissions handed over at once), ``protection``, ``close()``, and is called as
+        ``runner(data, options)`` for :func:`grade_data`'s plain data.
 
     Returns
     -------
@@ -330,18 +403,14 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
     if seed is None:
         seed = int.from_bytes(os.urandom(4), "little")
     notebook_timeout = nb_module.NOTEBOOK_SECONDS if notebook_timeout is None else notebook_timeout
-    protection = isolation.protection(sandbox)
+    runner = runner or LocalRunner(jobs, sandbox)
+    protection = runner.protection
     version = _course_version()
     journal_path = out / JOURNAL
     previous = _read_journal(journal_path) if resume else {}
     journal = journal_path.open("ab" if resume else "wb")
     protected = [s.path.parent.resolve() for s in subs] + [out.resolve()]
     protected = list(dict.fromkeys(protected))
-    base = make_base()
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    slots = queue.Queue()
-    for k in range(jobs):
-        slots.put(k)
     done, lock = [0], threading.Lock()
 
     def key_of(s):
@@ -374,19 +443,17 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
                         "its name does not say which lesson it answers (NN_*.ipynb); grade it "
                         "with --lesson NN"))
             else:
-                slot = slots.get()
-                try:
-                    report = grade_notebook(
-                        s.path, timeout=timeout, seed=seed, exercises=s.exercises,
-                        protect=protected, data=data, notebook_timeout=notebook_timeout,
-                        protection=protection, slot=slot, base=base, lang=lang)
-                finally:
-                    slots.put(slot)
+                report = _report(runner(data, {
+                    "file": str(s.path), "exercises": s.exercises, "seed": seed,
+                    "timeout": timeout, "notebook_timeout": notebook_timeout,
+                    "protect": [str(p) for p in protected], "lang": lang}), s.path)
             del data
             s.lang = report.lang
             _fill(report, s.exercises)
             s.entry = _entry(s, report)
             _write_page(out, s, report)
+        except BatchStopped:
+            raise
         except Exception as exc:  # the grader's own failure: a row that says so, never a crash
             report = NotebookReport(str(s.path), status="could not run",
                                     message=f"{type(exc).__name__}: {exc}", lang=s.lang)
@@ -406,23 +473,19 @@ def grade_submissions(paths, out, *, jobs=None, timeout=60.0, seed=None, exercis
                     os.fsync(journal.fileno())
                     s.entry = _compact(s.entry)
                 done[0] += 1
-                if progress is not None:
+                if progress is not None and s.entry is not None:
                     try:
                         progress(done[0], len(subs), s)
                     except Exception:  # a closed terminal never stops the batch
                         pass
 
     try:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+        with ThreadPoolExecutor(max_workers=runner.jobs) as pool:
             for future in [pool.submit(grade, s) for s in subs]:
                 future.result()
     finally:
         journal.close()
-        import shutil
-
-        shutil.rmtree(base, ignore_errors=True)
-        if protection.mode == "fallback":
-            isolation.reap_orphans(set())
+        runner.close()
     book = Gradebook(subs, names, seed, timeout, out, notebook_timeout=notebook_timeout,
                      protection=protection, seconds=time.perf_counter() - start)
     _write(book)
