@@ -58,6 +58,7 @@ def pytest_configure(config):
 # xdist would otherwise order files by their number of tests (--no-loadscope-reorder keeps this
 # order), which puts the long, few-test files (the hostile class, the browser tests) last.
 SLOW_FIRST = [
+    "tests/test_cluster.py",            # a class graded locally and on a Dask cluster, twice
     "tests/test_gradebook.py",          # ~150 s: batches of notebooks, each in a sandbox
     "tests/test_hostile_class.py",      # ~100 s: a hostile class, in both protection modes
     "tests/test_notebooks.py",          # ~100 s: every solution and exercise graded
@@ -65,6 +66,8 @@ SLOW_FIRST = [
     "tests/test_browser.py",
     "tests/test_present_browser.py",
     "tests/test_mutation.py",
+    "tests/test_gradescope.py",
+    "tests/test_i18n_grading.py",
     "tests/test_check_browser.py",
     "tests/test_lab_dirty.py",
     "notebooks/07_rl_policies.ipynb",

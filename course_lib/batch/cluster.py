@@ -39,6 +39,8 @@ from pathlib import Path
 
 from . import isolation
 from .gradebook import BatchStopped, _result_dict, grade_data
+from .notebook import notebook_language
+from ..i18n import get_language, gettext as _, language, ngettext
 
 # what Dask raises for a timeout (asyncio's: the built-in one from Python 3.11, not before) and
 # for a cancelled future (concurrent.futures', e.g. when the scheduler's connection is lost)
@@ -75,11 +77,12 @@ class CourseVersionMismatch(ClusterError):
 
     def __init__(self, worker, expected, found):
         self.worker, self.expected, self.found = worker, dict(expected), dict(found)
-        parts = [f"{k}: {expected.get(k)} here, {found.get(k)} there"
+        parts = [_("{key}: {here} here, {there} there").format(
+                     key=k, here=expected.get(k), there=found.get(k))
                  for k in sorted(set(expected) | set(found)) if expected.get(k) != found.get(k)]
-        super().__init__(f"the worker {worker} has another version of softmax-course "
-                         f"({'; '.join(parts)}); it would grade against other references: "
-                         "install the same version on every worker")
+        super().__init__(_("the worker {worker} has another version of softmax-course ({parts}); "
+                           "it would grade against other references: install the same version "
+                           "on every worker").format(worker=worker, parts="; ".join(parts)))
 
     def __reduce__(self):  # it travels back from the worker
         return type(self), (self.worker, self.expected, self.found)
@@ -250,32 +253,36 @@ class ClusterRunner:
         try:
             import distributed
         except ImportError:
-            raise ClusterError("--cluster needs Dask's distributed package: "
-                               "pip install \"softmax-course[cluster]\"") from None
+            raise ClusterError(_("--cluster needs Dask's distributed package: "
+                                 "pip install \"softmax-course[cluster]\"")) from None
         if not isinstance(address, str) or not address.strip():
-            raise ValueError(f"--cluster must be a scheduler's address, not {address!r}")
+            raise ValueError(_("--cluster must be a scheduler's address, not {address}").format(
+                address=repr(address)))
         self.address, self.sandbox, self.stopped = address, sandbox, None
         self.expected = course_fingerprint()
         try:
             self.client = distributed.Client(address, timeout=timeout, set_as_default=False)
         except (OSError, *_TIMEOUTS) as err:
-            raise ClusterError(f"cannot reach the Dask scheduler at {address} ({err})") from None
+            raise ClusterError(_("cannot reach the Dask scheduler at {address} ({error})").format(
+                address=address, error=err)) from None
         try:
             try:
                 self.client.wait_for_workers(1, timeout=timeout)
             except _TIMEOUTS:
-                raise ClusterError(f"the Dask scheduler at {address} has no worker") from None
+                raise ClusterError(_("the Dask scheduler at {address} has no worker").format(
+                    address=address)) from None
             replies = self.client.run(probe_worker, self.expected, sandbox, on_error="return")
             protections = []
             for worker, reply in sorted(replies.items()):
                 if isinstance(reply, BaseException):
-                    raise ClusterError(f"the worker {worker} cannot grade: "
-                                       f"{type(reply).__name__}: {reply} (is softmax-course "
-                                       "installed there?)")
+                    raise ClusterError(_("the worker {worker} cannot grade: {error} (is "
+                                         "softmax-course installed there?)").format(
+                        worker=worker, error=f"{type(reply).__name__}: {reply}"))
                 if "mismatch" in reply:
                     raise CourseVersionMismatch(worker, self.expected, reply["mismatch"])
                 if "error" in reply:
-                    raise ClusterError(f"the worker {worker} cannot grade: {reply['error']}")
+                    raise ClusterError(_("the worker {worker} cannot grade: {error}").format(
+                        worker=worker, error=reply["error"]))
                 protections.append(reply["protection"])
             self.protection = _weakest(protections)
             threads = sum(self.client.nthreads().values())
@@ -309,10 +316,10 @@ class ClusterRunner:
             except (*_CANCELLED, OSError, *_TIMEOUTS) as err:
                 if self.client.status == "running" and not isinstance(err, _CANCELLED):
                     raise  # the grader's own failure on the worker: a row that says so
-                self.stopped = SchedulerLost(
-                    f"lost the connection to the Dask scheduler at {self.address} "
-                    f"({type(err).__name__}); the rows graded so far are in the journal: run "
-                    "the same command with --resume to go on")
+                self.stopped = SchedulerLost(_(
+                    "lost the connection to the Dask scheduler at {address} ({error}); the rows "
+                    "graded so far are in the journal: run the same command with --resume to "
+                    "go on").format(address=self.address, error=type(err).__name__))
                 raise self.stopped from None
             finally:
                 try:
@@ -326,7 +333,8 @@ class ClusterRunner:
                 name, message = reply["failed"]
                 raise type(name, (Exception,), {})(message)
             return reply["plain"]
-        return killed_row(options["exercises"], died, self.protection.mode)
+        return killed_row(options["exercises"], died, self.protection.mode,
+                          lang=options.get("lang") or notebook_language(None, options["file"]))
 
     def close(self) -> None:
         client = getattr(self, "client", None)
@@ -337,7 +345,7 @@ class ClusterRunner:
                 pass
 
 
-def killed_row(exercises, deaths, sandbox) -> dict:
+def killed_row(exercises, deaths, sandbox, lang=None) -> dict:
     """The plain data of a submission whose grading killed ``deaths`` workers in a row.
 
     Examples
@@ -349,9 +357,13 @@ def killed_row(exercises, deaths, sandbox) -> dict:
     from ..grading.registry import EXERCISES
     from ..grading.result import CheckResult
 
-    message = f"grading it killed {deaths} Dask workers in a row; it was not tried again"
-    why = "The notebook killed the Dask workers that graded it."
+    with language(lang):
+        message = ngettext("grading it killed {n} Dask worker; it was not tried again",
+                           "grading it killed {n} Dask workers in a row; it was not tried again",
+                           deaths).format(n=deaths)
+        why = _("The notebook killed the Dask workers that graded it.")
+        results = [_result_dict(CheckResult.error(n, EXERCISES[n].points, why))
+                   for n in exercises]
     return {"status": KILLED, "message": message, "cell_errors": [], "notes": [],
             "sandbox": sandbox, "seconds": 0.0, "peak_bytes": 0, "sandbox_id": "",
-            "results": [_result_dict(CheckResult.error(n, EXERCISES[n].points, why))
-                        for n in exercises]}
+            "lang": get_language(lang), "results": results}
