@@ -307,7 +307,7 @@ class ClusterRunner:
                     grade_on_worker, data, {**options, "sandbox": self.sandbox}, self.expected,
                     attempt, key=attempt, pure=False, retries=0)
                 reply = future.result()
-            except KilledWorker as err:  # the cluster's own limit on re-runs came first
+            except KilledWorker:  # the cluster's own limit on re-runs came first
                 died += 1
                 continue
             except BatchStopped as err:
