@@ -36,8 +36,24 @@ def _cores():
         return os.cpu_count() or 1
 
 
+def _sandbox_isolates() -> bool:
+    """Whether graded notebooks run in bubblewrap here. Without it (no bubblewrap, or user
+    namespaces forbidden) every grader's kernels run in the fallback under the same per-slot
+    users, so a hostile test notebook of one test file could stop the kernels another file's
+    test is grading at the same time (the fallback cannot hide processes)."""
+    try:
+        from course_lib.batch import isolation
+
+        return isolation.protection(None).mode == "bubblewrap"
+    except Exception:
+        return False
+
+
 def pytest_xdist_auto_num_workers(config):
-    """``-n auto``: one worker per core this process may use, at most MAX_WORKERS."""
+    """``-n auto``: one worker per core this process may use, at most MAX_WORKERS; one worker
+    where the grader's sandbox cannot keep test files apart (see :func:`_sandbox_isolates`)."""
+    if not _sandbox_isolates():
+        return 1
     return max(1, min(_cores(), MAX_WORKERS))
 
 
