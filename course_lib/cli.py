@@ -49,6 +49,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from course_lib.i18n import LANGUAGES  # stdlib only: the --lang choices of every command
+
 __all__ = ["course_root", "start_command", "start_log_path", "make_parser", "main"]
 
 LESSON_00 = Path("notebooks") / "00_start_here.ipynb"
@@ -487,6 +489,7 @@ def make_parser() -> argparse.ArgumentParser:
     >>> args.command, args.port, args.ip, args.dry_run
     ('start', 9000, '127.0.0.1', True)
     """
+
     parser = argparse.ArgumentParser(
         prog="softmax-course",
         description="The softmax course: open it in JupyterLab.",
@@ -508,7 +511,7 @@ def make_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print the JupyterLab command instead of running it"
     )
     start.add_argument(
-        "--lang", choices=["en", "ko"], default=None,
+        "--lang", choices=LANGUAGES, default=None,
         help="the course's language: ko opens the Korean lessons (notebooks/ko/), and "
         "JupyterLab in Korean too if its Korean language pack is installed "
         "(python -m pip install -e \".[ko]\"); default: $SOFTMAX_COURSE_LANG, else en",
@@ -562,7 +565,7 @@ def make_parser() -> argparse.ArgumentParser:
                        help="seed of the hidden tests (default: random)")
     check.add_argument("-v", "--verbose", action="store_true",
                        help="show the failed tests and hints of each exercise")
-    check.add_argument("--lang", choices=["en", "ko"], default=None,
+    check.add_argument("--lang", choices=LANGUAGES, default=None,
                        help="language of the verdicts and messages (default: each notebook's "
                        "own, from its set_language(...) call or a ko/ folder)")
     check.set_defaults(func=_check)
@@ -604,7 +607,7 @@ def make_parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, default=None,
                        help="seed of the hidden tests (default: the previous run's in DIR, or "
                        "random)")
-    grade.add_argument("--lang", choices=["en", "ko"], default=None,
+    grade.add_argument("--lang", choices=LANGUAGES, default=None,
                        help="language of every feedback page, of the kernels "
                        "(SOFTMAX_COURSE_LANG) and of the summary (default: each submission's "
                        "feedback in its notebook's own language)")
@@ -640,7 +643,7 @@ def make_parser() -> argparse.ArgumentParser:
     present.add_argument("--no-browser", action="store_true", help="do not open a browser")
     present.add_argument("--dry-run", action="store_true",
                          help="print the Voila command instead of running it")
-    present.add_argument("--lang", choices=["en", "ko"], default=None,
+    present.add_argument("--lang", choices=LANGUAGES, default=None,
                          help="the page's language (its text, the widgets' labels and "
                          "readouts); default: $SOFTMAX_COURSE_LANG, else en")
     present.set_defaults(func=_present)
@@ -702,7 +705,7 @@ def _add_lms_commands(sub) -> None:
     gradescope.add_argument("--sandbox", choices=["auto", "bubblewrap", "fallback"],
                             default=None, help="how to confine the notebook in Gradescope's "
                             "container (default: bubblewrap where it works, else the fallback)")
-    gradescope.add_argument("--lang", choices=["en", "ko"], default=None,
+    gradescope.add_argument("--lang", choices=LANGUAGES, default=None,
                             help="language of the students' feedback, and of this command's "
                             "messages (default: the feedback in English, or in "
                             "$SOFTMAX_COURSE_LANG of Gradescope's container; the messages in "
@@ -735,7 +738,7 @@ def _add_lms_commands(sub) -> None:
                         help="one grade column per exercise instead of the total")
     export.add_argument("--missing-zero", action="store_true",
                         help="give 0 to roster students without a submission (default: empty)")
-    export.add_argument("--lang", choices=["en", "ko"], default=None,
+    export.add_argument("--lang", choices=LANGUAGES, default=None,
                         help="language of the messages and of the report on stderr (the file "
                         "written is the same in every language); default: "
                         "$SOFTMAX_COURSE_LANG, else en")
