@@ -21,9 +21,59 @@ def course_folder(path) -> str:
 
 
 def pytest_collectstart(collector):
-    """Turn off output comparison for notebooks directly inside a lax folder."""
-    if type(collector).__name__ == "IPyNbFile" and course_folder(collector.path) in LAX_FOLDERS:
+    """Turn off output comparison for notebooks directly inside a lax folder; run a translated
+    lesson or solution notebook's kernel as on another machine (:func:`another_machine`)."""
+    if type(collector).__name__ != "IPyNbFile":
+        return
+    if course_folder(collector.path) in LAX_FOLDERS:
         collector.compare_outputs = False
+    elif Path(collector.path).parent.name in EDITIONS:
+        _start_kernel_as_on(collector, another_machine())
+
+
+# --- the translations run as on another machine --------------------------------------------------
+# A translated notebook's code is its English twin's, token for token, and its stored outputs hold
+# the twin's numbers (tests/test_korean_edition.py). nbval runs the English notebooks natively
+# and their twins with numpy's SIMD kernels off and one BLAS thread: every run of the test
+# command checks, at no extra cost, that the course's stored numbers come out the same on a
+# machine without this one's vector instructions (an older PC, another architecture), which a
+# stored output may not depend on. .ci/emulated-machine runs the numerical tests so as well.
+
+def another_machine() -> dict:
+    """The environment of a kernel that computes as on another machine: numpy's dispatched SIMD
+    kernels this CPU has (AVX2, AVX-512 on x86-64; ASIMD extensions on ARM) switched off, its
+    baseline kernels only, and one BLAS/OpenMP thread. ``OPENBLAS_CORETYPE`` and
+    ``OPENBLAS_L2_SIZE`` stay as the machine sets them (on some processors they work around wrong
+    OpenBLAS kernels)."""
+    env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:  # numpy before 2.0 (the course needs 2.0; a machine may still have 1.x)
+        from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    on = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
+    if on:
+        env["NPY_DISABLE_CPU_FEATURES"] = " ".join(on)
+    return env
+
+
+def _start_kernel_as_on(nbfile, env):
+    """Start ``nbfile``'s kernel (nbval starts it in the collector's setup, with this process's
+    environment) with ``env`` added; this process's own environment is left as it was."""
+    setup = nbfile.setup
+
+    def setup_as_on_another_machine():
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            setup()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    nbfile.setup = setup_as_on_another_machine
 
 # --- parallel runs (pytest-xdist: -n auto --dist loadfile in pyproject.toml) ----------------------
 MAX_WORKERS = 4   # each worker may run a JupyterLab and a browser: more costs memory, not time

@@ -234,18 +234,22 @@ def graded(tmp_path_factory):
     try:
         dask.worker()
         dask.client(1).close()
+        # Dask's connect timeout is also how long the client tries to reconnect (30 s by
+        # default): a shorter one ends the batch sooner, as an instructor may configure it
         run = subprocess.Popen(
             [sys.executable, "-m", "course_lib", "grade", *others, "--out",
              str(work / "lost"), "--seed", str(SEED), "--lesson", "01", "--timeout", "20",
              "--cluster", dask.address], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env=_env())
+            text=True, env={**_env(), "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "5s"})
         deadline = time.monotonic() + 300
         while _journal_lines(work / "lost") < 2 and run.poll() is None \
                 and time.monotonic() < deadline:
             time.sleep(0.2)
         found["lost_rows"] = _journal_lines(work / "lost")
         os.kill(dask.scheduler.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
         found["lost"] = run.communicate(timeout=300) + (run.returncode,)
+        found["lost_after"] = time.monotonic() - killed_at
     finally:
         dask.stop()
     found["resumed"] = subprocess.run(
@@ -307,6 +311,7 @@ def test_a_lost_scheduler_leaves_a_journal_that_resume_completes(graded):
     assert graded["lost_rows"] >= 2
     assert code == 2, err
     assert "lost the connection to the Dask scheduler" in err and "--resume" in err
+    assert graded["lost_after"] < 25, "the configured 5 s connect timeout, not Dask's 30 s"
     resumed = graded["resumed"]
     assert f"({graded['lost_rows']} reused from the journal)" in resumed.stdout or \
         "reused from the journal" in resumed.stdout

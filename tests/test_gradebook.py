@@ -610,3 +610,18 @@ def test_a_fallback_sandbox_cannot_read_another_grading_runs_sandboxes():
     finally:
         shutil.rmtree(other, ignore_errors=True)
         shutil.rmtree(mine, ignore_errors=True)
+
+
+def test_the_batch_engine_skips_jsonschemas_slow_iri_checker():
+    """Every graded notebook starts a process that imports nbformat; jsonschema's rfc3987_syntax
+    (2-3 s of parsers built at import) is skipped there, and nbformat still validates."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, course_lib.batch.worker, nbformat, nbclient\n"
+             "assert sys.modules['rfc3987_syntax'] is None\n"
+             "nb = nbformat.v4.new_notebook()\nnbformat.validate(nb)\n"
+             "nb.cells.append({'cell_type': 'code'})\n"
+             "try:\n    nbformat.validate(nb)\nexcept nbformat.ValidationError:\n    print('invalid')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout == "invalid\n", done.stderr

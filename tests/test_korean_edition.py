@@ -11,7 +11,8 @@
   English given in parentheses aside).
 
 The Korean notebooks are run by nbval like the English ones (pytest collects ``notebooks/ko/``,
-``solutions/ko/`` and ``exercises/ko/``).
+``solutions/ko/`` and ``exercises/ko/``), the lessons and solutions as on another machine:
+numpy's SIMD kernels off, one BLAS thread (``conftest.py``; tested at the end of this file).
 """
 
 from __future__ import annotations
@@ -395,3 +396,76 @@ def test_the_korean_readme_links_files_that_exist():
     assert len(targets) >= 20
     missing = [t for t in targets if not t.startswith("http") and not (ROOT / t).exists()]
     assert not missing, f"README.ko.md links files that do not exist: {missing}"
+
+
+# --- the translations run as on another machine (conftest.py) -----------------------------------
+
+def _root_conftest():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_root_conftest", ROOT / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_another_machine_switches_off_every_simd_kernel_this_cpu_has():
+    """A fresh Python given the environment nbval starts a Korean notebook's kernel with runs
+    numpy's baseline kernels only (no dispatch target left on), without a warning, with one BLAS
+    thread; OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are not touched."""
+    import json
+    import os
+    import subprocess
+
+    env = _root_conftest().another_machine()
+    assert env["OPENBLAS_NUM_THREADS"] == env["OMP_NUM_THREADS"] == "1"
+    assert not {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"} & set(env)
+    probe = ("import json, warnings\nwarnings.simplefilter('error')\nimport numpy\n"
+             "try:\n    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__\n"
+             "except ImportError:\n    from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__\n"
+             "print(json.dumps([f for f in __cpu_dispatch__ if __cpu_features__.get(f)]))")
+    native = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True, env={k: v for k, v in os.environ.items()
+                                             if k != "NPY_DISABLE_CPU_FEATURES"})
+    emulated = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                              check=True, env={**os.environ, **env})
+    assert json.loads(emulated.stdout) == [], emulated.stdout
+    assert emulated.stderr == ""
+    if json.loads(native.stdout):  # this CPU has SIMD kernels: the emulation turns them off
+        assert env["NPY_DISABLE_CPU_FEATURES"].split() == json.loads(native.stdout)
+
+
+def test_nbval_starts_translated_kernels_as_on_another_machine(monkeypatch):
+    """conftest.py gives the emulated environment to the kernel of a notebook in ``ko/`` (nbval
+    starts it in the collector's setup) and to no other; the test process's own environment is
+    as it was afterwards."""
+    conftest = _root_conftest()
+    monkeypatch.setattr(conftest, "another_machine", lambda: {"NPY_DISABLE_CPU_FEATURES": "X",
+                                                              "OPENBLAS_NUM_THREADS": "1"})
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "7")
+    monkeypatch.delenv("NPY_DISABLE_CPU_FEATURES", raising=False)
+
+    class IPyNbFile:  # what nbval's collector is named; setup() is where it starts the kernel
+        def __init__(self, path):
+            self.path, self.seen = ROOT / path, None
+
+        def setup(self):
+            import os
+            self.seen = (os.environ.get("NPY_DISABLE_CPU_FEATURES"),
+                         os.environ.get("OPENBLAS_NUM_THREADS"))
+
+    seen = {}
+    for path in ("notebooks/ko/05_classification_calibration.ipynb",
+                 "solutions/ko/01_solutions_definition.ipynb",
+                 "notebooks/05_classification_calibration.ipynb",
+                 "solutions/01_solutions_definition.ipynb"):
+        nb = IPyNbFile(path)
+        conftest.pytest_collectstart(nb)
+        nb.setup()
+        seen[path] = nb.seen
+    import os
+    assert seen == {"notebooks/ko/05_classification_calibration.ipynb": ("X", "1"),
+                    "solutions/ko/01_solutions_definition.ipynb": ("X", "1"),
+                    "notebooks/05_classification_calibration.ipynb": (None, "7"),
+                    "solutions/01_solutions_definition.ipynb": (None, "7")}
+    assert "NPY_DISABLE_CPU_FEATURES" not in os.environ and os.environ["OPENBLAS_NUM_THREADS"] == "7"

@@ -25,7 +25,7 @@ psutil = pytest.importorskip("psutil")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_browser import browser_page, chromium, free_port, isolated_env, stop  # noqa: E402
 
-RELOADS = 4
+RELOADS = 2       # each reload starts a kernel that runs the demo: two show the count stays 1
 SETTLE = 20.0      # seconds a shut-down kernel's process may take to go (the machine may be loaded)
 
 

@@ -11,3 +11,15 @@
 The command line drives it (``softmax-course check`` and ``softmax-course grade``); the exercises it
 grades come from :mod:`course_lib.exercises`, compared by :mod:`course_lib.grading`.
 """
+
+import sys as _sys
+
+# Every graded notebook runs in a fresh process (the sandboxed worker), which reads and runs it
+# with nbformat and nbclient. nbformat imports jsonschema, and jsonschema's format checkers import
+# rfc3987_syntax when it is installed (JupyterLab's dependencies install it), which builds some 35
+# Lark parsers at import: 2-3 s of CPU per process, more than grading a notebook takes, for the
+# "iri" formats no notebook schema uses (python-jsonschema/jsonschema#1428). Marked absent here,
+# before anything imports jsonschema, it is skipped, as when it is not installed; a process that
+# already imported it keeps it. Only the batch engine's own processes are concerned: a student's
+# kernel is another process.
+_sys.modules.setdefault("rfc3987_syntax", None)

@@ -245,16 +245,23 @@ class ClusterRunner:
     jobs : int, optional
         Submissions handed to the cluster at once; default twice its threads, so that a worker
         finds the next one waiting.
-    timeout : float
-        Seconds to reach the scheduler, and to wait for a first worker.
+    timeout : float, optional
+        Seconds to reach the scheduler, to wait for a first worker, and to reconnect after a
+        lost connection before the batch stops (:class:`SchedulerLost`); default Dask's own
+        connect timeout (``distributed.comm.timeouts.connect``, 30 s unless configured, e.g.
+        ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=10s``).
     """
 
-    def __init__(self, address, *, sandbox=None, jobs=None, timeout=30.0):
+    def __init__(self, address, *, sandbox=None, jobs=None, timeout=None):
         try:
+            import dask
             import distributed
         except ImportError:
             raise ClusterError(_("--cluster needs Dask's distributed package: "
                                  "pip install \"softmax-course[cluster]\"")) from None
+        if timeout is None:
+            timeout = dask.utils.parse_timedelta(
+                dask.config.get("distributed.comm.timeouts.connect"), default="seconds")
         if not isinstance(address, str) or not address.strip():
             raise ValueError(_("--cluster must be a scheduler's address, not {address}").format(
                 address=repr(address)))
