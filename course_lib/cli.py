@@ -50,7 +50,7 @@ import sys
 from pathlib import Path
 
 from course_lib.i18n import LANGUAGES  # stdlib only: the --lang choices of every command
-import course_lib.batch  # noqa: E402,F401  (first: its processes skip a slow import, see there)
+importlib.import_module("course_lib.batch")  # first: its processes skip a slow import (see there)
 
 __all__ = ["course_root", "start_command", "start_log_path", "make_parser", "main"]
 
