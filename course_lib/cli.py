@@ -50,6 +50,7 @@ import sys
 from pathlib import Path
 
 from course_lib.i18n import LANGUAGES  # stdlib only: the --lang choices of every command
+from course_lib.serve import serve_command  # stdlib only
 importlib.import_module("course_lib.batch")  # first: its processes skip a slow import (see there)
 
 __all__ = ["course_root", "start_command", "start_log_path", "make_parser", "main"]
@@ -116,7 +117,8 @@ def start_command(
     Returns
     -------
     list of str
-        ``[sys.executable, "-m", "jupyterlab", ...]``, ready for :mod:`subprocess`.
+        ``[sys.executable, "-m", "course_lib.serve", "jupyterlab", ...]`` (``python -m
+        jupyterlab``, started faster: :mod:`course_lib.serve`), ready for :mod:`subprocess`.
         It opens ``notebooks/00_start_here.ipynb`` when that file exists, otherwise
         the ``notebooks/`` folder, and turns off JupyterLab's news feed and update check
         (both would reach the network).
@@ -124,8 +126,8 @@ def start_command(
     Examples
     --------
     >>> cmd = start_command("/course", port=8899, no_browser=True, allow_root=False)
-    >>> cmd[1:3]
-    ['-m', 'jupyterlab']
+    >>> cmd[1:4]
+    ['-m', 'course_lib.serve', 'jupyterlab']
     >>> [a for a in cmd if a.startswith(("--ServerApp.ip", "--ServerApp.port="))]
     ['--ServerApp.ip=127.0.0.1', '--ServerApp.port=8899']
     >>> cmd[-1]
@@ -139,10 +141,7 @@ def start_command(
         allow_root = hasattr(os, "geteuid") and os.geteuid() == 0
     target = Path(_start_target(root, lang))
     settings = LAB_SETTINGS_KO if korean_interface else LAB_SETTINGS
-    cmd = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
+    args = [
         f"--ServerApp.root_dir={root}",
         f"--ServerApp.ip={ip}",
         # the course needs no network at run time: no news feed, no update check on PyPI,
@@ -151,6 +150,7 @@ def start_command(
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         f"--LabApp.app_settings_dir={settings}",
     ]
+    cmd = serve_command("jupyterlab", args)   # python -m jupyterlab, started faster (serve.py)
     if port is not None:
         cmd += [f"--ServerApp.port={int(port)}", "--ServerApp.port_retries=0"]
     if no_browser:

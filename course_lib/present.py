@@ -24,8 +24,8 @@ Examples
 >>> sorted(PRESENTATIONS)
 ['temperature']
 >>> cmd = present_command("temperature", port=8899, no_browser=True)
->>> cmd[1:3], cmd[3].endswith("temperature.ipynb")
-(['-m', 'voila'], True)
+>>> cmd[1:4], cmd[4].endswith("temperature.ipynb")
+(['-m', 'course_lib.serve', 'voila'], True)
 >>> presentation_path("temperature", lang="ko").parent.name
 'ko'
 >>> [a for a in cmd if a.startswith(("--port", "--Voila.ip", "--template", "--no-browser"))]
@@ -45,6 +45,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from course_lib.serve import serve_command
 
 __all__ = ["PRESENTATIONS", "PRESENTATIONS_DIR", "presentation_path", "present_command",
            "present_environment", "free_port", "set_xsrf_cookie", "voila_config", "main",
@@ -108,8 +110,8 @@ def present_command(name, *, ip="127.0.0.1", port=DEFAULT_PORT, no_browser=False
     ``config_dir`` is the folder holding the course's ``voila.py`` (:func:`voila_config`); it
     replaces Voila's search for configuration files. ``lang`` picks the page's language.
     """
-    cmd = [
-        sys.executable, "-m", "voila", str(presentation_path(name, lang)),
+    cmd = serve_command("voila", [
+        str(presentation_path(name, lang)),
         f"--port={int(port)}",
         "--Voila.port_retries=0",           # the printed URL must be the one served
         f"--Voila.ip={ip}",
@@ -121,7 +123,7 @@ def present_command(name, *, ip="127.0.0.1", port=DEFAULT_PORT, no_browser=False
         f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_timeout)}",
         f"--MappingKernelManager.cull_interval={int(cull_interval)}",
         "--MappingKernelManager.cull_connected=False",
-    ]
+    ])   # python -m voila, started faster (course_lib.serve)
     if config_dir is not None:
         cmd.append(f"--Voila.config_file_paths={config_dir}")
     if no_browser:

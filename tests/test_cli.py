@@ -29,8 +29,8 @@ def dry_run(capsys, *args):
 
 def test_dry_run_prints_the_jupyterlab_command(capsys):
     out, cmd = dry_run(capsys)
-    assert "-m jupyterlab" in out
-    assert cmd[:3] == [sys.executable, "-m", "jupyterlab"]
+    assert "-m course_lib.serve jupyterlab" in out
+    assert cmd[:4] == [sys.executable, "-m", "course_lib.serve", "jupyterlab"]
     assert f"--ServerApp.root_dir={ROOT}" in cmd
     assert "--ServerApp.ip=127.0.0.1" in cmd
     assert cli.course_root() == ROOT
@@ -89,7 +89,7 @@ def test_python_dash_m_course_lib(tmp_path):
     res = subprocess.run([sys.executable, "-m", "course_lib", "start", "--dry-run"],
                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert res.returncode == 0, res.stderr
-    assert "-m jupyterlab" in res.stdout
+    assert "-m course_lib.serve jupyterlab" in res.stdout
 
 
 def free_port():
@@ -341,9 +341,9 @@ def test_start_and_present_explain_lang_in_help(capsys):
 def test_present_lang_ko_serves_the_korean_page(capsys, monkeypatch):
     monkeypatch.delenv("SOFTMAX_COURSE_LANG", raising=False)
     assert cli.main(["present", "temperature", "--dry-run", "--lang", "ko"]) == 0
-    notebook = Path(shlex.split(capsys.readouterr().out)[3])
+    notebook = Path(shlex.split(capsys.readouterr().out)[4])
     assert notebook.parts[-2:] == ("ko", "temperature.ipynb") and notebook.is_file()
     assert "set_language(\"ko\")" in notebook.read_text(encoding="utf-8").replace("\\\"", "\"")
     assert cli.main(["present", "temperature", "--dry-run"]) == 0
-    english = Path(shlex.split(capsys.readouterr().out)[3])
+    english = Path(shlex.split(capsys.readouterr().out)[4])
     assert english.parent.name == "presentations"

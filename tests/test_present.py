@@ -32,8 +32,8 @@ def _free_port():
 def test_dry_run_prints_a_local_voila_command(capsys):
     assert cli.main(["present", "temperature", "--dry-run", "--port", "9123", "--no-browser"]) == 0
     cmd = shlex.split(capsys.readouterr().out)
-    assert cmd[:3] == [sys.executable, "-m", "voila"]
-    assert Path(cmd[3]) == present.PRESENTATIONS_DIR / "temperature.ipynb"
+    assert cmd[:4] == [sys.executable, "-m", "course_lib.serve", "voila"]
+    assert Path(cmd[4]) == present.PRESENTATIONS_DIR / "temperature.ipynb"
     for arg in ["--port=9123", "--Voila.port_retries=0", "--Voila.ip=127.0.0.1",
                 "--template=softmax-course", "--no-browser", "--strip_sources=True"]:
         assert arg in cmd
