@@ -504,3 +504,56 @@ def test_bubblewrap_hides_the_grader_and_the_classmates(batch):
         assert got["score"] == 2.0, got
     kill_all = batch["by_file"][batch["folder"] / "01_kill_all.ipynb"]
     assert kill_all["score"] == 0  # it can only take its own worker down
+
+
+def _venv_through_links(tmp_path):
+    """A venv made from a ``python3`` in a folder of links (as ``~/.local/bin`` or a folder of
+    shims holds it): ``venv/bin/python -> python3 -> links/python3 -> the real interpreter``."""
+    import subprocess
+
+    real = os.path.realpath(sys.executable)
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "python3").symlink_to(real)
+    venv = tmp_path / "venv"
+    subprocess.run([str(links / "python3"), "-m", "venv", "--without-pip", str(venv)], check=True)
+    return real, links, venv
+
+
+def test_the_sandbox_recreates_the_links_to_the_interpreter(tmp_path, monkeypatch):
+    """The links on the way from a venv's ``python`` to the real interpreter that lie outside
+    the folders the sandbox binds are recreated inside, as links; their folders (maybe the
+    instructor's own) are not bound; links inside bound folders are left alone."""
+    real, links, venv = _venv_through_links(tmp_path)
+    monkeypatch.setattr(sys, "executable", str(venv / "bin" / "python"))
+    found = isolation._interpreter_links([str(venv)])
+    assert (real, str(links / "python3")) in found and all(
+        link.startswith(str(links)) for _, link in found)
+    assert isolation._interpreter_links([str(tmp_path)]) == []
+    monkeypatch.setattr(sys, "prefix", str(venv))
+    command = isolation._bwrap_command(str(tmp_path / "work"))
+    triples = [command[i:i + 3] for i in range(len(command) - 2)]
+    assert ["--symlink", real, str(links / "python3")] in triples
+    assert str(links) not in command
+
+
+def test_bubblewrap_starts_a_venv_whose_python_is_reached_through_a_folder_of_links(
+        tmp_path, monkeypatch):
+    """The same, for real: bubblewrap starts such a venv's Python (it could not find the
+    interpreter inside before, and grading fell back to the weaker sandbox)."""
+    import subprocess
+
+    if isolation.protection("auto").mode != "bubblewrap":
+        if os.environ.get("SOFTMAX_COURSE_REQUIRE_BWRAP") == "1" or os.environ.get("CI") == "true":
+            pytest.fail(f"bubblewrap is required here, but {isolation.protection('auto').why}")
+        pytest.skip("no bubblewrap sandbox on this machine")
+    real, links, venv = _venv_through_links(tmp_path)
+    (tmp_path / "work").mkdir()
+    python = str(venv / "bin" / "python")
+    monkeypatch.setattr(sys, "executable", python)
+    monkeypatch.setattr(sys, "prefix", str(venv))
+    monkeypatch.setattr(sys, "exec_prefix", str(venv))
+    command = isolation._bwrap_command(str(tmp_path / "work"))
+    done = subprocess.run([*command, python, "-c", "import sys; print(sys.prefix)"],
+                          capture_output=True, text=True)
+    assert (done.returncode, done.stdout.strip()) == (0, str(venv)), done.stderr

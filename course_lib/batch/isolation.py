@@ -175,6 +175,24 @@ def _python_binds() -> list:
     return out
 
 
+def _interpreter_links(bound) -> list:
+    """``(target, link)`` for each symbolic link on the way from ``sys.executable`` to the real
+    interpreter that lies outside the folders ``bound`` (and ``/usr``): a venv's ``python`` may
+    point at a ``python3`` in a folder of links (``~/.local/bin``, a folder of shims) before
+    that one points into Python's own folder. The sandbox gets the same links, not the folders
+    that hold them (which may be the instructor's own)."""
+    inside = ("/usr", "/etc", *bound)
+    out, path = [], os.path.abspath(sys.executable)
+    for _ in range(40):  # a longer chain is a loop: the OS would refuse it too
+        if not os.path.islink(path):
+            break
+        target = os.readlink(path)
+        if not any(path == top or path.startswith(top + os.sep) for top in inside):
+            out.append((target, path))
+        path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+    return out
+
+
 def _bwrap_command(work: str, extra_flags=(), env=None) -> list:
     cmd = [_bwrap(), "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
            "--cap-drop", "ALL",
@@ -188,8 +206,11 @@ def _bwrap_command(work: str, extra_flags=(), env=None) -> list:
     # the private /tmp first, then Python's folders over it: a venv under /tmp (a CI checkout)
     # stays visible, read-only, inside an otherwise empty /tmp
     cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
-    for path in _python_binds():
+    binds = _python_binds()
+    for path in binds:
         cmd += ["--ro-bind", path, path]
+    for target, link in _interpreter_links(binds):
+        cmd += ["--symlink", target, link]
     cmd += ["--dir", "/home", "--bind", work, HOME, "--chdir", HOME, "--clearenv"]
     for name, value in (env or {}).items():
         cmd += ["--setenv", name, value]
