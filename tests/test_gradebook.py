@@ -625,3 +625,28 @@ def test_the_batch_engine_skips_jsonschemas_slow_iri_checker():
              "try:\n    nbformat.validate(nb)\nexcept nbformat.ValidationError:\n    print('invalid')\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout == "invalid\n", done.stderr
+
+
+def test_sandboxes_of_two_graders_never_share_a_user(tmp_path, monkeypatch):
+    """Where each slot's sandbox runs as a user of its own (a root grader, a Python others can
+    run), every process of that user is reaped as the sandbox's own; two graders on one machine
+    asking for the same slot (two batches, a batch and ``check``) get two users, and a slot is
+    free again once its sandbox has ended."""
+    from course_lib.batch import isolation
+
+    monkeypatch.setattr(isolation, "_others_can_run_python", lambda: True)
+    monkeypatch.setattr(isolation.os, "getuid", lambda: 0)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the slot locks of this test alone
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    protection = isolation.protection("fallback")
+    first = isolation.Sandbox(tmp_path, 0, protection)
+    second = isolation.Sandbox(tmp_path, 0, protection)   # another grader's slot 0
+    third = isolation.Sandbox(tmp_path, 1, protection)
+    assert len({first.uid, second.uid, third.uid}) == 3
+    assert first.uid == isolation.SANDBOX_UID_BASE and third.uid != first.uid
+    first.end()
+    again = isolation.Sandbox(tmp_path, 0, protection)
+    assert again.uid == isolation.SANDBOX_UID_BASE       # slot 0 is free again
+    for box in (second, third, again):
+        box.end()

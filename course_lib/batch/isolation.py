@@ -243,6 +243,28 @@ def _slot_uid(slot: int):
     return None, None
 
 
+def _lease_slot(preferred: int):
+    """``(slot, lock)``: a parallel slot that no other grader on this machine holds until
+    ``lock`` is closed (a lock file per slot; the preferred one if it is free). Where sandboxes
+    run as a user of their own per slot (:func:`_slot_uid`), every process of that user is
+    reaped as the sandbox's own: two graders on one machine (two batches, a batch and
+    ``softmax-course check``, two Dask workers) must never run sandboxes under one user."""
+    import fcntl
+    import itertools
+    import tempfile
+
+    folder = Path(tempfile.gettempdir()) / f"softmax-course-slots-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for k in itertools.chain([preferred], (k for k in itertools.count() if k != preferred)):
+        lock = open(folder / f"{k}.lock", "wb")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        return k, lock
+
+
 def _user_kind() -> str:
     if os.getuid() != 0:
         return "grader's uid"
@@ -503,6 +525,10 @@ class Sandbox:
         self.root = Path(tempfile.mkdtemp(prefix="s", dir=base))
         self.work = self.root / "home"  # the private folder: the sandbox's HOME
         self.work.mkdir()
+        self.lease = None
+        if _slot_uid(slot)[0] is not None:  # a user of its own: a slot no other grader holds
+            slot, self.lease = _lease_slot(slot)
+        self.slot = slot
         self.uid, self.gid = _slot_uid(slot)
         self.cgroup = None
         self.proc = None
@@ -606,6 +632,9 @@ class Sandbox:
         if self.root.exists():  # files the slot's user left without write permission
             subprocess.run(["chmod", "-R", "u+rwx", str(self.root)], check=False)
             shutil.rmtree(self.root, ignore_errors=True)
+        if self.lease is not None:  # every process of the slot's user is gone: free the slot
+            self.lease.close()
+            self.lease = None
         return killed
 
 
