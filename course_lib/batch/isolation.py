@@ -282,8 +282,12 @@ def _bwrap_works(forced: str) -> str:
     import tempfile
 
     base = Path(tempfile.mkdtemp(prefix="softmax-course-probe-"))
+    lease = None
     try:
-        uid, gid = _slot_uid(0)
+        slot = 0
+        if _slot_uid(slot)[0] is not None:  # the probe is a sandbox too: a slot of its own
+            slot, lease = _lease_slot(slot)
+        uid, gid = _slot_uid(slot)
         os.chmod(base, 0o711)
         work = base / "w"
         work.mkdir(mode=0o700)
@@ -306,6 +310,10 @@ def _bwrap_works(forced: str) -> str:
         return ""
     finally:
         shutil.rmtree(base, ignore_errors=True)
+        if lease is not None:
+            if uid is not None:  # nothing of the probe's user may outlive it
+                reap(None, uid=uid)
+            lease.close()
 
 
 def protection(mode: str | None = None) -> Protection:
