@@ -650,3 +650,24 @@ def test_sandboxes_of_two_graders_never_share_a_user(tmp_path, monkeypatch):
     assert again.uid == isolation.SANDBOX_UID_BASE       # slot 0 is free again
     for box in (second, third, again):
         box.end()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_a_zombie_is_not_a_process_left_running():
+    """A sandbox's process that has exited but is not reaped yet (orphaned to an init that is
+    slow to reap) runs nothing: it is not counted as a process the notebook left running."""
+    import subprocess
+    import sys
+
+    from course_lib.batch import isolation
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    try:
+        assert child.pid not in isolation._proc_table()
+        assert isolation.reap(child.pid) == 0
+    finally:
+        child.wait()

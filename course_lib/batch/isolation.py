@@ -409,7 +409,9 @@ def _kill(pid: int) -> None:
 
 
 def _proc_table() -> dict:
-    """pid -> (ppid, session, uid, environ has ``token``?) for every process, from ``/proc``."""
+    """pid -> (ppid, session, uid) for every process that still runs, from ``/proc`` (zombies
+    left out: they run nothing and hold nothing, and one orphaned to an init that is slow to
+    reap it would be counted as a process the notebook left running)."""
     table = {}
     for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
         if not entry.name.isdigit():
@@ -417,6 +419,8 @@ def _proc_table() -> dict:
         try:
             stat = Path(entry.path, "stat").read_text()
             fields = stat[stat.rindex(")") + 2:].split()
+            if fields[0] in ("Z", "X"):
+                continue
             status = Path(entry.path, "status").read_text()
             uid = int(next(ln for ln in status.splitlines() if ln.startswith("Uid:")).split()[1])
         except (OSError, ValueError, StopIteration):
@@ -619,15 +623,21 @@ class Sandbox:
             start_new_session=True)
         return self.proc
 
+    def _leftovers(self) -> bool:
+        """Is anything of the sandbox's still there: in its cgroup, or run by its own user?"""
+        if self.cgroup is not None and self.cgroup.pids():
+            return True
+        return self.uid is not None and any(u == self.uid for *_, u in _proc_table().values())
+
     def end(self) -> int:
         """Kill everything the sandbox started, release its cgroup and delete its folder."""
         pid = self.proc.pid if self.proc is not None else None
         if self.cgroup is not None:
             self.peak_bytes = self.cgroup.peak_bytes()
-            for _ in range(25):  # processes on their way out (a PID namespace being torn down)
-                if not self.cgroup.pids():
-                    break
-                time.sleep(0.02)
+        for _ in range(25):  # processes on their way out (a PID namespace being torn down)
+            if not self._leftovers():
+                break
+            time.sleep(0.02)
         killed = reap(pid, session=pid, uid=self.uid, cgroup=self.cgroup)
         if self.proc is not None:
             try:
