@@ -636,9 +636,7 @@ def test_sandboxes_of_two_graders_never_share_a_user(tmp_path, monkeypatch):
 
     monkeypatch.setattr(isolation, "_others_can_run_python", lambda: True)
     monkeypatch.setattr(isolation.os, "getuid", lambda: 0)
-    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the slot locks of this test alone
-    import tempfile
-    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setattr(isolation, "SLOT_LOCKS", tmp_path)  # the slot locks of this test alone
     protection = isolation.protection("fallback")
     first = isolation.Sandbox(tmp_path, 0, protection)
     second = isolation.Sandbox(tmp_path, 0, protection)   # another grader's slot 0

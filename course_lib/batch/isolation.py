@@ -46,6 +46,9 @@ HOME = "/home/student"             # the private folder, as the sandbox sees it
 # the whole sandbox's memory (cgroup), when cgroups are writable
 MEMORY_BYTES = int(os.environ.get("SOFTMAX_COURSE_SANDBOX_MEMORY", 4 * 2**30))
 ADDRESS_SPACE = 8 * 2**30          # each process (RLIMIT_AS)
+# where the slot locks live (_lease_slot): one place per machine whatever TMPDIR a grader has,
+# or two graders with different TMPDIRs would take the same slot's user
+SLOT_LOCKS = Path("/tmp")
 MAX_PROCESSES = 256                # the whole sandbox (cgroup pids.max, or RLIMIT_NPROC)
 _PR_SET_CHILD_SUBREAPER = 36
 
@@ -251,9 +254,8 @@ def _lease_slot(preferred: int):
     ``softmax-course check``, two Dask workers) must never run sandboxes under one user."""
     import fcntl
     import itertools
-    import tempfile
 
-    folder = Path(tempfile.gettempdir()) / f"softmax-course-slots-{os.getuid()}"
+    folder = SLOT_LOCKS / f"softmax-course-slots-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     for k in itertools.chain([preferred], (k for k in itertools.count() if k != preferred)):
         lock = open(folder / f"{k}.lock", "wb")
