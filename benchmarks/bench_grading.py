@@ -123,11 +123,8 @@ def main(argv=None) -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     try:
-        folder = work / "submissions"
-        folder.mkdir()
         source = Path(args.notebook)
-        for i in range(args.copies):
-            shutil.copyfile(source, folder / f"{source.name[:3]}student{i:03d}.ipynb")
+        folder = _class(work, source, args.copies)
         files = sorted(str(p) for p in folder.iterdir())
         env = {**os.environ, "PYTHONHASHSEED": "0"}
 
@@ -181,6 +178,15 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _class(work: Path, source: Path, copies: int) -> Path:
+    """``copies`` copies of ``source`` in ``work/submissions``, named as students' files."""
+    folder = work / "submissions"
+    folder.mkdir()
+    for i in range(copies):
+        shutil.copyfile(source, folder / f"{source.name[:3]}student{i:03d}.ipynb")
+    return folder
 
 
 def _stop(procs) -> None:
@@ -239,11 +245,8 @@ def bench_cluster(args) -> None:
     env = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
     dask = str(Path(sys.executable).parent / "dask")
     try:
-        folder = work / "submissions"
-        folder.mkdir()
         source = Path(args.notebook)
-        for i in range(args.copies):
-            shutil.copyfile(source, folder / f"{source.name[:3]}student{i:03d}.ipynb")
+        folder = _class(work, source, args.copies)
         port = _free_port()
         address = f"tcp://127.0.0.1:{port}"
         log = open(work / "dask.log", "wb")
