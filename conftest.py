@@ -128,14 +128,12 @@ SLOW_FIRST = [
     "tests/test_gradebook.py",          # ~150 s: batches of notebooks, each in a sandbox
     "tests/test_hostile_class.py",      # ~100 s: a hostile class, in both protection modes
     "tests/test_notebooks.py",          # ~100 s: every solution and exercise graded
-    "tests/test_widgets_browser.py",    # JupyterLab and Chromium
+    "tests/test_lab_browser.py",        # JupyterLab and Chromium
     "tests/test_browser.py",
     "tests/test_present_browser.py",
     "tests/test_mutation.py",
     "tests/test_gradescope.py",
     "tests/test_i18n_grading.py",
-    "tests/test_check_browser.py",
-    "tests/test_lab_dirty.py",
     "notebooks/07_rl_policies.ipynb",
     "notebooks/ko/07_rl_policies.ipynb",
     "notebooks/05_classification_calibration.ipynb",

@@ -343,7 +343,7 @@ def test_html_is_compact_and_escaped():
 
 def test_html_text_keeps_the_themes_font_colour():
     """The status colour marks the bar only: no theme colour reads as text on both JupyterLab
-    themes (measured in tests/test_check_browser.py)."""
+    themes (measured in tests/test_lab_browser.py)."""
     from grading_fixtures import softmax_lists_max
 
     results = [check("softmax", softmax_lists_max, show=False),

@@ -1,6 +1,6 @@
 """Every stored notebook carries the metadata its kernel announces, so that JupyterLab opens it
 unmodified (it rewrites ``kernelspec`` and ``language_info`` on connect and marks the notebook
-dirty only when they differ; see course_lib/execute.py, and tests/test_lab_dirty.py for the
+dirty only when they differ; see course_lib/execute.py, and tests/test_lab_browser.py for the
 proof in a real JupyterLab)."""
 
 import json
