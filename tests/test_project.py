@@ -172,3 +172,12 @@ def test_the_parallel_run_starts_with_files_that_exist_and_caps_its_workers(monk
     for cores, workers in ((1, 1), (2, 2), (3, 3), (64, conftest.MAX_WORKERS)):
         monkeypatch.setattr(conftest, "_cores", lambda cores=cores: cores)
         assert conftest.pytest_xdist_auto_num_workers(None) == workers
+
+
+def test_pytest_marks_jsonschemas_slow_iri_checker_absent():
+    """pyproject's addopts load course_lib.batch (``-p``) before nbval imports nbformat, so that
+    jsonschema skips rfc3987_syntax, whose import builds ~35 parsers (3-4 s in every pytest
+    process: the controller and each worker; course_lib/batch/__init__.py)."""
+    import sys
+
+    assert "rfc3987_syntax" in sys.modules and sys.modules["rfc3987_syntax"] is None
