@@ -672,3 +672,39 @@ def test_a_zombie_is_not_a_process_left_running():
         assert isolation.reap(child.pid) == 0
     finally:
         child.wait()
+
+
+def test_a_time_limit_reap_ends_before_the_sandbox_gives_up_its_slot(tmp_path, monkeypatch):
+    """The notebook's time limit fires in a timer thread, which reaps the sandbox (its slot's
+    user too, where each slot runs as a user of its own). The sandbox's end, which frees the slot
+    for another grader, must wait for that reap: one still running after it would kill the next
+    sandbox of that user."""
+    import threading
+
+    from course_lib.batch import isolation
+    from course_lib.batch import notebook as batch
+
+    events, real_reap, real_end = [], isolation.reap, isolation.Sandbox.end
+
+    def slow_reap(*args, **kwargs):
+        killed = real_reap(*args, **kwargs)
+        if isinstance(threading.current_thread(), threading.Timer):     # the time limit's
+            time.sleep(0.5)          # a reap loop still going (up to 20 rounds on a busy machine)
+            events.append("time-limit reap done")
+        return killed
+
+    def end(self):
+        events.append("sandbox end")
+        return real_end(self)
+
+    monkeypatch.setattr(isolation, "reap", slow_reap)
+    monkeypatch.setattr(isolation.Sandbox, "end", end)
+    monkeypatch.setattr(batch, "START_SECONDS", -2.9)   # the limit: 0.1 s, within the start
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import time\ntime.sleep(60)")]
+    path = tmp_path / "01_slow.ipynb"
+    nbformat.write(nb, path)
+    report = batch.grade_notebook(path, timeout=1.0, notebook_timeout=0.0, seed=1,
+                                  exercises=["softmax"], protection=isolation.protection())
+    assert report.status == "could not run" and "time limit" in report.message, report.message
+    assert events == ["time-limit reap done", "sandbox end"], events

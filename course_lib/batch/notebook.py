@@ -511,6 +511,9 @@ def _run_in_sandbox(nb, names, seed, timeout, notebook_timeout, protection, slot
             proc.wait()
         finally:
             timer.cancel()
+            # a stop() already running reaps the slot's user: it must be done before end()
+            # gives the slot (and that user) to another sandbox, which it would otherwise kill
+            timer.join()
             writer.join(5)
             with _LIVE_LOCK:
                 _LIVE.discard(proc.pid)
