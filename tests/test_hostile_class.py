@@ -472,8 +472,11 @@ def test_crashing_inputs_are_rows(batch):
 
 
 def test_nothing_reaches_the_instructors_terminal(batch):
+    """The notebook that prints "graded 999 of 999" with escape codes, on every channel it can,
+    writes none of it to the grader's terminal (a submission id's hash may hold "999": that
+    alone is not the attack's)."""
     out = batch["run"].stdout + batch["run"].stderr
-    assert b"999" not in out and b"\x1b[2J" not in out and b"\x1b[31m" not in out
+    assert b"999 of 999" not in out and b"\x1b[2J" not in out and b"\x1b[31m" not in out
 
 
 def test_fork_and_memory_bombs_stay_within_the_sandbox(batch):
