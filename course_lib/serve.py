@@ -9,7 +9,7 @@ module builds some 35 Lark parsers at import, about 3 s of a 5 s start, for the 
 Jupyter schema uses (python-jsonschema/jsonschema#1428). Marked absent, jsonschema skips those two
 checkers, as it does where the module is not installed. A lecturer waits for the page that much
 less; kernels are other processes and are not concerned. :mod:`course_lib.batch` does the same for
-the grader's processes.
+the grader's processes (each graded notebook's worker) and for pytest's (``-p course_lib.batch``).
 
 Examples
 --------
@@ -22,9 +22,15 @@ from __future__ import annotations
 import runpy
 import sys
 
-__all__ = ["APPS", "serve_command", "main"]
+__all__ = ["APPS", "serve_command", "skip_slow_iri_checker", "main"]
 
 APPS = ("jupyterlab", "voila")
+
+
+def skip_slow_iri_checker():
+    """Mark ``rfc3987_syntax`` absent in this process, before anything imports jsonschema (see
+    the module docstring); a process that imported it already keeps it."""
+    sys.modules.setdefault("rfc3987_syntax", None)
 
 
 def serve_command(app, args):
@@ -38,7 +44,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] not in APPS:
         raise SystemExit(f"usage: python -m course_lib.serve {{{','.join(APPS)}}} [ARGS...]")
-    sys.modules.setdefault("rfc3987_syntax", None)
+    skip_slow_iri_checker()
     sys.argv = [argv[0], *argv[1:]]
     runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
 

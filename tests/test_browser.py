@@ -241,14 +241,19 @@ def check_moves(result):
     assert all(a != b for a, b in zip(srcs, srcs[1:])), "each press shows a new picture"
 
 
+def run_all(page):
+    """Run > Run All Cells, on the notebook open in ``page``."""
+    page.locator(".jp-Notebook").first.click()   # the notebook has focus, so Run acts on it
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+
+
 def open_lesson_and_run_all(page, url):
     page.goto(url)
     status = page.locator("#jp-main-statusbar")
     # the kernel's own status text, not the first idle marker drawn before the kernel exists
     status.get_by_text(re.compile(r"\|\s*Idle")).wait_for()
-    page.locator(".jp-Notebook").first.click()   # the notebook has focus, so Run acts on it
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+    run_all(page)
     cell = page.locator(".jp-CodeCell", has_text="temperature_explorer(z_tok")
     demo = cell.locator(".jp-OutputArea-output").filter(has=page.locator(".widget-slider")).first
     demo.locator(".widget-slider .noUi-handle").first.wait_for()

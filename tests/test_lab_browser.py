@@ -40,7 +40,7 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import browser_page, chromium, lab_server  # noqa: E402
+from test_browser import browser_page, chromium, lab_server, run_all  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON_04 = ROOT / "notebooks" / "04_temperature.ipynb"
@@ -156,13 +156,6 @@ def open_notebook(page, url):
     """Open ``url`` and wait for its kernel to be idle."""
     page.goto(url)
     page.locator("#jp-main-statusbar").get_by_text(IDLE).wait_for()
-
-
-def run_all(page):
-    """Run > Run All Cells, on the open notebook."""
-    page.locator(".jp-Notebook").first.click()   # the notebook has focus, so Run acts on it
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
 
 
 def use_theme(page, theme):

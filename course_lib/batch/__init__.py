@@ -12,14 +12,11 @@ The command line drives it (``softmax-course check`` and ``softmax-course grade`
 grades come from :mod:`course_lib.exercises`, compared by :mod:`course_lib.grading`.
 """
 
-import sys as _sys
+from course_lib.serve import skip_slow_iri_checker as _skip_slow_iri_checker  # stdlib only
 
 # Every graded notebook runs in a fresh process (the sandboxed worker), which reads and runs it
-# with nbformat and nbclient. nbformat imports jsonschema, and jsonschema's format checkers import
-# rfc3987_syntax when it is installed (JupyterLab's dependencies install it), which builds some 35
-# Lark parsers at import: 2-3 s of CPU per process, more than grading a notebook takes, for the
-# "iri" formats no notebook schema uses (python-jsonschema/jsonschema#1428). Marked absent here,
-# before anything imports jsonschema, it is skipped, as when it is not installed; a process that
-# already imported it keeps it. Only the batch engine's own processes are concerned: a student's
-# kernel is another process.
-_sys.modules.setdefault("rfc3987_syntax", None)
+# with nbformat and nbclient; nbformat imports jsonschema, whose format checkers would import
+# rfc3987_syntax: 2-3 s of CPU per process, more than grading a notebook takes
+# (course_lib.serve says why). Marked absent here, before anything imports jsonschema; a
+# student's kernel is another process.
+_skip_slow_iri_checker()

@@ -251,10 +251,13 @@ def _lease_slot(preferred: int):
     ``lock`` is closed (a lock file per slot; the preferred one if it is free). Where sandboxes
     run as a user of their own per slot (:func:`_slot_uid`), every process of that user is
     reaped as the sandbox's own: two graders on one machine (two batches, a batch and
-    ``softmax-course check``, two Dask workers) must never run sandboxes under one user."""
+    ``softmax-course check``, two Dask workers) must never run sandboxes under one user.
+    Elsewhere a slot is only a number: ``(preferred, None)``."""
     import fcntl
     import itertools
 
+    if _slot_uid(preferred)[0] is None:
+        return preferred, None
     folder = SLOT_LOCKS / f"softmax-course-slots-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     for k in itertools.chain([preferred], (k for k in itertools.count() if k != preferred)):
@@ -286,9 +289,7 @@ def _bwrap_works(forced: str) -> str:
     base = Path(tempfile.mkdtemp(prefix="softmax-course-probe-"))
     lease = None
     try:
-        slot = 0
-        if _slot_uid(slot)[0] is not None:  # the probe is a sandbox too: a slot of its own
-            slot, lease = _lease_slot(slot)
+        slot, lease = _lease_slot(0)  # the probe is a sandbox too: a slot of its own
         uid, gid = _slot_uid(slot)
         os.chmod(base, 0o711)
         work = base / "w"
@@ -539,9 +540,7 @@ class Sandbox:
         self.root = Path(tempfile.mkdtemp(prefix="s", dir=base))
         self.work = self.root / "home"  # the private folder: the sandbox's HOME
         self.work.mkdir()
-        self.lease = None
-        if _slot_uid(slot)[0] is not None:  # a user of its own: a slot no other grader holds
-            slot, self.lease = _lease_slot(slot)
+        slot, self.lease = _lease_slot(slot)  # a user of its own: a slot no other grader holds
         self.slot = slot
         self.uid, self.gid = _slot_uid(slot)
         self.cgroup = None
